@@ -1,0 +1,3 @@
+"""backclf: what is causing this sudden lower back soreness, and what should the person do now?"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,85 @@
+"""Feature encoding: columns of findings to a 0/1 matrix with human-readable names.
+
+Yes, no and unknown stay apart: a boolean finding gives two indicators (``fever=yes``,
+``fever=no``; both 0 when unknown), an enum one indicator per value, a number one indicator
+per bin of ``findings.yaml`` (``age=45-59``). The encoding is plain data (a list of
+:class:`Feature`), stored in the model file, so a model always reads cases the way it was
+trained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from backclf import knowledge
+from backclf.case import FIELDS, Case
+from backclf.columns import Columns, from_cases
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One indicator: ``finding`` equals ``code``, or lies in ``[low, high)``."""
+
+    name: str
+    finding: str
+    code: int | None = None
+    low: float | None = None
+    high: float | None = None
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def finding_features(finding: str, skip_values: tuple[str, ...] = ()) -> list[Feature]:
+    """The indicators of one finding."""
+    spec = FIELDS[finding]
+    if spec.kind == "bool":
+        return [Feature(f"{finding}=yes", finding, code=1), Feature(f"{finding}=no", finding, code=0)]
+    if spec.kind == "enum":
+        return [
+            Feature(f"{finding}={value}", finding, code=i)
+            for i, value in enumerate(spec.values)
+            if value not in skip_values
+        ]
+    bins = knowledge.findings_info().bins[finding]
+    return [
+        Feature(f"{finding}={label}", finding, low=bins.edges[i], high=bins.edges[i + 1])
+        for i, label in enumerate(bins.labels)
+    ]
+
+
+def default_encoding() -> list[Feature]:
+    """Features for every finding whose generator table depends on the cause.
+
+    Cause-independent findings (the red-flag-only ones) carry no evidence about the cause
+    by construction, so they are left to the red-flag rules.
+    """
+    features: list[Feature] = []
+    for finding, table in knowledge.generator_spec().findings.items():
+        if table.informative:
+            features.extend(finding_features(finding, tuple(table.uninformative_values)))
+    return features
+
+
+def encoding_from_dicts(items: list[dict]) -> list[Feature]:
+    return [Feature(**item) for item in items]
+
+
+def encode(columns: Columns, features: list[Feature]) -> np.ndarray:
+    """The ``(n, len(features))`` float64 indicator matrix of a batch of cases."""
+    n = len(next(iter(columns.values())))
+    x = np.zeros((n, len(features)), dtype=np.float64)
+    for j, feature in enumerate(features):
+        col = columns[feature.finding]
+        if feature.code is not None:
+            x[:, j] = col == feature.code
+        else:
+            x[:, j] = (col >= feature.low) & (col < feature.high)
+    return x
+
+
+def encode_case(case: Case, features: list[Feature]) -> np.ndarray:
+    """The feature vector of one case."""
+    return encode(from_cases([case]), features)[0]

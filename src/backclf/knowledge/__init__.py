@@ -1,0 +1,224 @@
+"""The knowledge files (YAML beside this module), loaded into typed, validated objects.
+
+- ``article.yaml``: the article's causes, advice, medicines and warnings, in its own words.
+- ``findings.yaml``: bins and plain words for the contract's findings.
+- ``generator.yaml``: the generative model of synthetic vignettes, every number sourced.
+- ``red_flags.yaml``: the rules that override the model.
+
+Each loader reads its file once per process.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+TriageLevel = Literal[
+    "self_care", "consultation", "consultation_24", "emergency", "emergency_ambulance"
+]
+#: Least to most urgent; the index is the level's rank.
+TRIAGE_LEVELS: tuple[str, ...] = (
+    "self_care", "consultation", "consultation_24", "emergency", "emergency_ambulance"
+)
+CAUSE_IDS: tuple[str, ...] = (
+    "sudden_postural_change",
+    "excessive_loading",
+    "lumbar_muscle_strain",
+    "facet_joint_dysfunction",
+    "pyelonephritis",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def read_yaml(name: str) -> Any:
+    """Parse one knowledge file shipped inside the package."""
+    text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+
+
+# -- article.yaml ----------------------------------------------------------------------------
+
+
+class Medicine(_Strict):
+    name: str
+    condition: Literal["under medical guidance", "under medical supervision"]
+
+
+class Cause(_Strict):
+    id: str
+    number: int
+    name: str
+    mechanism: str
+    advice: list[str]
+    medicines: list[Medicine]
+    medication: str | None
+    surgery: str | None = None
+    default_triage: TriageLevel
+
+
+class ArticleSource(_Strict):
+    title: str
+    file: str
+    sha256: str
+
+
+class Article(_Strict):
+    version: int
+    source: ArticleSource
+    summary: str
+    seek_care: str
+    daily_life: list[str]
+    infection_rule: str
+    disclaimer: str
+    causes: list[Cause]
+
+    @field_validator("causes")
+    @classmethod
+    def _five_causes_in_contract_order(cls, causes: list[Cause]) -> list[Cause]:
+        if tuple(c.id for c in causes) != CAUSE_IDS:
+            raise ValueError(f"causes must be {CAUSE_IDS} in that order")
+        return causes
+
+    def cause(self, cause_id: str) -> Cause:
+        return self.causes[CAUSE_IDS.index(cause_id)]
+
+
+@cache
+def article() -> Article:
+    return Article.model_validate(read_yaml("article.yaml"))
+
+
+# -- findings.yaml ---------------------------------------------------------------------------
+
+
+class Bins(_Strict):
+    edges: list[float]
+    labels: list[str]
+    step: float
+    sample_max: float | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Bins:
+        if len(self.edges) != len(self.labels) + 1 or self.edges != sorted(self.edges):
+            raise ValueError("bins need sorted edges, one more than labels")
+        return self
+
+
+class FindingsInfo(_Strict):
+    version: int
+    bins: dict[str, Bins]
+    words: dict[str, str]
+
+
+@cache
+def findings_info() -> FindingsInfo:
+    return FindingsInfo.model_validate(read_yaml("findings.yaml"))
+
+
+# -- generator.yaml --------------------------------------------------------------------------
+
+
+def _value_key(key: Any) -> str:
+    """YAML reads ``true:`` as a boolean key; the tables use the strings true/false/unknown."""
+    return str(key).lower() if isinstance(key, bool) else str(key)
+
+
+class Row(_Strict):
+    """P(value | condition) for every value of one finding, with where the numbers come from."""
+
+    p: dict[str, float]
+    source: str = Field(min_length=8)
+
+    @field_validator("p", mode="before")
+    @classmethod
+    def _keys(cls, p: dict[Any, float]) -> dict[str, float]:
+        return {_value_key(k): v for k, v in p.items()}
+
+    @field_validator("p")
+    @classmethod
+    def _distribution(cls, p: dict[str, float]) -> dict[str, float]:
+        if any(v < 0 for v in p.values()) or abs(sum(p.values()) - 1) > 1e-9:
+            raise ValueError(f"probabilities must be >= 0 and sum to 1, got {p}")
+        return p
+
+
+class FindingTable(_Strict):
+    """One finding's distribution: per cause, the same for all causes, or given another finding."""
+
+    by_cause: dict[str, Row] | None = None
+    all_causes: Row | None = None
+    given: str | None = None
+    table: dict[str, Row] | None = None
+    adult_age: tuple[int, int] | None = None
+    uninformative_values: list[str] = []
+
+    @model_validator(mode="after")
+    def _one_form(self) -> FindingTable:
+        forms = [self.by_cause is not None, self.all_causes is not None, self.given is not None]
+        if sum(forms) != 1 or (self.given is None) != (self.table is None):
+            raise ValueError("a finding has exactly one of by_cause, all_causes, given+table")
+        if self.by_cause is not None and tuple(self.by_cause) != CAUSE_IDS:
+            raise ValueError(f"by_cause must list {CAUSE_IDS} in order")
+        return self
+
+    @property
+    def informative(self) -> bool:
+        """Whether the finding's distribution depends on the cause."""
+        return self.by_cause is not None
+
+
+class RedFlagScenario(_Strict):
+    set: dict[str, Any]
+    source: str
+
+
+class GeneratorSpec(_Strict):
+    version: int
+    sources: list[str]
+    priors: Row
+    masking_groups: list[list[str]]
+    findings: dict[str, FindingTable]
+    red_flag_scenarios: list[RedFlagScenario]
+
+    @field_validator("priors")
+    @classmethod
+    def _prior_causes(cls, priors: Row) -> Row:
+        if tuple(priors.p) != CAUSE_IDS:
+            raise ValueError(f"priors must list {CAUSE_IDS} in order")
+        return priors
+
+
+@cache
+def generator_spec() -> GeneratorSpec:
+    return GeneratorSpec.model_validate(read_yaml("generator.yaml"))
+
+
+# -- red_flags.yaml --------------------------------------------------------------------------
+
+
+class RedFlagRule(_Strict):
+    id: str
+    level: TriageLevel
+    suspect: str
+    when: dict[str, Any]
+    message: str
+    source: str = Field(min_length=3)
+
+
+class RedFlagRules(_Strict):
+    version: int
+    pyelonephritis_picture: dict[str, Any]
+    rules: list[RedFlagRule]
+
+
+@cache
+def red_flag_rules() -> RedFlagRules:
+    return RedFlagRules.model_validate(read_yaml("red_flags.yaml"))
