@@ -1,0 +1,97 @@
+"""The red-flag rule engine: ``red_flags.yaml`` compiled to vectorised checks over columns.
+
+Conditions are positive (no negation) and an unknown finding satisfies no leaf, so adding a
+finding can only make more rules fire. Rules are checked when loaded: every finding name
+and value must exist in the contract.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from backclf import knowledge
+from backclf.case import FIELDS
+from backclf.columns import Columns
+from backclf.knowledge import TRIAGE_LEVELS, RedFlagRule
+
+Check = Callable[[Columns], np.ndarray]
+COMPARISONS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+
+
+class RuleError(ValueError):
+    """A rule in red_flags.yaml that does not fit the contract."""
+
+
+def compile_condition(condition: dict[str, Any], where: str = "rule") -> Check:
+    """A function from columns to a boolean mask, for one declarative condition."""
+    if not isinstance(condition, dict) or len(condition) != 1:
+        raise RuleError(f"{where}: a condition is a mapping with exactly one key, got {condition!r}")
+    (key, arg), = condition.items()
+    if key in ("all", "any"):
+        if not isinstance(arg, list) or not arg:
+            raise RuleError(f"{where}: '{key}' takes a non-empty list")
+        parts = [compile_condition(c, f"{where}.{key}[{i}]") for i, c in enumerate(arg)]
+        combine = np.logical_and if key == "all" else np.logical_or
+        return lambda cols: combine.reduce([part(cols) for part in parts])
+    if key not in FIELDS:
+        raise RuleError(f"{where}: unknown finding {key!r}")
+    spec = FIELDS[key]
+    if isinstance(arg, dict):
+        if spec.kind not in ("int", "float") or len(arg) != 1:
+            raise RuleError(f"{where}: comparisons take one operator on a number, got {arg!r}")
+        (op, bound), = arg.items()
+        if op not in COMPARISONS:
+            raise RuleError(f"{where}: operator must be one of {list(COMPARISONS)}")
+        compare = COMPARISONS[op]
+        return lambda cols: _nan_false(compare, cols[key], float(bound))
+    if spec.kind == "bool":
+        if arg is not True:
+            raise RuleError(f"{where}: rules test findings that are present ({key}: true)")
+        return lambda cols: cols[key] == 1
+    if spec.kind == "enum":
+        if arg not in spec.values:
+            raise RuleError(f"{where}: {key} has no value {arg!r}")
+        code = spec.values.index(arg)
+        return lambda cols: cols[key] == code
+    raise RuleError(f"{where}: compare numbers with an operator, e.g. {{{key}: {{'>=': 1}}}}")
+
+
+def _nan_false(compare: Callable, values: np.ndarray, bound: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return compare(values, bound) & ~np.isnan(values)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[RedFlagRule, ...]
+    checks: tuple[Check, ...]
+    ranks: np.ndarray  # each rule's triage rank (index into TRIAGE_LEVELS)
+
+    def fired(self, columns: Columns) -> np.ndarray:
+        """``(n, n_rules)`` boolean: which rules fire for each case."""
+        n = len(next(iter(columns.values())))
+        if not self.checks:
+            return np.zeros((n, 0), dtype=bool)
+        return np.column_stack([check(columns) for check in self.checks]).reshape(n, -1)
+
+    def rank(self, fired: np.ndarray) -> np.ndarray:
+        """The most urgent fired rule's rank per case (-1 where none fires)."""
+        return np.where(fired, self.ranks[None, :], -1).max(axis=1, initial=-1)
+
+
+@cache
+def rule_set() -> RuleSet:
+    """The packaged rules, compiled and checked."""
+    rules = tuple(knowledge.red_flag_rules().rules)
+    ids = [r.id for r in rules]
+    if len(set(ids)) != len(ids):
+        raise RuleError("rule ids must be unique")
+    checks = tuple(compile_condition(r.when, r.id) for r in rules)
+    ranks = np.array([TRIAGE_LEVELS.index(r.level) for r in rules], dtype=np.int64)
+    return RuleSet(rules, checks, ranks)

@@ -1,0 +1,150 @@
+"""Fit the interpretable candidates and export each to a readable model file.
+
+Candidates: (a) multinomial logistic regression, regularisation chosen by cross-validation;
+(b) a shallow decision tree; (c) a points scorecard (small integers per finding per cause)
+derived from (a). Each is calibrated by a single temperature fitted on the validation set.
+Needs the ``pipeline`` extra (scikit-learn); the exported files need numpy alone.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backclf import __version__
+from backclf.features import Feature
+from backclf.knowledge import CAUSE_IDS
+from backclf.model import FORMAT, FORMAT_VERSION, model_from_dict
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 0
+    cv_folds: int = 3
+    c_grid: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+    tree_max_depth: int = 6
+    tree_min_samples_leaf: int = 50
+    points_max: int = 10
+    abstain_below: float = 0.4
+    consider_above: float = 0.25
+
+
+def _header(kind: str, features: list[Feature], config: TrainConfig, training: dict) -> dict:
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": kind,
+        "version": __version__,
+        "classes": list(CAUSE_IDS),
+        "encoding": [f.to_dict() for f in features],
+        "calibration": {"temperature": 1.0, "fitted_on": "validation set, log loss"},
+        "decision": {"abstain_below": config.abstain_below,
+                     "consider_above": config.consider_above},
+        "training": training,
+    }
+
+
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, features: list[Feature], config: TrainConfig, training: dict
+) -> dict[str, Any]:
+    """Multinomial logistic regression with C chosen by stratified K-fold log loss."""
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.seed)
+    with warnings.catch_warnings():  # scikit-learn 1.9 announces 1.10's new defaults
+        warnings.simplefilter("ignore", FutureWarning)
+        search = LogisticRegressionCV(
+            Cs=list(config.c_grid), cv=folds, scoring="neg_log_loss", max_iter=2000,
+            random_state=config.seed,
+        ).fit(x, y)
+    best_c = float(np.atleast_1d(search.C_)[0])
+    fitted = LogisticRegression(C=best_c, max_iter=2000, random_state=config.seed).fit(x, y)
+    weights = fitted.coef_ - fitted.coef_.mean(axis=0, keepdims=True)  # same softmax, centred
+    intercept = fitted.intercept_ - fitted.intercept_.mean()
+    data = _header("logistic", features, config, {**training, "C": best_c})
+    data["causes"] = [
+        {"id": cause, "intercept": float(intercept[k]),
+         "weights": {f.name: float(weights[k, j]) for j, f in enumerate(features)}}
+        for k, cause in enumerate(CAUSE_IDS)
+    ]
+    return data
+
+
+def points_from_logistic(logistic: dict[str, Any], config: TrainConfig) -> dict[str, Any]:
+    """A scorecard: the logistic weights scaled so the largest is ``points_max``, rounded."""
+    features = [f["name"] for f in logistic["encoding"]]
+    weights = np.array([[c["weights"][f] for f in features] for c in logistic["causes"]])
+    scale = config.points_max / max(np.abs(weights).max(), 1e-9)
+    data = {k: v for k, v in logistic.items() if k not in ("causes", "kind")}
+    data["kind"] = "points"
+    data["points_per_logit"] = float(scale)
+    data["causes"] = [
+        {"id": c["id"], "base_points": int(round(c["intercept"] * scale)),
+         "points": {f: int(round(weights[k, j] * scale)) for j, f in enumerate(features)
+                    if round(weights[k, j] * scale) != 0}}
+        for k, c in enumerate(logistic["causes"])
+    ]
+    return data
+
+
+def fit_tree(
+    x: np.ndarray, y: np.ndarray, features: list[Feature], config: TrainConfig, training: dict
+) -> dict[str, Any]:
+    """A shallow decision tree, exported as readable rules (one entry per node)."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    tree = DecisionTreeClassifier(
+        max_depth=config.tree_max_depth, min_samples_leaf=config.tree_min_samples_leaf,
+        random_state=config.seed,
+    ).fit(x, y)
+    t = tree.tree_
+    depth = np.zeros(t.node_count, dtype=int)
+    nodes = []
+    for i in range(t.node_count):
+        counts = t.value[i][0] * t.n_node_samples[i] if t.value[i][0].sum() <= 1.0 + 1e-9 \
+            else t.value[i][0]
+        smoothed = (counts + 1.0) / (counts.sum() + len(CAUSE_IDS))  # Laplace: no zero leaves
+        node: dict[str, Any] = {
+            "node": i, "depth": int(depth[i]), "samples": int(t.n_node_samples[i]),
+            "probabilities": {c: float(smoothed[k]) for k, c in enumerate(CAUSE_IDS)},
+        }
+        if t.children_left[i] >= 0:
+            node["feature"] = features[t.feature[i]].name
+            node["if_absent"] = int(t.children_left[i])  # indicator <= 0.5
+            node["if_present"] = int(t.children_right[i])
+            depth[t.children_left[i]] = depth[t.children_right[i]] = depth[i] + 1
+        nodes.append(node)
+    data = _header("tree", features, config, training)
+    data["tree"] = nodes
+    return data
+
+
+def log_loss(proba: np.ndarray, y: np.ndarray) -> float:
+    return float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, None))))
+
+
+def calibrate(data: dict[str, Any], x_val: np.ndarray, y_val: np.ndarray) -> dict[str, Any]:
+    """Fit the temperature that minimises validation log loss (golden-section on log T)."""
+    model = model_from_dict({**data, "calibration": {"temperature": 1.0}})
+    logits = model.logits(x_val)
+
+    def loss(log_t: float) -> float:
+        z = logits / np.exp(log_t)
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return log_loss(p / p.sum(axis=1, keepdims=True), y_val)
+
+    low, high = np.log(0.2), np.log(5.0)
+    ratio = (np.sqrt(5) - 1) / 2
+    for _ in range(60):
+        a, b = high - ratio * (high - low), low + ratio * (high - low)
+        if loss(a) < loss(b):
+            high = b
+        else:
+            low = a
+    temperature = float(np.exp((low + high) / 2))
+    return {**data, "calibration": {**data["calibration"], "temperature": temperature}}
