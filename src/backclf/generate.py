@@ -279,7 +279,7 @@ def write_parquet(
     out: Path,
     chunk_size: int = DEFAULT_CHUNK,
     text_family: str | None = None,
-    on_chunk: Callable[[int], None] | None = None,
+    on_chunk: Callable[[Sample], None] | None = None,
 ) -> Path:
     """Generate ``config.n`` vignettes into one Parquet file, chunk by chunk.
 
@@ -299,7 +299,7 @@ def write_parquet(
                 writer = pq.ParquetWriter(out, table.schema, compression="zstd")
             writer.write_table(table, row_group_size=chunk_size)
             if on_chunk is not None:
-                on_chunk(len(sample.label))
+                on_chunk(sample)
         if writer is None:  # n == 0: still a valid, empty file with the schema
             empty_sample = sample_rows(config, 0, 0)
             pq.write_table(sample_table(empty_sample, [] if text_family else None), out)

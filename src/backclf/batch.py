@@ -1,0 +1,113 @@
+"""Raw input records (JSON objects, flag values, text) to assessments, in order.
+
+A record is a flat JSON object of findings, optionally with ``id`` and ``text``, or an
+envelope ``{"id": ..., "text": ..., "findings": {...}}``. A bad record becomes an error
+record in its place; the others are still assessed. Everything goes through
+:func:`backclf.assess.assess_batch`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from backclf.assess import assess_batch, records
+from backclf.case import Case, CaseError, parse_case
+from backclf.columns import from_cases
+from backclf.model import ReadableModel
+
+ENVELOPE_KEYS = ("id", "text", "findings")
+Extractor = Callable[[str], tuple[dict[str, Any], list[dict[str, Any]], list[str]]]
+
+
+@dataclass
+class Item:
+    """One input record: where it came from, and what it said (or why it could not be read)."""
+
+    line: int
+    data: Any = None
+    error: str | None = None
+
+
+def parse_json_lines(lines: Iterable[tuple[int, bytes | str]]) -> Iterator[Item]:
+    """JSON Lines to items; blank lines are skipped, malformed ones become errors."""
+    for number, raw in lines:
+        text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+        if not text.strip():
+            continue
+        try:
+            yield Item(number, json.loads(text))
+        except json.JSONDecodeError as exc:
+            yield Item(number, error=f"malformed JSON: {exc.msg} at column {exc.colno}")
+        except RecursionError:
+            yield Item(number, error="malformed JSON: nested too deeply")
+
+
+def _split(data: Any, extract: Extractor | None) -> tuple[Any, Case | None, dict | None]:
+    """The record's id, its validated case, and what was extracted from its text."""
+    if not isinstance(data, dict):
+        raise CaseError([f"a case must be a JSON object, got {type(data).__name__}"])
+    record_id = data.get("id")
+    if record_id is not None and not isinstance(record_id, str | int) or isinstance(record_id, bool):
+        raise CaseError(["id: must be a string or an integer"])
+    findings = {k: v for k, v in data.items() if k not in ENVELOPE_KEYS}
+    if "findings" in data:
+        if findings:
+            raise CaseError([f"findings go inside 'findings' or at the top level, not both: "
+                             f"{', '.join(sorted(findings))}"])
+        findings = data["findings"]
+        if not isinstance(findings, dict):
+            raise CaseError(["findings: must be a JSON object"])
+    text = data.get("text")
+    extracted = None
+    if text is not None:
+        if not isinstance(text, str):
+            raise CaseError(["text: must be a string"])
+        if extract is None:
+            raise CaseError(["text: reading free text needs the text extra (backclf[text])"])
+        from_text, spans, notes = extract(text)
+        findings = {**from_text, **findings}  # what is stated explicitly wins over the text
+        extracted = {"spans": spans, "notes": notes}
+    return record_id, parse_case(findings), extracted
+
+
+def assess_items(
+    items: list[Item], model: ReadableModel, extract: Extractor | None = None
+) -> list[dict[str, Any]]:
+    """Assessments (or error records) for a list of items, in the same order."""
+    out: list[dict[str, Any] | None] = [None] * len(items)
+    cases, ids, places, extras = [], [], [], []
+    for place, item in enumerate(items):
+        record_id = item.data.get("id") if isinstance(item.data, dict) else None
+        if item.error is not None:
+            out[place] = error_record(record_id, item.line, item.error)
+            continue
+        try:
+            record_id, case, extracted = _split(item.data, extract)
+        except CaseError as exc:
+            out[place] = error_record(_safe_id(record_id), item.line, str(exc))
+            continue
+        cases.append(case)
+        ids.append(record_id)
+        places.append(place)
+        extras.append(extracted)
+    if cases:
+        columns = from_cases(cases)
+        decisions = assess_batch(columns, model)
+        for place, record, extracted in zip(places, records(decisions, columns, model, ids),
+                                            extras, strict=True):
+            if extracted is not None:
+                record["extracted"] = extracted["spans"]
+                record["notes"] = extracted["notes"]
+            out[place] = record
+    return out  # type: ignore[return-value]
+
+
+def _safe_id(record_id: Any) -> Any:
+    return record_id if isinstance(record_id, str | int) and not isinstance(record_id, bool) else None
+
+
+def error_record(record_id: Any, line: int, message: str) -> dict[str, Any]:
+    return {"id": _safe_id(record_id), "line": line, "error": message}

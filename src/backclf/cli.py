@@ -1,0 +1,266 @@
+"""The ``backclf`` command line: thin adapters over the library.
+
+JSON goes to stdout and nothing else does; diagnostics go to stderr. Exit codes:
+0 ok; 2 usage error; 65 invalid data (some case could not be assessed); 66 unreadable input
+(missing file, wrong file type, empty input, missing or broken model file).
+Heavy imports happen inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from backclf import __version__
+from backclf.case import FIELDS
+
+EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_NOINPUT = 0, 2, 65, 66
+
+app = typer.Typer(
+    name="backclf",
+    help="What is causing this sudden lower back soreness, and what should the person do now? "
+    "Information from a health article, not a diagnosis.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(str, Enum):
+    json = "json"
+    text = "text"
+
+
+class OutputFormat(str, Enum):
+    json = "json"
+    pretty = "pretty"
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    print(f"backclf: error: {message}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"backclf {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = None,
+) -> None:
+    """backclf: the likely cause of sudden lower back soreness, red flags, and the article's advice."""
+
+
+# -- causes, redflags, schema ----------------------------------------------------------------
+
+
+@app.command()
+def causes(fmt: Annotated[Format, typer.Option("--format")] = Format.text) -> None:
+    """The article's five causes with their advice and medicines."""
+    from backclf import knowledge
+
+    article = knowledge.article()
+    if fmt is Format.json:
+        _print_json([c.model_dump() for c in article.causes])
+        return
+    for c in article.causes:
+        print(f"{c.number}. {c.name} ({c.id}) - default triage: {c.default_triage}")
+        print(f"   {c.mechanism}")
+        for line in c.advice:
+            print(f"   Advice: {line}")
+        print()
+    print(article.infection_rule)
+    print(article.disclaimer)
+
+
+@app.command()
+def redflags(fmt: Annotated[Format, typer.Option("--format")] = Format.text) -> None:
+    """The red-flag rules that override the model, with their sources."""
+    from backclf import knowledge
+
+    rules = knowledge.red_flag_rules().rules
+    if fmt is Format.json:
+        _print_json([r.model_dump() for r in rules])
+        return
+    for r in rules:
+        print(f"{r.id} -> {r.level} ({r.suspect})")
+        print(f"   when: {json.dumps(r.when)}")
+        print(f"   {r.message}")
+        print(f"   source: {r.source}")
+
+
+@app.command()
+def schema(
+    which: Annotated[str, typer.Argument(help="input, output or both")] = "both",
+) -> None:
+    """JSON Schema of the input contract (findings) and of the assessment output."""
+    from backclf.assessment import Assessment, ErrorRecord
+    from backclf.case import Case
+
+    schemas = {
+        "input": Case.model_json_schema(),
+        "output": Assessment.model_json_schema(),
+        "error": ErrorRecord.model_json_schema(),
+    }
+    if which not in ("input", "output", "both"):
+        raise _fail("schema takes input, output or both", EXIT_USAGE)
+    _print_json(schemas if which == "both" else schemas[which])
+
+
+# -- explain ---------------------------------------------------------------------------------
+
+
+@app.command()
+def explain(
+    model_path: Annotated[
+        Optional[Path], typer.Option("--model", help="Model file (default: the packaged champion).")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.text,
+    top: Annotated[int, typer.Option(help="Findings shown per cause.")] = 6,
+) -> None:
+    """The model in words: each cause's strongest findings, the points table or the tree's rules."""
+    from backclf.explain import describe
+    from backclf.model import ModelFileError, load_model
+
+    try:
+        model = load_model(model_path)
+    except ModelFileError as exc:
+        raise _fail(str(exc), EXIT_NOINPUT) from None
+    described = describe(model, top)
+    if fmt is Format.json:
+        _print_json(described)
+    else:
+        print("\n".join(described["text"]))
+
+
+# -- generate --------------------------------------------------------------------------------
+
+
+@app.command()
+def generate(
+    n: Annotated[int, typer.Option(min=0, help="How many vignettes.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    out: Annotated[Path, typer.Option(help="Parquet file to write.")] = Path("vignettes.parquet"),
+    missing_rate: Annotated[float, typer.Option(min=0, max=0.99)] = 0.1,
+    atypical_rate: Annotated[float, typer.Option(min=0, max=0.99)] = 0.05,
+    red_flag_rate: Annotated[float, typer.Option(min=0, max=0.99)] = 0.05,
+    label_noise: Annotated[float, typer.Option(min=0, max=0.99)] = 0.02,
+    priors: Annotated[
+        Optional[str], typer.Option(help='Class priors as JSON, e.g. \'{"pyelonephritis": 0.3, ...}\'')
+    ] = None,
+    text: Annotated[
+        Optional[str], typer.Option(help="Add narrative text from this template family: train or heldout.")
+    ] = None,
+    chunk_size: Annotated[int, typer.Option(min=1)] = 100_000,
+) -> None:
+    """Generate labelled synthetic vignettes (Parquet) and print a summary."""
+    from backclf.generate_report import run_generate
+
+    try:
+        prior_map = json.loads(priors) if priors else None
+        run_generate(n=n, seed=seed, out=out, missing_rate=missing_rate,
+                     atypical_rate=atypical_rate, red_flag_rate=red_flag_rate,
+                     label_noise=label_noise, priors=prior_map, text=text,
+                     chunk_size=chunk_size)
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+
+
+# -- predict ---------------------------------------------------------------------------------
+
+
+def predict(
+    input_path: Annotated[
+        Optional[str],
+        typer.Option("--input", "-i", help="JSON, JSON Lines, CSV or Parquet file; - for stdin."),
+    ] = None,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Write results here (.jsonl, .csv, .parquet).")
+    ] = None,
+    fmt: Annotated[
+        Optional[OutputFormat],
+        typer.Option("--format", help="json (one line per case) or pretty; default: pretty at a terminal."),
+    ] = None,
+    text: Annotated[
+        Optional[str], typer.Option("--text", help="The person's own words (needs backclf[text]).")
+    ] = None,
+    model_path: Annotated[
+        Optional[Path], typer.Option("--model", help="Model file (default: the packaged champion).")
+    ] = None,
+    **findings: Any,
+) -> None:
+    """Assess cases: likely cause, differential, why, red flags, triage and the article's advice.
+
+    Findings come from flags (one case), --input (JSON, JSON Lines, CSV, Parquet) or stdin.
+    """
+    from backclf.predict_command import run_predict
+
+    code = run_predict(input_path=input_path, output=output,
+                       fmt=fmt.value if fmt else None, text=text, model_path=model_path,
+                       flags={k: v for k, v in findings.items() if v is not None})
+    raise typer.Exit(code)
+
+
+def _finding_parameters() -> list[inspect.Parameter]:
+    """One option per finding of the contract (``--age 40``, ``--fever/--no-fever``)."""
+    params = []
+    for name, spec in FIELDS.items():
+        dashed = name.replace("_", "-")
+        words = spec.description or name.replace("_", " ")
+        if spec.kind == "bool":
+            option = typer.Option(None, f"--{dashed}/--no-{dashed}", help=words,
+                                  rich_help_panel="Findings", show_default=False)
+            annotation: Any = Optional[bool]
+        elif spec.kind == "enum":
+            option = typer.Option(None, f"--{dashed}", help=" | ".join(spec.values),
+                                  rich_help_panel="Findings", show_default=False)
+            annotation = Optional[str]
+        else:
+            option = typer.Option(None, f"--{dashed}", help=words, rich_help_panel="Findings",
+                                  show_default=False)
+            annotation = Optional[int] if spec.kind == "int" else Optional[float]
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option,
+                                        annotation=annotation))
+    return params
+
+
+def _with_finding_options(func):
+    signature = inspect.signature(func, eval_str=True)
+    fixed = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    fixed = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in fixed]
+
+    def wrapper(**kwargs: Any) -> None:
+        own = {p.name: kwargs.pop(p.name) for p in fixed}
+        return func(**own, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=fixed + _finding_parameters())
+    wrapper.__doc__ = func.__doc__
+    wrapper.__name__ = func.__name__
+    return wrapper
+
+
+app.command("predict")(_with_finding_options(predict))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The readable view of an assessment, for people at a terminal (rich)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+LEVEL_STYLE = {
+    "emergency_ambulance": ("bold white on red", "CALL AN AMBULANCE NOW"),
+    "emergency": ("bold white on red", "GO TO AN EMERGENCY DEPARTMENT NOW"),
+    "consultation_24": ("bold black on yellow", "SEE A DOCTOR WITHIN 24 HOURS"),
+    "consultation": ("bold black on cyan", "BOOK A DOCTOR'S APPOINTMENT"),
+    "self_care": ("bold black on green", "SELF-CARE: MANAGE AT HOME, SEE A DOCTOR IF IT WORSENS"),
+}
+
+
+def render(record: dict[str, Any], console: Console) -> None:
+    """Print one assessment (or error record) readably."""
+    if "error" in record:
+        console.print(f"[bold red]line {record['line']}[/]: {record['error']}")
+        return
+    style, banner = LEVEL_STYLE[record["triage"]["level"]]
+    why = " (red flag)" if record["triage"]["overridden"] else ""
+    title = f" {record['id']}" if record.get("id") is not None else ""
+    parts: list[Any] = [Text(f" {banner}{why} ", style=style)]
+    for flag in record["red_flags"]:
+        parts.append(Text(f"! {flag['message']}", style="bold red"))
+    cause = record["cause"]
+    if cause is None:
+        parts.append(Text("Likely cause: unsure (no cause is likely enough to name)", style="bold"))
+    else:
+        parts.append(Text(f"Likely cause: {cause['name']} ({cause['probability']:.0%})",
+                          style="bold"))
+    bars = Table.grid(padding=(0, 1))
+    for item in record["differential"]:
+        width = round(item["probability"] * 30)
+        bars.add_row(item["name"], Text("█" * width, style="cyan"), f"{item['probability']:.0%}")
+    parts.append(bars)
+    if record["explanation"]:
+        why_table = Table("finding", "value", "effect", title="Why", title_justify="left",
+                          box=None)
+        for item in record["explanation"]:
+            sign = "green" if item["effect"] > 0 else "red"
+            why_table.add_row(item["finding"], str(item["value"]),
+                              Text(f"{item['effect']:+.2f}", style=sign))
+        parts.append(why_table)
+    if record.get("extracted"):
+        understood = Table("finding", "value", "from the text", title="Understood from the text",
+                           title_justify="left", box=None)
+        for item in record["extracted"]:
+            understood.add_row(item["finding"], str(item["value"]), repr(item["span"]))
+        parts.append(understood)
+    for note in record.get("notes") or []:
+        parts.append(Text(f"Note: {note}", style="yellow"))
+    advice = record["advice"]
+    if advice["cause"]:
+        parts.append(Text(f"What to do: {advice['cause']}"))
+    for line in advice["general"]:
+        parts.append(Text(f"• {line}", style="dim"))
+    parts.append(Text(advice["disclaimer"], style="italic"))
+    console.print(Panel(Group(*parts), title=f"backclf{title}", expand=False))

@@ -1,0 +1,124 @@
+"""Tables in, tables out: CSV and Parquet scored in row groups, columnar end to end.
+
+Each batch of rows is validated in bulk (:func:`backclf.columns.from_arrow`), decided by
+:func:`backclf.assess.assess_batch`, and written as columns: the triage, the red flags, the
+cause and the full differential. Bad rows keep their place with an ``error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from backclf.assess import assess_batch, records
+from backclf.columns import from_arrow, take
+from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
+from backclf.model import ReadableModel
+from backclf.redflags import rule_set
+
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+BATCH_ROWS = 131_072
+
+
+class InputError(ValueError):
+    """An input that cannot be read at all (missing, wrong type, empty)."""
+
+
+def table_kind(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    return None
+
+
+def read_batches(path: Path) -> Iterator[pa.Table]:
+    """The table in batches of about ``BATCH_ROWS`` rows."""
+    kind = table_kind(path)
+    try:
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            source = pq.ParquetFile(path)
+            for batch in source.iter_batches(batch_size=BATCH_ROWS):
+                yield pa.Table.from_batches([batch])
+        else:
+            import pyarrow.csv as pcsv
+
+            options = pcsv.ReadOptions(block_size=1 << 22)
+            convert = pcsv.ConvertOptions(strings_can_be_null=True)
+            with pcsv.open_csv(path, read_options=options, convert_options=convert) as reader:
+                for batch in reader:
+                    yield pa.Table.from_batches([batch])
+    except FileNotFoundError:
+        raise InputError(f"cannot read {path}: no such file") from None
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"cannot read {path} as {kind}: {exc}") from None
+
+
+def decision_table(table: pa.Table, model: ReadableModel, first_row: int) -> pa.Table:
+    """Assess one batch of a findings table; one output row per input row."""
+    columns, errors = from_arrow(table)
+    n = table.num_rows
+    good = np.ones(n, dtype=bool)
+    good[list(errors)] = False
+    rows = np.flatnonzero(good)
+    decisions = assess_batch(take(columns, rows), model)
+
+    level = np.full(n, -1)
+    level[rows] = decisions.level
+    cause = np.full(n, -1)
+    cause[rows] = np.where(decisions.abstained, -1, decisions.chosen)
+    top = np.full(n, np.nan)
+    top[rows] = decisions.proba.max(axis=1)
+    rule_ids = [r.id for r in rule_set().rules]
+    flags: list[list[str] | None] = [None] * n
+    ranks = rule_set().ranks
+    for k, i in enumerate(rows):
+        fired = np.flatnonzero(decisions.fired[k])
+        flags[i] = [rule_ids[j] for j in fired[np.argsort(-ranks[fired], kind="stable")]]
+    out = {}
+    if "id" in table.column_names:
+        out["id"] = table.column("id")
+    out["row"] = pa.array(np.arange(first_row + 1, first_row + n + 1), pa.int64())
+    out["error"] = pa.array(["; ".join(errors[i]) if i in errors else None for i in range(n)]
+                            if errors else [None] * n, pa.string())
+    out["triage_level"] = _labels(level, TRIAGE_LEVELS)
+    overridden = np.zeros(n, dtype=bool)
+    overridden[rows] = decisions.overridden
+    out["triage_overridden"] = pa.array(overridden, mask=~good)
+    out["red_flags"] = pa.array(flags, pa.list_(pa.string()))
+    out["cause"] = _labels(cause, CAUSE_IDS)
+    out["cause_probability"] = pa.array(np.round(top, 4), mask=~good)
+    for k, cause_id in enumerate(CAUSE_IDS):
+        p = np.full(n, np.nan)
+        p[rows] = decisions.proba[:, k]
+        out[f"p_{cause_id}"] = pa.array(np.round(p, 4), mask=~good)
+    return pa.table(out)
+
+
+def _labels(index: np.ndarray, names: tuple[str, ...]) -> pa.Array:
+    valid = index >= 0
+    codes = pa.array(np.where(valid, index, 0).astype(np.int8), mask=~valid)
+    return pc.cast(pa.DictionaryArray.from_arrays(codes, pa.array(names)), pa.string())
+
+
+def json_records(table: pa.Table, model: ReadableModel, first_row: int) -> Iterator[dict]:
+    """The same batch as full JSON assessments (for table input without ``--output``)."""
+    columns, errors = from_arrow(table)
+    ids = table.column("id").to_pylist() if "id" in table.column_names else [None] * len(table)
+    good = [i for i in range(table.num_rows) if i not in errors]
+    sub = take(columns, np.array(good, dtype=np.int64))
+    assessed = records(assess_batch(sub, model), sub, model, [ids[i] for i in good])
+    by_row = dict(zip(good, assessed, strict=True))
+    for i in range(table.num_rows):
+        if i in errors:
+            record = {"id": ids[i], "line": first_row + i + 1, "error": "; ".join(errors[i])}
+        else:
+            record = by_row[i]
+        yield record
