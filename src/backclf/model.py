@@ -188,7 +188,7 @@ def _parse(data: bytes, where: str) -> ReadableModel:
 @cache
 def packaged_model() -> ReadableModel:
     """The champion model shipped inside the package."""
-    resource = resources.files("backclf.model").joinpath(PACKAGED)
+    resource = resources.files("backclf.published").joinpath(PACKAGED)
     try:
         data = resource.read_bytes()
     except OSError:

@@ -1,0 +1,1 @@
+"""The published champion model file (written by the DVC stage `publish`)."""
