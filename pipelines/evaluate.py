@@ -3,7 +3,6 @@
 import json
 from pathlib import Path
 
-
 from backclf.evaluate import (
     article_rules_proba,
     classification_metrics,
@@ -43,10 +42,12 @@ def main() -> None:
             if split == "test" and kind == champion:
                 champion_proba, test_y = proba, y
                 audit = triage_audit(columns, model, y, table["red_flag_added"].to_numpy())
-        scores["majority"] = classification_metrics(majority_proba(len(y), y_train), y, abstain,
-                                                    ece_bins)
-        scores["article_rules"] = classification_metrics(article_rules_proba(columns), y,
-                                                         abstain, ece_bins)
+        scores["majority"] = classification_metrics(
+            majority_proba(len(y), y_train), y, abstain, ece_bins
+        )
+        scores["article_rules"] = classification_metrics(
+            article_rules_proba(columns), y, abstain, ece_bins
+        )
         bayes = posterior(columns, generation_config(params, split))
         scores["bayes_ceiling"] = classification_metrics(bayes, y, abstain, ece_bins)
         metrics[split] = scores
@@ -61,8 +62,9 @@ def main() -> None:
     metrics["champion"] = {
         "test_accuracy": test[champion]["accuracy"],
         "bayes_ceiling": test["bayes_ceiling"]["accuracy"],
-        "gap_to_bayes_points": round(100 * (test["bayes_ceiling"]["accuracy"]
-                                            - test[champion]["accuracy"]), 2),
+        "gap_to_bayes_points": round(
+            100 * (test["bayes_ceiling"]["accuracy"] - test[champion]["accuracy"]), 2
+        ),
         "ece": test[champion]["ece"],
         "dev_cause_first_rate": metrics["dev"][champion]["cause_first_rate"],
         "triage": audit,

@@ -17,13 +17,18 @@ def main() -> None:
     shutil.copyfile(champion, PACKAGED)
     print(f"packaged {champion} -> {PACKAGED}")
     metrics = json.loads(Path("reports/metrics.json").read_text())
-    hashes = {p.stem: hashlib.sha256(p.read_bytes()).hexdigest()
-              for p in sorted(Path("data").glob("*.parquet"))}
+    hashes = {
+        p.stem: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(Path("data").glob("*.parquet"))
+    }
     plots = sorted(Path("reports/plots").glob("*.png"))
-    run_id = log_pipeline_run(Path.cwd(), params, metrics, champion,
-                              Path("reports/model_card.md"), plots, hashes)
-    print(f"MLflow run {run_id}: registered {params['publish']['registered_model']}"
-          f"@{params['publish']['alias']}")
+    run_id = log_pipeline_run(
+        Path.cwd(), params, metrics, champion, Path("reports/model_card.md"), plots, hashes
+    )
+    print(
+        f"MLflow run {run_id}: registered {params['publish']['registered_model']}"
+        f"@{params['publish']['alias']}"
+    )
 
 
 if __name__ == "__main__":

@@ -17,10 +17,13 @@ def main() -> None:
     params = load_params()
     section = params["train"]
     config = TrainConfig(
-        seed=section["seed"], cv_folds=section["cv_folds"], c_grid=tuple(section["c_grid"]),
+        seed=section["seed"],
+        cv_folds=section["cv_folds"],
+        c_grid=tuple(section["c_grid"]),
         tree_max_depth=section["tree_max_depth"],
         tree_min_samples_leaf=section["tree_min_samples_leaf"],
-        points_max=section["points_max"], **params["assess"],
+        points_max=section["points_max"],
+        **params["assess"],
     )
     train_path, val_path = Path("data/train.parquet"), Path("data/validation.parquet")
     columns, y, _ = read_labelled(train_path)

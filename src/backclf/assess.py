@@ -104,17 +104,26 @@ class _Texts:
 def _texts(model: ReadableModel) -> _Texts:
     article = knowledge.article()
     rules = [
-        {"id": r.id, "level": r.level, "message": r.message, "source": r.source,
-         "suspect": r.suspect}
+        {
+            "id": r.id,
+            "level": r.level,
+            "message": r.message,
+            "source": r.source,
+            "suspect": r.suspect,
+        }
         for r in rule_set().rules
     ]
-    causes = [
-        {"cause": " ".join(c.advice), "medication": c.medication} for c in article.causes
-    ]
+    causes = [{"cause": " ".join(c.advice), "medication": c.medication} for c in article.causes]
     general = [article.infection_rule, article.seek_care, *article.daily_life]
     version = str((model.raw or {}).get("version", __version__))
-    return _Texts(rules, causes, [c.name for c in article.causes], general, article.disclaimer,
-                  {"kind": model.kind, "version": version, "sha256": model.sha256})
+    return _Texts(
+        rules,
+        causes,
+        [c.name for c in article.causes],
+        general,
+        article.disclaimer,
+        {"kind": model.kind, "version": version, "sha256": model.sha256},
+    )
 
 
 def records(
@@ -133,8 +142,11 @@ def records(
         fired = fired[np.argsort(-rule_ranks[fired], kind="stable")]
         red_flags = [texts.rules[j] for j in fired]
         differential = [
-            {"id": CAUSE_IDS[k], "name": texts.names[k],
-             "probability": round(float(decisions.proba[i, k]), 4)}
+            {
+                "id": CAUSE_IDS[k],
+                "name": texts.names[k],
+                "probability": round(float(decisions.proba[i, k]), 4),
+            }
             for k in order[i]
         ]
         chosen = int(decisions.chosen[i])
@@ -143,8 +155,10 @@ def records(
         yield {
             "schema_version": SCHEMA_VERSION,
             "id": None if ids is None else ids[i],
-            "triage": {"level": TRIAGE_LEVELS[decisions.level[i]],
-                       "overridden": bool(decisions.overridden[i])},
+            "triage": {
+                "level": TRIAGE_LEVELS[decisions.level[i]],
+                "overridden": bool(decisions.overridden[i]),
+            },
             "red_flags": red_flags,
             "cause": None if abstained else differential[0],
             "abstained": abstained,
@@ -169,6 +183,12 @@ def _explanation(decisions: Decisions, columns: Columns, features, i: int) -> li
     for j in strongest:
         feature = features[j]
         value = value_of(FIELDS[feature.finding], columns[feature.finding][i])
-        out.append({"finding": feature.finding, "value": value, "feature": feature.name,
-                    "effect": round(float(effects[j]), 3)})
+        out.append(
+            {
+                "finding": feature.finding,
+                "value": value,
+                "feature": feature.name,
+                "effect": round(float(effects[j]), 3),
+            }
+        )
     return out

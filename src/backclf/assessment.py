@@ -43,12 +43,18 @@ class Explanation(_Out):
     finding: str
     value: Any
     feature: str
-    effect: float = Field(description="signed push on the chosen cause (log-odds, or probability for trees)")
+    effect: float = Field(
+        description="signed push on the chosen cause (log-odds, or probability for trees)"
+    )
 
 
 class Advice(_Out):
-    urgent: list[str] = Field(description="red-flag messages, most urgent first; shown before anything else")
-    cause: str | None = Field(description="the article's advice for the likely cause (null when abstaining)")
+    urgent: list[str] = Field(
+        description="red-flag messages, most urgent first; shown before anything else"
+    )
+    cause: str | None = Field(
+        description="the article's advice for the likely cause (null when abstaining)"
+    )
     medication: str | None
     general: list[str]
     disclaimer: str

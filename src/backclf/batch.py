@@ -50,13 +50,19 @@ def _split(data: Any, extract: Extractor | None) -> tuple[Any, Case | None, dict
     if not isinstance(data, dict):
         raise CaseError([f"a case must be a JSON object, got {type(data).__name__}"])
     record_id = data.get("id")
-    if record_id is not None and not isinstance(record_id, str | int) or isinstance(record_id, bool):
+    if isinstance(record_id, bool) or (
+        record_id is not None and not isinstance(record_id, str | int)
+    ):
         raise CaseError(["id: must be a string or an integer"])
     findings = {k: v for k, v in data.items() if k not in ENVELOPE_KEYS}
     if "findings" in data:
         if findings:
-            raise CaseError([f"findings go inside 'findings' or at the top level, not both: "
-                             f"{', '.join(sorted(findings))}"])
+            raise CaseError(
+                [
+                    f"findings go inside 'findings' or at the top level, not both: "
+                    f"{', '.join(sorted(findings))}"
+                ]
+            )
         findings = data["findings"]
         if not isinstance(findings, dict):
             raise CaseError(["findings: must be a JSON object"])
@@ -96,8 +102,9 @@ def assess_items(
     if cases:
         columns = from_cases(cases)
         decisions = assess_batch(columns, model)
-        for place, record, extracted in zip(places, records(decisions, columns, model, ids),
-                                            extras, strict=True):
+        for place, record, extracted in zip(
+            places, records(decisions, columns, model, ids), extras, strict=True
+        ):
             if extracted is not None:
                 record["extracted"] = extracted["spans"]
                 record["notes"] = extracted["notes"]
@@ -106,7 +113,9 @@ def assess_items(
 
 
 def _safe_id(record_id: Any) -> Any:
-    return record_id if isinstance(record_id, str | int) and not isinstance(record_id, bool) else None
+    return (
+        record_id if isinstance(record_id, str | int) and not isinstance(record_id, bool) else None
+    )
 
 
 def error_record(record_id: Any, line: int, message: str) -> dict[str, Any]:

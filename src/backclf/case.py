@@ -172,7 +172,10 @@ def _spec(name: str) -> FieldSpec:
         return FieldSpec(name, "enum", (typed["const"],), description=description)
     kind = {"boolean": "bool", "integer": "int", "number": "float"}[typed["type"]]
     return FieldSpec(
-        name, kind, minimum=typed.get("minimum"), maximum=typed.get("maximum"),
+        name,
+        kind,
+        minimum=typed.get("minimum"),
+        maximum=typed.get("maximum"),
         description=description,
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -32,12 +32,12 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     json = "json"
     text = "text"
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     json = "json"
     pretty = "pretty"
 
@@ -64,7 +64,7 @@ def main_options(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = None,
 ) -> None:
-    """backclf: the likely cause of sudden lower back soreness, red flags, and the article's advice."""
+    """The likely cause of sudden lower back soreness, red flags, and the article's advice."""
 
 
 # -- causes, redflags, schema ----------------------------------------------------------------
@@ -162,10 +162,12 @@ def generate(
     red_flag_rate: Annotated[float, typer.Option(min=0, max=0.99)] = 0.05,
     label_noise: Annotated[float, typer.Option(min=0, max=0.99)] = 0.02,
     priors: Annotated[
-        Optional[str], typer.Option(help='Class priors as JSON, e.g. \'{"pyelonephritis": 0.3, ...}\'')
+        Optional[str],
+        typer.Option(help="Class priors as JSON, e.g. '{\"pyelonephritis\": 0.3, ...}'"),
     ] = None,
     text: Annotated[
-        Optional[str], typer.Option(help="Add narrative text from this template family: train or heldout.")
+        Optional[str],
+        typer.Option(help="Add narrative text from this template family: train or heldout."),
     ] = None,
     chunk_size: Annotated[int, typer.Option(min=1)] = 100_000,
 ) -> None:
@@ -174,10 +176,18 @@ def generate(
 
     try:
         prior_map = json.loads(priors) if priors else None
-        run_generate(n=n, seed=seed, out=out, missing_rate=missing_rate,
-                     atypical_rate=atypical_rate, red_flag_rate=red_flag_rate,
-                     label_noise=label_noise, priors=prior_map, text=text,
-                     chunk_size=chunk_size)
+        run_generate(
+            n=n,
+            seed=seed,
+            out=out,
+            missing_rate=missing_rate,
+            atypical_rate=atypical_rate,
+            red_flag_rate=red_flag_rate,
+            label_noise=label_noise,
+            priors=prior_map,
+            text=text,
+            chunk_size=chunk_size,
+        )
     except (ValueError, json.JSONDecodeError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
 
@@ -191,11 +201,14 @@ def predict(
         typer.Option("--input", "-i", help="JSON, JSON Lines, CSV or Parquet file; - for stdin."),
     ] = None,
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Write results here (.jsonl, .csv, .parquet).")
+        Optional[Path],
+        typer.Option("--output", "-o", help="Write results here (.jsonl, .csv, .parquet)."),
     ] = None,
     fmt: Annotated[
         Optional[OutputFormat],
-        typer.Option("--format", help="json (one line per case) or pretty; default: pretty at a terminal."),
+        typer.Option(
+            "--format", help="json (one line per case) or pretty; default: pretty at a terminal."
+        ),
     ] = None,
     text: Annotated[
         Optional[str], typer.Option("--text", help="The person's own words (needs backclf[text]).")
@@ -211,9 +224,14 @@ def predict(
     """
     from backclf.predict_command import run_predict
 
-    code = run_predict(input_path=input_path, output=output,
-                       fmt=fmt.value if fmt else None, text=text, model_path=model_path,
-                       flags={k: v for k, v in findings.items() if v is not None})
+    code = run_predict(
+        input_path=input_path,
+        output=output,
+        fmt=fmt.value if fmt else None,
+        text=text,
+        model_path=model_path,
+        flags={k: v for k, v in findings.items() if v is not None},
+    )
     raise typer.Exit(code)
 
 
@@ -224,19 +242,33 @@ def _finding_parameters() -> list[inspect.Parameter]:
         dashed = name.replace("_", "-")
         words = spec.description or name.replace("_", " ")
         if spec.kind == "bool":
-            option = typer.Option(None, f"--{dashed}/--no-{dashed}", help=words,
-                                  rich_help_panel="Findings", show_default=False)
+            option = typer.Option(
+                None,
+                f"--{dashed}/--no-{dashed}",
+                help=words,
+                rich_help_panel="Findings",
+                show_default=False,
+            )
             annotation: Any = Optional[bool]
         elif spec.kind == "enum":
-            option = typer.Option(None, f"--{dashed}", help=" | ".join(spec.values),
-                                  rich_help_panel="Findings", show_default=False)
+            option = typer.Option(
+                None,
+                f"--{dashed}",
+                help=" | ".join(spec.values),
+                rich_help_panel="Findings",
+                show_default=False,
+            )
             annotation = Optional[str]
         else:
-            option = typer.Option(None, f"--{dashed}", help=words, rich_help_panel="Findings",
-                                  show_default=False)
+            option = typer.Option(
+                None, f"--{dashed}", help=words, rich_help_panel="Findings", show_default=False
+            )
             annotation = Optional[int] if spec.kind == "int" else Optional[float]
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option,
-                                        annotation=annotation))
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation
+            )
+        )
     return params
 
 

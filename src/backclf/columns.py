@@ -105,10 +105,16 @@ def _add(errors: dict[int, list[str]], mask: np.ndarray, message: str) -> None:
 
 def _numeric(spec: FieldSpec, col: pa.ChunkedArray, errors: dict[int, list[str]]) -> np.ndarray:
     if pa.types.is_boolean(col.type) or not (
-        pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_null(col.type)
+        pa.types.is_integer(col.type)
+        or pa.types.is_floating(col.type)
+        or pa.types.is_null(col.type)
     ):
         given = pc.invert(pc.is_null(col)).to_numpy(zero_copy_only=False)
-        _add(errors, given, f"{spec.name}: must be {'a whole number' if spec.kind == 'int' else 'a number'}")
+        _add(
+            errors,
+            given,
+            f"{spec.name}: must be {'a whole number' if spec.kind == 'int' else 'a number'}",
+        )
         return np.full(len(col), np.nan)
     values = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
     known = ~np.isnan(values)
@@ -130,11 +136,16 @@ def _coded(spec: FieldSpec, col: pa.ChunkedArray, errors: dict[int, list[str]]) 
     if spec.kind == "bool" and pa.types.is_boolean(col.type):
         values = col.to_numpy(zero_copy_only=False)
         isnull = pc.is_null(col).to_numpy(zero_copy_only=False)
-        return np.where(isnull, UNKNOWN, np.where(isnull, 0, values).astype(np.int8)).astype(np.int8)
+        return np.where(isnull, UNKNOWN, np.where(isnull, 0, values).astype(np.int8)).astype(
+            np.int8
+        )
     if pa.types.is_dictionary(col.type):
         col = pc.cast(col, pa.string())
-    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
-            or pa.types.is_null(col.type)):
+    if not (
+        pa.types.is_string(col.type)
+        or pa.types.is_large_string(col.type)
+        or pa.types.is_null(col.type)
+    ):
         given = pc.invert(pc.is_null(col)).to_numpy(zero_copy_only=False)
         words = "true or false" if spec.kind == "bool" else "one of " + ", ".join(spec.values)
         _add(errors, given, f"{spec.name}: must be {words}")
@@ -145,8 +156,9 @@ def _coded(spec: FieldSpec, col: pa.ChunkedArray, errors: dict[int, list[str]]) 
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
     index = pc.index_in(text, value_set=pa.array(values, pa.string()))
     codes = pc.fill_null(index, UNKNOWN).to_numpy(zero_copy_only=False).astype(np.int8)
-    bad = (pc.is_null(index).to_numpy(zero_copy_only=False)
-           & ~pc.is_null(text).to_numpy(zero_copy_only=False))
+    bad = pc.is_null(index).to_numpy(zero_copy_only=False) & ~pc.is_null(text).to_numpy(
+        zero_copy_only=False
+    )
     words = "true or false" if spec.kind == "bool" else "one of " + ", ".join(spec.values)
     _add(errors, bad, f"{spec.name}: must be {words}")
     return codes
@@ -175,11 +187,17 @@ def from_arrow(table: pa.Table) -> tuple[Columns, dict[int, list[str]]]:
         else:
             columns[name] = _coded(spec, col, errors)
     fever, temp = columns["fever"], columns["temperature_c"]
-    _add(errors, (fever == 0) & (temp >= FEVER_THRESHOLD_C),
-         "fever is false but temperature_c is 38 or more (38 or more counts as fever)")
+    _add(
+        errors,
+        (fever == 0) & (temp >= FEVER_THRESHOLD_C),
+        "fever is false but temperature_c is 38 or more (38 or more counts as fever)",
+    )
     sex = FIELDS["sex"].values
-    _add(errors, (columns["pregnant"] == 1) & (columns["sex"] == sex.index("male")),
-         "pregnant is true but sex is male")
+    _add(
+        errors,
+        (columns["pregnant"] == 1) & (columns["sex"] == sex.index("male")),
+        "pregnant is true but sex is male",
+    )
     normalise_fever(columns)
     return columns, errors
 
@@ -192,7 +210,9 @@ def to_arrow(columns: Columns) -> pa.Table:
         if spec.kind == "bool":
             arrays[name] = pa.array(col == 1, mask=col == UNKNOWN)
         elif spec.kind == "enum":
-            indices = pa.array(np.where(col == UNKNOWN, 0, col).astype(np.int8), mask=col == UNKNOWN)
+            indices = pa.array(
+                np.where(col == UNKNOWN, 0, col).astype(np.int8), mask=col == UNKNOWN
+            )
             arrays[name] = pa.DictionaryArray.from_arrays(indices, pa.array(spec.values))
         elif spec.kind == "int":
             arrays[name] = pa.array(np.nan_to_num(col).astype(np.int16), mask=np.isnan(col))

@@ -47,15 +47,20 @@ def reliability(proba: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[s
     for b in range(bins):
         mask = index == b
         if mask.any():
-            rows.append({"bin": round(float((edges[b] + edges[b + 1]) / 2), 3),
-                         "confidence": round(float(confidence[mask].mean()), 4),
-                         "accuracy": round(float(correct[mask].mean()), 4),
-                         "count": int(mask.sum())})
+            rows.append(
+                {
+                    "bin": round(float((edges[b] + edges[b + 1]) / 2), 3),
+                    "confidence": round(float(confidence[mask].mean()), 4),
+                    "accuracy": round(float(correct[mask].mean()), 4),
+                    "count": int(mask.sum()),
+                }
+            )
     return rows
 
 
-def classification_metrics(proba: np.ndarray, y: np.ndarray, abstain_below: float,
-                           ece_bins: int = 15) -> dict[str, Any]:
+def classification_metrics(
+    proba: np.ndarray, y: np.ndarray, abstain_below: float, ece_bins: int = 15
+) -> dict[str, Any]:
     """Accuracy, top-2, macro-F1, per-cause recall, log loss, Brier, ECE, abstention."""
     n = len(y)
     predicted = proba.argmax(axis=1)
@@ -79,14 +84,19 @@ def classification_metrics(proba: np.ndarray, y: np.ndarray, abstain_below: floa
         "brier": round(float(np.mean(np.sum((proba - onehot) ** 2, axis=1))), 4),
         "ece": round(expected_calibration_error(proba, y, ece_bins), 4),
         "abstention_rate": round(float(1 - answered.mean()), 4),
-        "accuracy_when_answering": round(float(np.mean(predicted[answered] == y[answered]))
-                                         if answered.any() else 0.0, 4),
+        "accuracy_when_answering": round(
+            float(np.mean(predicted[answered] == y[answered])) if answered.any() else 0.0, 4
+        ),
         "recall": recall,
     }
 
 
-def triage_audit(columns: Columns, model: ReadableModel, y: np.ndarray | None = None,
-                 red_flag_added: np.ndarray | None = None) -> dict[str, Any]:
+def triage_audit(
+    columns: Columns,
+    model: ReadableModel,
+    y: np.ndarray | None = None,
+    red_flag_added: np.ndarray | None = None,
+) -> dict[str, Any]:
     """Red-flag audit (no case matching a rule ends ``self_care``) and over-triage."""
     decisions = assess_batch(columns, model)
     flagged = decisions.fired.any(axis=1)
@@ -102,8 +112,9 @@ def triage_audit(columns: Columns, model: ReadableModel, y: np.ndarray | None = 
         urgent = decisions.level >= TRIAGE_LEVELS.index("consultation_24")
         out["over_triage_rate"] = round(float(np.mean(urgent[mechanical])), 4)
         pyelo = y == CAUSE_IDS.index("pyelonephritis")
-        out["pyelonephritis_under_triage_rate"] = round(float(np.mean(~urgent[pyelo])), 4) \
-            if pyelo.any() else 0.0
+        out["pyelonephritis_under_triage_rate"] = (
+            round(float(np.mean(~urgent[pyelo])), 4) if pyelo.any() else 0.0
+        )
     return out
 
 
@@ -125,6 +136,7 @@ def article_rules_proba(columns: Columns) -> np.ndarray:
     excessive loading; bending/twisting or spasm -> sudden postural change ("spasmodic pain");
     otherwise sudden postural change (cause 1). Confidence 0.8 on the choice.
     """
+
     def code(finding: str, value: Any) -> np.ndarray:
         spec = FIELDS[finding]
         target = int(value) if spec.kind == "bool" else spec.values.index(value)
@@ -150,7 +162,9 @@ def article_rules_proba(columns: Columns) -> np.ndarray:
 
 
 def load_dev(path: Path) -> tuple[list[dict], Columns]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     cases = [parse_case(r["findings"]) for r in rows]
     return rows, from_cases(cases)
 
@@ -162,7 +176,8 @@ def dev_metrics(rows: list[dict], columns: Columns, model: ReadableModel) -> dic
     first = [CAUSE_IDS[decisions.chosen[i]] == rows[i]["expect"]["cause"] for i in named]
     answered_first = [
         CAUSE_IDS[decisions.chosen[i]] == rows[i]["expect"]["cause"]
-        for i in named if not decisions.abstained[i]
+        for i in named
+        if not decisions.abstained[i]
     ]
     within, below, above = [], 0, 0
     for i, r in enumerate(rows):
@@ -176,9 +191,12 @@ def dev_metrics(rows: list[dict], columns: Columns, model: ReadableModel) -> dic
         "n": len(rows),
         "cause_first_rate": round(float(np.mean(first)), 4) if first else 0.0,
         "cause_named_cases": len(named),
-        "accuracy_when_answering": round(float(np.mean(answered_first)), 4) if answered_first else 0.0,
+        "accuracy_when_answering": round(float(np.mean(answered_first)), 4)
+        if answered_first
+        else 0.0,
         "abstention_rate": round(float(np.mean([decisions.abstained[i] for i in named])), 4)
-        if named else 0.0,
+        if named
+        else 0.0,
         "triage_within_range_rate": round(float(np.mean(within)), 4),
         "under_triaged": int(below),
         "over_triaged": int(above),
@@ -195,8 +213,9 @@ def confusion(y: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def save_plots(out_dir: Path, y: np.ndarray, proba: np.ndarray,
-               strongest: dict[str, list[tuple[str, float]]]) -> list[Path]:
+def save_plots(
+    out_dir: Path, y: np.ndarray, proba: np.ndarray, strongest: dict[str, list[tuple[str, float]]]
+) -> list[Path]:
     """Confusion matrix, reliability curve and strongest findings: PNG plus DVC plot data."""
     import csv
 
@@ -223,8 +242,15 @@ def save_plots(out_dir: Path, y: np.ndarray, proba: np.ndarray,
     ax.set_ylabel("actual")
     for a in range(K):
         for p in range(K):
-            ax.text(p, a, str(matrix[a, p]), ha="center", va="center", fontsize=8,
-                    color="white" if matrix[a, p] > matrix.max() / 2 else "black")
+            ax.text(
+                p,
+                a,
+                str(matrix[a, p]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if matrix[a, p] > matrix.max() / 2 else "black",
+            )
     ax.set_title("Confusion matrix (champion, synthetic test set)")
     written.append(_save(fig, out_dir / "confusion.png"))
 
@@ -238,8 +264,9 @@ def save_plots(out_dir: Path, y: np.ndarray, proba: np.ndarray,
     ax.set_title("Reliability (champion, test set)")
     written.append(_save(fig, out_dir / "reliability.png"))
 
-    rows = [{"cause": c, "feature": f, "effect": v} for c, items in strongest.items()
-            for f, v in items]
+    rows = [
+        {"cause": c, "feature": f, "effect": v} for c, items in strongest.items() for f, v in items
+    ]
     _write_csv(out_dir / "strongest_findings.csv", rows)
     if strongest:
         fig, axes = plt.subplots(K, 1, figsize=(7, 2.2 * K))

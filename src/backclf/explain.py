@@ -28,22 +28,30 @@ def strongest_findings(model: ReadableModel, top: int = 6) -> dict[str, list[tup
 def describe(model: ReadableModel, top: int = 6) -> dict[str, Any]:
     """A structured and a textual description of the model."""
     article = knowledge.article()
-    lines = [f"backclf model: {model.kind}, {len(model.features)} features, "
-             f"calibration temperature {model.temperature:.3f}, abstains below "
-             f"{model.abstain_below:.0%}", ""]
-    described: dict[str, Any] = {"kind": model.kind, "features": len(model.features),
-                                 "temperature": model.temperature,
-                                 "abstain_below": model.abstain_below}
+    lines = [
+        f"backclf model: {model.kind}, {len(model.features)} features, "
+        f"calibration temperature {model.temperature:.3f}, abstains below "
+        f"{model.abstain_below:.0%}",
+        "",
+    ]
+    described: dict[str, Any] = {
+        "kind": model.kind,
+        "features": len(model.features),
+        "temperature": model.temperature,
+        "abstain_below": model.abstain_below,
+    }
     if model.kind == "points":
         raw = model.raw["causes"]
         described["points"] = {c["id"]: c["points"] for c in raw}
         described["base_points"] = {c["id"]: c["base_points"] for c in raw}
-        lines.append(f"Points table ({model.raw['points_per_logit']:.2f} points = 1 logit); "
-                     "add the points of each finding present, the highest total wins:")
+        lines.append(
+            f"Points table ({model.raw['points_per_logit']:.2f} points = 1 logit); "
+            "add the points of each finding present, the highest total wins:"
+        )
         for c in raw:
             name = article.cause(c["id"]).name
             items = sorted(c["points"].items(), key=lambda kv: -kv[1])
-            shown = ", ".join(f"{f} {p:+d}" for f, p in items[:top * 2])
+            shown = ", ".join(f"{f} {p:+d}" for f, p in items[: top * 2])
             lines.append(f"  {name}: base {c['base_points']:+d}; {shown}")
     if model.kind == "tree":
         described["rules"] = tree_rules(model)

@@ -36,7 +36,10 @@ def finding_features(finding: str, skip_values: tuple[str, ...] = ()) -> list[Fe
     """The indicators of one finding."""
     spec = FIELDS[finding]
     if spec.kind == "bool":
-        return [Feature(f"{finding}=yes", finding, code=1), Feature(f"{finding}=no", finding, code=0)]
+        return [
+            Feature(f"{finding}=yes", finding, code=1),
+            Feature(f"{finding}=no", finding, code=0),
+        ]
     if spec.kind == "enum":
         return [
             Feature(f"{finding}={value}", finding, code=i)

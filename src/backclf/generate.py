@@ -117,7 +117,9 @@ def compiled_tables() -> tuple[Table, ...]:
         else:
             given = table.given
             parent_values, parent_code_arr = _values_and_codes(given)
-            probs = np.stack([_row(table.table[v], values, f"{finding}|{v}") for v in parent_values])
+            probs = np.stack(
+                [_row(table.table[v], values, f"{finding}|{v}") for v in parent_values]
+            )
             parent_codes = tuple(int(c) for c in parent_code_arr)
         low = high = np.zeros(0)
         step = 1.0
@@ -128,8 +130,20 @@ def compiled_tables() -> tuple[Table, ...]:
             if bins.sample_max is not None:
                 high[-1] = min(high[-1], bins.sample_max)
             step = bins.step
-        tables.append(Table(finding, values, codes, probs, given, parent_codes, low, high, step,
-                            table.informative))
+        tables.append(
+            Table(
+                finding,
+                values,
+                codes,
+                probs,
+                given,
+                parent_codes,
+                low,
+                high,
+                step,
+                table.informative,
+            )
+        )
     return tuple(tables)
 
 
@@ -262,7 +276,9 @@ def sample_table(sample: Sample, texts: list[str] | None = None) -> pa.Table:
     extra = {
         "case_id": pa.array(ids, pa.int64()),
         "label": pa.DictionaryArray.from_arrays(pa.array(sample.label, pa.int8()), causes),
-        "true_cause": pa.DictionaryArray.from_arrays(pa.array(sample.true_cause, pa.int8()), causes),
+        "true_cause": pa.DictionaryArray.from_arrays(
+            pa.array(sample.true_cause, pa.int8()), causes
+        ),
         "atypical": pa.array(sample.atypical),
         "red_flag_added": pa.array(sample.red_flag_added),
     }

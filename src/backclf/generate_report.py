@@ -30,8 +30,9 @@ class Summary:
         n = len(sample.label)
         self.n += n
         self.counts += np.bincount(sample.label, minlength=len(CAUSE_IDS))
-        unknown = [np.isnan(c) if c.dtype == np.float64 else c == -1
-                   for c in sample.columns.values()]
+        unknown = [
+            np.isnan(c) if c.dtype == np.float64 else c == -1 for c in sample.columns.values()
+        ]
         self.unknown += float(np.mean(unknown)) * n
         self.red_flag += int(rule_set().fired(sample.columns).any(axis=1).sum())
         best = posterior(sample.columns, self.config).argmax(axis=1)
@@ -49,15 +50,22 @@ class Summary:
         return table
 
 
-def run_generate(*, n: int, seed: int, out: Path, text: str | None, chunk_size: int,
-                 **knobs) -> Summary:
+def run_generate(
+    *, n: int, seed: int, out: Path, text: str | None, chunk_size: int, **knobs
+) -> Summary:
     if text not in (None, "train", "heldout"):
         raise ValueError("--text takes train or heldout")
     config = GenerationConfig(n=n, seed=seed, **knobs)
     summary = Summary(config)
     console = Console(stderr=True)
-    with Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("generating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("generate", total=n)
 
         def on_chunk(sample: Sample) -> None:

@@ -16,8 +16,15 @@ from typing import Any
 import mlflow
 from mlflow.pyfunc import PythonModel
 
-OUTPUT_COLUMNS = ("triage_level", "overridden", "cause", "probability", "red_flags",
-                  "assessment", "error")
+OUTPUT_COLUMNS = (
+    "triage_level",
+    "overridden",
+    "cause",
+    "probability",
+    "red_flags",
+    "assessment",
+    "error",
+)
 
 
 def _plain(value: Any) -> Any:
@@ -38,8 +45,9 @@ def rows_from_input(model_input: Any) -> list[dict[str, Any]]:
         records = [model_input]
     else:
         records = list(model_input)
-    return [{k: v for k, v in ((k, _plain(v)) for k, v in r.items()) if v is not None}
-            for r in records]
+    return [
+        {k: v for k, v in ((k, _plain(v)) for k, v in r.items()) if v is not None} for r in records
+    ]
 
 
 class BackclfModel(PythonModel):
@@ -60,15 +68,17 @@ class BackclfModel(PythonModel):
                 out.append({c: None for c in OUTPUT_COLUMNS} | {"error": record["error"]})
                 continue
             cause = record["cause"]
-            out.append({
-                "triage_level": record["triage"]["level"],
-                "overridden": record["triage"]["overridden"],
-                "cause": cause["id"] if cause else None,
-                "probability": record["differential"][0]["probability"],
-                "red_flags": ",".join(f["id"] for f in record["red_flags"]),
-                "assessment": json.dumps(record, ensure_ascii=False),
-                "error": None,
-            })
+            out.append(
+                {
+                    "triage_level": record["triage"]["level"],
+                    "overridden": record["triage"]["overridden"],
+                    "cause": cause["id"] if cause else None,
+                    "probability": record["differential"][0]["probability"],
+                    "red_flags": ",".join(f["id"] for f in record["red_flags"]),
+                    "assessment": json.dumps(record, ensure_ascii=False),
+                    "error": None,
+                }
+            )
         return pd.DataFrame(out, columns=list(OUTPUT_COLUMNS))
 
 

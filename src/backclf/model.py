@@ -68,8 +68,9 @@ class ReadableModel:
 
         Linear models: the feature's push on the chosen cause's log-odds against the other
         causes, ``x_f (w_cf - Σ_{k≠c} q_k w_kf) / T`` with ``q`` the others' probabilities
-        renormalised (the gradient of log(p_c / (1 - p_c)); it does not saturate). Trees: the change in the chosen cause's
-        probability at each split on the case's path, credited to the split's feature.
+        renormalised (the gradient of log(p_c / (1 - p_c)); it does not saturate).
+        Trees: the change in the chosen cause's probability at each split on the case's
+        path, credited to the split's feature.
         """
         rows = np.arange(len(x))
         if self.kind != "tree":
@@ -122,21 +123,30 @@ def model_from_dict(data: dict[str, Any], sha256: str = "") -> ReadableModel:
         raise ModelFileError(f"classes must be {CAUSE_IDS}")
     features = tuple(encoding_from_dicts(data["encoding"]))
     common = dict(
-        kind=kind, classes=classes, features=features,
+        kind=kind,
+        classes=classes,
+        features=features,
         temperature=float(data["calibration"]["temperature"]),
         abstain_below=float(data["decision"]["abstain_below"]),
         consider_above=float(data["decision"]["consider_above"]),
-        raw=data, sha256=sha256,
+        raw=data,
+        sha256=sha256,
     )
     if kind == "logistic":
-        weights = np.array([[c["weights"].get(f.name, 0.0) for f in features]
-                            for c in data["causes"]])
+        weights = np.array(
+            [[c["weights"].get(f.name, 0.0) for f in features] for c in data["causes"]]
+        )
         intercept = np.array([c["intercept"] for c in data["causes"]])
         return ReadableModel(weights=weights, intercept=intercept, **common)
     if kind == "points":
         scale = float(data["points_per_logit"])
-        weights = np.array([[c["points"].get(f.name, 0) for f in features]
-                            for c in data["causes"]], dtype=np.float64) / scale
+        weights = (
+            np.array(
+                [[c["points"].get(f.name, 0) for f in features] for c in data["causes"]],
+                dtype=np.float64,
+            )
+            / scale
+        )
         intercept = np.array([c["base_points"] for c in data["causes"]], dtype=np.float64) / scale
         return ReadableModel(weights=weights, intercept=intercept, **common)
     return ReadableModel(tree=_tree_arrays(data["tree"], features), **common)

@@ -8,21 +8,33 @@ from backclf import knowledge
 from backclf.explain import strongest_findings, tree_rules
 from backclf.model import ReadableModel
 
-COLUMNS = ("accuracy", "top2_accuracy", "macro_f1", "log_loss", "brier", "ece",
-           "abstention_rate", "accuracy_when_answering")
+COLUMNS = (
+    "accuracy",
+    "top2_accuracy",
+    "macro_f1",
+    "log_loss",
+    "brier",
+    "ece",
+    "abstention_rate",
+    "accuracy_when_answering",
+)
 
 
 def _table(split: dict[str, Any]) -> list[str]:
-    lines = ["| predictor | " + " | ".join(COLUMNS) + " |",
-             "|---|" + "---|" * len(COLUMNS)]
+    lines = ["| predictor | " + " | ".join(COLUMNS) + " |", "|---|" + "---|" * len(COLUMNS)]
     for name, m in split.items():
         cells = [f"{m[c]:.4f}" if c in m else "" for c in COLUMNS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
 
-def render_model_card(metrics: dict[str, Any], model: ReadableModel, champion: str,
-                      params: dict[str, Any], dev_misses: list[str]) -> str:
+def render_model_card(
+    metrics: dict[str, Any],
+    model: ReadableModel,
+    champion: str,
+    params: dict[str, Any],
+    dev_misses: list[str],
+) -> str:
     article = knowledge.article()
     champ = metrics["champion"]
     gen = params["generate"]
@@ -71,8 +83,10 @@ def render_model_card(metrics: dict[str, Any], model: ReadableModel, champion: s
         "|---|---|---|---|---|",
     ]
     for name, m in metrics["dev"].items():
-        lines.append(f"| {name} | {m['cause_first_rate']:.2%} | {m['triage_within_range_rate']:.2%}"
-                     f" | {m['under_triaged']} | {m['over_triaged']} |")
+        lines.append(
+            f"| {name} | {m['cause_first_rate']:.2%} | {m['triage_within_range_rate']:.2%}"
+            f" | {m['under_triaged']} | {m['over_triaged']} |"
+        )
     if dev_misses:
         lines.append(f"\nChampion misses on the development vignettes: {', '.join(dev_misses)}.")
     audit = champ["triage"]

@@ -32,8 +32,9 @@ def narrative_spec() -> dict[str, Any]:
             for style in STYLES:
                 for family in FAMILIES:
                     if not styles[style][family]:
-                        raise ValueError(f"narrative.yaml: no {style}/{family} phrase for "
-                                         f"{finding}={value}")
+                        raise ValueError(
+                            f"narrative.yaml: no {style}/{family} phrase for {finding}={value}"
+                        )
     return spec
 
 

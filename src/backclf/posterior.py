@@ -28,8 +28,11 @@ def _observed_index(table: Table, col: np.ndarray) -> np.ndarray:
     if col.dtype == np.float64:
         known = ~np.isnan(col)
         bin_index = np.searchsorted(table.low, np.where(known, col, 0), side="right") - 1
-        inside = known & (bin_index >= 0) & (col < np.append(table.high[:-1], np.inf)[
-            np.clip(bin_index, 0, len(table.low) - 1)])
+        inside = (
+            known
+            & (bin_index >= 0)
+            & (col < np.append(table.high[:-1], np.inf)[np.clip(bin_index, 0, len(table.low) - 1)])
+        )
         return np.where(inside, bin_index, len(table.values) - 1)
     lookup = {int(code): i for i, code in enumerate(table.codes)}
     index = np.full(len(col), lookup[UNKNOWN])

@@ -65,8 +65,10 @@ def run_predict(
 
     if input_path is None and not flags and text is None:
         if sys.stdin is None or sys.stdin.isatty():
-            _error("no case given: use finding flags (see --help), --text, --input FILE, "
-                   "or pipe JSON Lines to stdin")
+            _error(
+                "no case given: use finding flags (see --help), --text, --input FILE, "
+                "or pipe JSON Lines to stdin"
+            )
             return EXIT_USAGE
         input_path = "-"
 
@@ -83,8 +85,10 @@ def run_predict(
         if table_kind(path):
             return _predict_table(path, output, fmt, model)
         if path.suffix.lower() not in JSON_SUFFIXES:
-            _error(f"cannot read {path}: unknown file type {path.suffix!r} "
-                   "(use .json, .jsonl, .csv or .parquet)")
+            _error(
+                f"cannot read {path}: unknown file type {path.suffix!r} "
+                "(use .json, .jsonl, .csv or .parquet)"
+            )
             return EXIT_NOINPUT
 
     with ExitStack() as stack:
@@ -150,7 +154,7 @@ def _json_batches(input_path: str) -> Iterator[list[Item]]:
         return
     lines = data.split(b"\n")
     for start in range(0, len(lines), 4096):
-        chunk = [(start + k + 1, line) for k, line in enumerate(lines[start:start + 4096])]
+        chunk = [(start + k + 1, line) for k, line in enumerate(lines[start : start + 4096])]
         parsed = list(parse_json_lines(chunk))
         if parsed:
             yield parsed
@@ -161,13 +165,17 @@ def _renumber(rest: bytes, offset: int) -> Iterator[list[Item]]:
     yield list(parse_json_lines(lines))
 
 
-def _open_output(stack: ExitStack, output: Path | None, fmt: str | None) -> tuple[TextIO | None, bool]:
+def _open_output(
+    stack: ExitStack, output: Path | None, fmt: str | None
+) -> tuple[TextIO | None, bool]:
     if output is None:
         pretty = fmt == "pretty" or (fmt is None and sys.stdout.isatty())
         return sys.stdout, pretty
     if output.suffix.lower() not in (".jsonl", ".json", ".ndjson"):
-        _error(f"--output for JSON input must be .jsonl (got {output.name}); "
-               "tables (.csv, .parquet) are written for table input")
+        _error(
+            f"--output for JSON input must be .jsonl (got {output.name}); "
+            "tables (.csv, .parquet) are written for table input"
+        )
         return None, False
     return stack.enter_context(output.open("w", encoding="utf-8")), False
 
@@ -236,21 +244,25 @@ def _predict_table(path: Path, output: Path | None, fmt: str | None, model: Read
                         if "error" in record:
                             failed += 1
                             first_error = first_error or f"row {record['line']}: {record['error']}"
-                    text_out.write("".join(json.dumps(r, ensure_ascii=False) + "\n"
-                                           for r in results))
+                    text_out.write(
+                        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
+                    )
                     text_out.flush()
                 else:
                     result = decision_table(batch, model, total)
                     if out_kind == "csv":  # CSV has no lists: join the red-flag ids
                         flags = pc.binary_join(result.column("red_flags"), ";")
                         result = result.set_column(
-                            result.schema.get_field_index("red_flags"), "red_flags", flags)
+                            result.schema.get_field_index("red_flags"), "red_flags", flags
+                        )
                     errors = result.column("error")
                     bad = errors.null_count
                     if bad < len(errors):
                         failed += len(errors) - bad
                         index = pc.index(pc.is_valid(errors), True).as_py()
-                        first_error = first_error or f"row {total + index + 1}: {errors[index].as_py()}"
+                        first_error = (
+                            first_error or f"row {total + index + 1}: {errors[index].as_py()}"
+                        )
                     if writer is None:
                         writer = _table_writer(output, out_kind, result.schema)
                         stack.callback(writer.close)

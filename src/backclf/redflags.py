@@ -31,8 +31,10 @@ class RuleError(ValueError):
 def compile_condition(condition: dict[str, Any], where: str = "rule") -> Check:
     """A function from columns to a boolean mask, for one declarative condition."""
     if not isinstance(condition, dict) or len(condition) != 1:
-        raise RuleError(f"{where}: a condition is a mapping with exactly one key, got {condition!r}")
-    (key, arg), = condition.items()
+        raise RuleError(
+            f"{where}: a condition is a mapping with exactly one key, got {condition!r}"
+        )
+    ((key, arg),) = condition.items()
     if key in ("all", "any"):
         if not isinstance(arg, list) or not arg:
             raise RuleError(f"{where}: '{key}' takes a non-empty list")
@@ -45,7 +47,7 @@ def compile_condition(condition: dict[str, Any], where: str = "rule") -> Check:
     if isinstance(arg, dict):
         if spec.kind not in ("int", "float") or len(arg) != 1:
             raise RuleError(f"{where}: comparisons take one operator on a number, got {arg!r}")
-        (op, bound), = arg.items()
+        ((op, bound),) = arg.items()
         if op not in COMPARISONS:
             raise RuleError(f"{where}: operator must be one of {list(COMPARISONS)}")
         compare = COMPARISONS[op]

@@ -33,24 +33,31 @@ def render(record: dict[str, Any], console: Console) -> None:
     if cause is None:
         parts.append(Text("Likely cause: unsure (no cause is likely enough to name)", style="bold"))
     else:
-        parts.append(Text(f"Likely cause: {cause['name']} ({cause['probability']:.0%})",
-                          style="bold"))
+        parts.append(
+            Text(f"Likely cause: {cause['name']} ({cause['probability']:.0%})", style="bold")
+        )
     bars = Table.grid(padding=(0, 1))
     for item in record["differential"]:
         width = round(item["probability"] * 30)
         bars.add_row(item["name"], Text("█" * width, style="cyan"), f"{item['probability']:.0%}")
     parts.append(bars)
     if record["explanation"]:
-        why_table = Table("finding", "value", "effect", title="Why", title_justify="left",
-                          box=None)
+        why_table = Table("finding", "value", "effect", title="Why", title_justify="left", box=None)
         for item in record["explanation"]:
             sign = "green" if item["effect"] > 0 else "red"
-            why_table.add_row(item["finding"], str(item["value"]),
-                              Text(f"{item['effect']:+.2f}", style=sign))
+            why_table.add_row(
+                item["finding"], str(item["value"]), Text(f"{item['effect']:+.2f}", style=sign)
+            )
         parts.append(why_table)
     if record.get("extracted"):
-        understood = Table("finding", "value", "from the text", title="Understood from the text",
-                           title_justify="left", box=None)
+        understood = Table(
+            "finding",
+            "value",
+            "from the text",
+            title="Understood from the text",
+            title_justify="left",
+            box=None,
+        )
         for item in record["extracted"]:
             understood.add_row(item["finding"], str(item["value"]), repr(item["span"]))
         parts.append(understood)

@@ -7,6 +7,7 @@ read in big, fast batches.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import select
@@ -19,7 +20,11 @@ MAX_BATCH = 4096
 
 def line_batches(stream: BinaryIO) -> Iterator[list[tuple[int, bytes]]]:
     """Numbered lines (from 1), in batches of what is available now."""
-    fd = stream.fileno()
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        yield from _plain_batches(stream)  # an in-memory stream (tests, embedding)
+        return
     pending = b""
     number = 0
     while True:
@@ -39,9 +44,20 @@ def line_batches(stream: BinaryIO) -> Iterator[list[tuple[int, bytes]]]:
             number += 1
             batch.append((number, line))
         for start in range(0, len(batch), MAX_BATCH):
-            yield batch[start:start + MAX_BATCH]
+            yield batch[start : start + MAX_BATCH]
     if pending.strip():
         yield [(number + 1, pending)]
+
+
+def _plain_batches(stream: BinaryIO) -> Iterator[list[tuple[int, bytes]]]:
+    batch: list[tuple[int, bytes]] = []
+    for number, line in enumerate(stream, start=1):
+        batch.append((number, line.rstrip(b"\n")))
+        if len(batch) == MAX_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _ready(fd: int) -> bool:

@@ -86,8 +86,10 @@ def decision_table(table: pa.Table, model: ReadableModel, first_row: int) -> pa.
     if "id" in table.column_names:
         out["id"] = table.column("id")
     out["row"] = pa.array(np.arange(first_row + 1, first_row + n + 1), pa.int64())
-    out["error"] = pa.array(["; ".join(errors[i]) if i in errors else None for i in range(n)]
-                            if errors else [None] * n, pa.string())
+    out["error"] = pa.array(
+        ["; ".join(errors[i]) if i in errors else None for i in range(n)] if errors else [None] * n,
+        pa.string(),
+    )
     out["triage_level"] = _labels(level, TRIAGE_LEVELS)
     overridden = np.zeros(n, dtype=bool)
     overridden[rows] = decisions.overridden

@@ -23,8 +23,14 @@ def tracking_uri(root: Path) -> str:
 
 def git_commit(root: Path) -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, check=True, timeout=10)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        )
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -37,36 +43,61 @@ def signature_and_example():
     from mlflow.types import ColSpec, Schema
 
     kinds = {"bool": "boolean", "enum": "string", "int": "long", "float": "double"}
-    inputs = Schema([ColSpec("string", "id", required=False)]
-                    + [ColSpec(kinds[s.kind], name, required=False) for name, s in FIELDS.items()])
-    outputs = Schema([ColSpec("string", "triage_level"), ColSpec("boolean", "overridden"),
-                      ColSpec("string", "cause", required=False),
-                      ColSpec("double", "probability", required=False),
-                      ColSpec("string", "red_flags", required=False),
-                      ColSpec("string", "assessment", required=False),
-                      ColSpec("string", "error", required=False)])
-    example = pd.DataFrame([
-        {"id": "lifting", "age": 40, "trigger": "lifting_heavy_object", "fever": False},
-        {"id": "infection", "age": 30, "sex": "female", "fever": True, "frequent_urination": True},
-    ])
+    inputs = Schema(
+        [ColSpec("string", "id", required=False)]
+        + [ColSpec(kinds[s.kind], name, required=False) for name, s in FIELDS.items()]
+    )
+    outputs = Schema(
+        [
+            ColSpec("string", "triage_level"),
+            ColSpec("boolean", "overridden"),
+            ColSpec("string", "cause", required=False),
+            ColSpec("double", "probability", required=False),
+            ColSpec("string", "red_flags", required=False),
+            ColSpec("string", "assessment", required=False),
+            ColSpec("string", "error", required=False),
+        ]
+    )
+    example = pd.DataFrame(
+        [
+            {"id": "lifting", "age": 40, "trigger": "lifting_heavy_object", "fever": False},
+            {
+                "id": "infection",
+                "age": 30,
+                "sex": "female",
+                "fever": True,
+                "frequent_urination": True,
+            },
+        ]
+    )
     return ModelSignature(inputs=inputs, outputs=outputs), example
 
 
 def _description(kind: str, metrics: dict[str, Any], n_train: int, previous: dict | None) -> str:
     champ = metrics["champion"]
-    text = (f"{kind} model trained on {n_train:,} synthetic vignettes. Test accuracy "
-            f"{champ['test_accuracy']:.4f} (Bayes ceiling {champ['bayes_ceiling']:.4f}), "
-            f"ECE {champ['ece']:.4f}, dev cause-first {champ['dev_cause_first_rate']:.0%}.")
+    text = (
+        f"{kind} model trained on {n_train:,} synthetic vignettes. Test accuracy "
+        f"{champ['test_accuracy']:.4f} (Bayes ceiling {champ['bayes_ceiling']:.4f}), "
+        f"ECE {champ['ece']:.4f}, dev cause-first {champ['dev_cause_first_rate']:.0%}."
+    )
     if previous is None:
         return text + " First registered champion."
     delta = 100 * (champ["test_accuracy"] - previous.get("champion/test_accuracy", float("nan")))
-    return text + (f" Against the previous champion (run {previous['run_id'][:8]}): "
-                   f"test accuracy {delta:+.2f} points.")
+    return text + (
+        f" Against the previous champion (run {previous['run_id'][:8]}): "
+        f"test accuracy {delta:+.2f} points."
+    )
 
 
-def log_pipeline_run(root: Path, params: dict[str, Any], metrics: dict[str, Any],
-                     champion_file: Path, model_card: Path, plots: list[Path],
-                     data_hashes: dict[str, str]) -> str:
+def log_pipeline_run(
+    root: Path,
+    params: dict[str, Any],
+    metrics: dict[str, Any],
+    champion_file: Path,
+    model_card: Path,
+    plots: list[Path],
+    data_hashes: dict[str, str],
+) -> str:
     """One run per publish: params, metrics.json (flattened), plots, model file and card;
     the pyfunc model registered as ``backclf@champion``. Returns the run id."""
     import json
@@ -90,11 +121,17 @@ def log_pipeline_run(root: Path, params: dict[str, Any], metrics: dict[str, Any]
     flat = flatten(metrics)
     signature, example = signature_and_example()
     description = _description(kind, metrics, model_data["training"]["n"], previous)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"{kind} champion",
-                          description=description) as run:
-        mlflow.set_tags({"git_commit": git_commit(root), "model_kind": kind,
-                         "mlflow.note.content": description,
-                         **{f"data_sha256/{k}": v for k, v in data_hashes.items()}})
+    with mlflow.start_run(
+        experiment_id=experiment_id, run_name=f"{kind} champion", description=description
+    ) as run:
+        mlflow.set_tags(
+            {
+                "git_commit": git_commit(root),
+                "model_kind": kind,
+                "mlflow.note.content": description,
+                **{f"data_sha256/{k}": v for k, v in data_hashes.items()},
+            }
+        )
         mlflow.log_params(flatten_params(params))
         mlflow.log_metrics(flat)
         mlflow.log_artifact(str(champion_file), artifact_path="model_file")

@@ -41,8 +41,10 @@ def _header(kind: str, features: list[Feature], config: TrainConfig, training: d
         "classes": list(CAUSE_IDS),
         "encoding": [f.to_dict() for f in features],
         "calibration": {"temperature": 1.0, "fitted_on": "validation set, log loss"},
-        "decision": {"abstain_below": config.abstain_below,
-                     "consider_above": config.consider_above},
+        "decision": {
+            "abstain_below": config.abstain_below,
+            "consider_above": config.consider_above,
+        },
         "training": training,
     }
 
@@ -58,7 +60,10 @@ def fit_logistic(
     with warnings.catch_warnings():  # scikit-learn 1.9 announces 1.10's new defaults
         warnings.simplefilter("ignore", FutureWarning)
         search = LogisticRegressionCV(
-            Cs=list(config.c_grid), cv=folds, scoring="neg_log_loss", max_iter=2000,
+            Cs=list(config.c_grid),
+            cv=folds,
+            scoring="neg_log_loss",
+            max_iter=2000,
             random_state=config.seed,
         ).fit(x, y)
     best_c = float(np.atleast_1d(search.C_)[0])
@@ -67,8 +72,11 @@ def fit_logistic(
     intercept = fitted.intercept_ - fitted.intercept_.mean()
     data = _header("logistic", features, config, {**training, "C": best_c})
     data["causes"] = [
-        {"id": cause, "intercept": float(intercept[k]),
-         "weights": {f.name: float(weights[k, j]) for j, f in enumerate(features)}}
+        {
+            "id": cause,
+            "intercept": float(intercept[k]),
+            "weights": {f.name: float(weights[k, j]) for j, f in enumerate(features)},
+        }
         for k, cause in enumerate(CAUSE_IDS)
     ]
     return data
@@ -83,9 +91,15 @@ def points_from_logistic(logistic: dict[str, Any], config: TrainConfig) -> dict[
     data["kind"] = "points"
     data["points_per_logit"] = float(scale)
     data["causes"] = [
-        {"id": c["id"], "base_points": int(round(c["intercept"] * scale)),
-         "points": {f: int(round(weights[k, j] * scale)) for j, f in enumerate(features)
-                    if round(weights[k, j] * scale) != 0}}
+        {
+            "id": c["id"],
+            "base_points": int(round(c["intercept"] * scale)),
+            "points": {
+                f: int(round(weights[k, j] * scale))
+                for j, f in enumerate(features)
+                if round(weights[k, j] * scale) != 0
+            },
+        }
         for k, c in enumerate(logistic["causes"])
     ]
     return data
@@ -98,18 +112,24 @@ def fit_tree(
     from sklearn.tree import DecisionTreeClassifier
 
     tree = DecisionTreeClassifier(
-        max_depth=config.tree_max_depth, min_samples_leaf=config.tree_min_samples_leaf,
+        max_depth=config.tree_max_depth,
+        min_samples_leaf=config.tree_min_samples_leaf,
         random_state=config.seed,
     ).fit(x, y)
     t = tree.tree_
     depth = np.zeros(t.node_count, dtype=int)
     nodes = []
     for i in range(t.node_count):
-        counts = t.value[i][0] * t.n_node_samples[i] if t.value[i][0].sum() <= 1.0 + 1e-9 \
+        counts = (
+            t.value[i][0] * t.n_node_samples[i]
+            if t.value[i][0].sum() <= 1.0 + 1e-9
             else t.value[i][0]
+        )
         smoothed = (counts + 1.0) / (counts.sum() + len(CAUSE_IDS))  # Laplace: no zero leaves
         node: dict[str, Any] = {
-            "node": i, "depth": int(depth[i]), "samples": int(t.n_node_samples[i]),
+            "node": i,
+            "depth": int(depth[i]),
+            "samples": int(t.n_node_samples[i]),
             "probabilities": {c: float(smoothed[k]) for k, c in enumerate(CAUSE_IDS)},
         }
         if t.children_left[i] >= 0:

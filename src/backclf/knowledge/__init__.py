@@ -22,7 +22,11 @@ TriageLevel = Literal[
 ]
 #: Least to most urgent; the index is the level's rank.
 TRIAGE_LEVELS: tuple[str, ...] = (
-    "self_care", "consultation", "consultation_24", "emergency", "emergency_ambulance"
+    "self_care",
+    "consultation",
+    "consultation_24",
+    "emergency",
+    "emergency_ambulance",
 )
 CAUSE_IDS: tuple[str, ...] = (
     "sudden_postural_change",
@@ -41,7 +45,7 @@ def read_yaml(name: str) -> Any:
     """Parse one knowledge file shipped inside the package."""
     text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    return yaml.load(text, Loader=loader)  # a safe loader
 
 
 # -- article.yaml ----------------------------------------------------------------------------
