@@ -1,0 +1,34 @@
+"""Shared fixtures: paths, the packaged champion, the development vignettes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from backclf.model import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def article_text() -> str:
+    return (SHARED / "article.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def model():
+    return load_model()
+
+
+@pytest.fixture(scope="session")
+def dev_rows() -> list[dict]:
+    path = SHARED / "vignettes" / "dev.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -1,0 +1,78 @@
+"""Columns and feature encoding: one case at a time equals vectorised, yes/no/unknown apart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from backclf.case import parse_case
+from backclf.columns import from_arrow, from_cases, row_findings, to_arrow
+from backclf.features import default_encoding, encode, encode_case
+
+CASES = [
+    {},
+    {"age": 40, "sex": "male", "trigger": "lifting_heavy_object", "fever": False},
+    {"age": 27, "sex": "female", "fever": True, "chills": True, "pain_side": "one_side"},
+    {"temperature_c": 38.6, "days_since_onset": 2.5, "pain_severity": 7, "spasm": False},
+]
+
+
+def test_columns_round_trip_through_arrow():
+    cases = [parse_case(c) for c in CASES]
+    columns = from_cases(cases)
+    back, errors = from_arrow(to_arrow(columns))
+    assert errors == {}
+    for name in columns:
+        np.testing.assert_array_equal(columns[name], back[name])
+    assert [row_findings(columns, i) for i in range(len(cases))] == [c.known() for c in cases]
+
+
+def test_arrow_validation_reports_bad_rows_in_place():
+    table = pa.table({
+        "age": pa.array([40, 200, None, 33]),
+        "fever": pa.array([True, None, False, None]),
+        "temperature_c": pa.array([None, None, 39.0, 36.0]),
+        "sex": pa.array(["male", "female", "x", None]),
+    })
+    columns, errors = from_arrow(table)
+    assert sorted(errors) == [1, 2]
+    assert errors[1] == ["age: Input should be less than or equal to 120"]
+    assert any("fever" in e and "temperature_c" in e for e in errors[2])
+    assert any(e.startswith("sex: must be one of") for e in errors[2])
+    assert columns["fever"][3] == -1 and columns["age"][3] == 33
+
+
+def test_unknown_column_names_are_an_error():
+    import pytest
+
+    from backclf.columns import TableError
+
+    with pytest.raises(TableError, match="did you mean 'fever'"):
+        from_arrow(pa.table({"fevr": [True]}))
+
+
+def test_feature_names_are_unique_readable_and_stable():
+    names = [f.name for f in default_encoding()]
+    assert len(names) == len(set(names))
+    assert {"fever=yes", "fever=no", "trigger=lifting_heavy_object", "age=30-44"} <= set(names)
+    assert "trigger=minor_fall_or_bump" not in names  # uninformative by construction
+    assert not any(n.startswith("saddle_numbness") for n in names)  # red-flag-only finding
+
+
+def test_yes_no_and_unknown_stay_apart():
+    features = default_encoding()
+    index = {f.name: j for j, f in enumerate(features)}
+    yes, no, unknown = (encode_case(parse_case(c), features)
+                        for c in ({"fever": True}, {"fever": False}, {}))
+    assert (yes[index["fever=yes"]], yes[index["fever=no"]]) == (1, 0)
+    assert (no[index["fever=yes"]], no[index["fever=no"]]) == (0, 1)
+    assert (unknown[index["fever=yes"]], unknown[index["fever=no"]]) == (0, 0)
+    assert not unknown.any()
+
+
+def test_vectorised_encoding_equals_one_case_at_a_time():
+    features = default_encoding()
+    cases = [parse_case(c) for c in CASES]
+    matrix = encode(from_cases(cases), features)
+    for row, case in zip(matrix, cases, strict=True):
+        np.testing.assert_array_equal(row, encode_case(case, features))

@@ -1,0 +1,97 @@
+"""The article as data: fidelity to the article's own words, and the shape of every file."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from backclf import knowledge
+from backclf.knowledge import CAUSE_IDS
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("正规", " licensed ")).strip()
+
+
+def test_source_hash_matches_the_shared_article():
+    digest = hashlib.sha256((SHARED / "article.txt").read_bytes()).hexdigest()
+    assert knowledge.article().source.sha256 == digest
+
+
+def test_every_advice_sentence_is_in_the_article(article_text):
+    article = knowledge.article()
+    body = normalise(article_text)
+    sentences = [article.summary, article.seek_care, article.infection_rule, *article.daily_life]
+    for cause in article.causes:
+        sentences += [cause.mechanism, *cause.advice]
+        sentences += [s for s in (cause.medication, cause.surgery) if s]
+    for sentence in sentences:
+        assert normalise(sentence) in body, sentence
+
+
+def test_licensed_is_the_only_edit():
+    assert "licensed hospital" in knowledge.article().seek_care
+    assert "正规" not in knowledge.read_yaml("article.yaml").__repr__()
+
+
+def test_every_numbered_cause_of_the_article_is_present(article_text):
+    headings = re.findall(r"^(\d)\. ([^:]+):", article_text, flags=re.M)
+    article = knowledge.article()
+    assert [int(n) for n, _ in headings] == [c.number for c in article.causes] == [1, 2, 3, 4, 5]
+    for (_, heading), cause in zip(headings, article.causes, strict=True):
+        assert cause.name == heading.strip()
+    assert tuple(c.id for c in article.causes) == CAUSE_IDS
+
+
+def test_medicines_keep_the_articles_condition(article_text):
+    body = normalise(article_text)
+    for cause in knowledge.article().causes:
+        for medicine in cause.medicines:
+            assert medicine.name in body
+            assert medicine.condition in cause.medication.lower()
+
+
+def test_facet_joint_surgery_is_mentioned():
+    assert "surgery" in knowledge.article().cause("facet_joint_dysfunction").surgery
+
+
+def test_pyelonephritis_needs_a_doctor_within_24_hours():
+    article = knowledge.article()
+    assert article.cause("pyelonephritis").default_triage == "consultation_24"
+    assert {article.cause(c).default_triage for c in CAUSE_IDS[:4]} == {"self_care"}
+
+
+def test_every_generator_probability_has_a_source_and_sums_to_one():
+    spec = knowledge.generator_spec()  # validation itself checks sums and sources
+    rows = [spec.priors]
+    for table in spec.findings.values():
+        rows += list((table.by_cause or {}).values()) + list((table.table or {}).values())
+        rows += [table.all_causes] if table.all_causes else []
+    assert len(rows) > 100
+    for row in rows:
+        assert abs(sum(row.p.values()) - 1) < 1e-9
+        assert row.source.startswith(("article", "assumption", "contract")) or re.search(
+            r"[A-Z][a-z]+|clinical\.md", row.source
+        ), row.source
+    for scenario in spec.red_flag_scenarios:
+        assert scenario.source
+
+
+def test_generator_covers_every_finding_of_the_contract():
+    from backclf.case import FIELD_NAMES
+
+    assert set(knowledge.generator_spec().findings) == set(FIELD_NAMES)
+
+
+def test_every_red_flag_rule_cites_a_source_and_compiles():
+    from backclf.redflags import rule_set
+
+    rules = rule_set().rules
+    assert len(rules) >= 13
+    assert all(rule.source and rule.message for rule in rules)
+    article_rule = next(r for r in rules if r.id == "fever_or_frequent_urination")
+    assert article_rule.source == "article"
+    assert article_rule.message == knowledge.article().infection_rule
