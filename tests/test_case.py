@@ -19,8 +19,11 @@ def problems(data) -> list[str]:
 def test_the_contract_has_every_field_of_contract_md():
     assert len(FIELDS) == 37
     assert FIELDS["trigger"].values == (
-        "bending_or_twisting", "lifting_heavy_object", "prolonged_posture",
-        "minor_fall_or_bump", "none",
+        "bending_or_twisting",
+        "lifting_heavy_object",
+        "prolonged_posture",
+        "minor_fall_or_bump",
+        "none",
     )
     assert (FIELDS["age"].minimum, FIELDS["age"].maximum) == (1, 120)
     assert (FIELDS["temperature_c"].minimum, FIELDS["temperature_c"].maximum) == (30, 45)

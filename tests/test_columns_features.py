@@ -28,12 +28,14 @@ def test_columns_round_trip_through_arrow():
 
 
 def test_arrow_validation_reports_bad_rows_in_place():
-    table = pa.table({
-        "age": pa.array([40, 200, None, 33]),
-        "fever": pa.array([True, None, False, None]),
-        "temperature_c": pa.array([None, None, 39.0, 36.0]),
-        "sex": pa.array(["male", "female", "x", None]),
-    })
+    table = pa.table(
+        {
+            "age": pa.array([40, 200, None, 33]),
+            "fever": pa.array([True, None, False, None]),
+            "temperature_c": pa.array([None, None, 39.0, 36.0]),
+            "sex": pa.array(["male", "female", "x", None]),
+        }
+    )
     columns, errors = from_arrow(table)
     assert sorted(errors) == [1, 2]
     assert errors[1] == ["age: Input should be less than or equal to 120"]
@@ -62,8 +64,9 @@ def test_feature_names_are_unique_readable_and_stable():
 def test_yes_no_and_unknown_stay_apart():
     features = default_encoding()
     index = {f.name: j for j, f in enumerate(features)}
-    yes, no, unknown = (encode_case(parse_case(c), features)
-                        for c in ({"fever": True}, {"fever": False}, {}))
+    yes, no, unknown = (
+        encode_case(parse_case(c), features) for c in ({"fever": True}, {"fever": False}, {})
+    )
     assert (yes[index["fever=yes"]], yes[index["fever=no"]]) == (1, 0)
     assert (no[index["fever=yes"]], no[index["fever=no"]]) == (0, 1)
     assert (unknown[index["fever=yes"]], unknown[index["fever=no"]]) == (0, 0)

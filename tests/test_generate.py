@@ -27,10 +27,12 @@ def test_chunking_does_not_change_rows(tmp_path):
     import pyarrow.parquet as pq
 
     config = GenerationConfig(n=2500, seed=4)
-    one = pq.read_table(write_parquet(config, tmp_path / "one.parquet", chunk_size=2500,
-                                      text_family="heldout"))
-    many = pq.read_table(write_parquet(config, tmp_path / "many.parquet", chunk_size=333,
-                                       text_family="heldout"))
+    one = pq.read_table(
+        write_parquet(config, tmp_path / "one.parquet", chunk_size=2500, text_family="heldout")
+    )
+    many = pq.read_table(
+        write_parquet(config, tmp_path / "many.parquet", chunk_size=333, text_family="heldout")
+    )
     assert one.to_pylist() == many.to_pylist()
 
 
@@ -62,8 +64,12 @@ def test_knobs_move_what_they_should():
     flagged = sample_rows(GenerationConfig(seed=6, missing_rate=0.0, red_flag_rate=0.5), 0, 20_000)
 
     def unknown_share(s):
-        return np.mean([np.mean(c == -1) if c.dtype != np.float64 else np.mean(np.isnan(c))
-                        for c in s.columns.values()])
+        return np.mean(
+            [
+                np.mean(c == -1) if c.dtype != np.float64 else np.mean(np.isnan(c))
+                for c in s.columns.values()
+            ]
+        )
 
     assert unknown_share(masked) > unknown_share(base) + 0.1
     assert abs(flagged.red_flag_added.mean() - 0.5) < 0.02
@@ -87,14 +93,20 @@ def test_pregnancy_is_only_asked_of_women_of_childbearing_age():
 
 def _phrases(finding: str) -> list[str]:
     spec = narrative_spec()["phrases"][finding]
-    return [p.split("{v}")[0].strip().lower() for styles in spec.values()
-            for families in styles.values() for options in families.values() for p in options]
+    return [
+        p.split("{v}")[0].strip().lower()
+        for styles in spec.values()
+        for families in styles.values()
+        for options in families.values()
+        for p in options
+    ]
 
 
 def _negations(finding: str) -> list[str]:
     styles = narrative_spec()["phrases"][finding]["false"]
-    return [p.lower() for families in styles.values() for options in families.values()
-            for p in options]
+    return [
+        p.lower() for families in styles.values() for options in families.values() for p in options
+    ]
 
 
 @pytest.mark.parametrize("family", ["train", "heldout"])

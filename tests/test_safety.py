@@ -64,8 +64,7 @@ def with_findings(case: Case, extra: dict) -> Case | None:
 
 
 FIRING_SETS = [(rule, s) for rule in rule_set().rules for s in positive_findings(rule.when)]
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -115,16 +114,31 @@ def test_age_alone_never_escalates_past_consultation():
 
 
 def test_an_ordinary_backache_raises_no_red_flag():
-    result = assess(parse_case({"age": 55, "trigger": "bending_or_twisting", "spasm": True,
-                                "fever": False, "saddle_numbness": False}))
+    result = assess(
+        parse_case(
+            {
+                "age": 55,
+                "trigger": "bending_or_twisting",
+                "spasm": True,
+                "fever": False,
+                "saddle_numbness": False,
+            }
+        )
+    )
     assert result.red_flags == [] and result.triage.level == "self_care"
 
 
 def test_rules_are_positive_and_checked():
     import pytest
 
-    for bad in ({"fever": False}, {"fevr": True}, {"trigger": "sneeze"}, {"not": {"fever": True}},
-                {"age": 70}, {"age": {"~": 3}}):
+    for bad in (
+        {"fever": False},
+        {"fevr": True},
+        {"trigger": "sneeze"},
+        {"not": {"fever": True}},
+        {"age": 70},
+        {"age": {"~": 3}},
+    ):
         with pytest.raises(RuleError):
             compile_condition(bad)
 
@@ -159,8 +173,18 @@ def test_nothing_can_switch_red_flags_off(root: Path):
     for func in (assess_module.assess, assess_module.assess_many, assess_module.assess_batch):
         for param in inspect.signature(func).parameters:
             assert not pattern.search(param)
-    decision_path = ["assess.py", "redflags.py", "batch.py", "predict_command.py", "cli.py",
-                     "model.py", "columns.py", "case.py", "tables.py", "mlflow_model.py"]
+    decision_path = [
+        "assess.py",
+        "redflags.py",
+        "batch.py",
+        "predict_command.py",
+        "cli.py",
+        "model.py",
+        "columns.py",
+        "case.py",
+        "tables.py",
+        "mlflow_model.py",
+    ]
     for module in decision_path:
         text = (root / "src" / "backclf" / module).read_text()
         assert not re.search(r"os\.environ|getenv", text), module
@@ -172,7 +196,9 @@ def test_dev_vignettes_triage_within_range(dev_rows):
     for row, result in zip(dev_rows, results, strict=True):
         level = RANK[result.triage.level]
         assert RANK[row["expect"]["triage_min"]] <= level <= RANK[row["expect"]["triage_max"]], (
-            row["id"], result.triage.level)
+            row["id"],
+            result.triage.level,
+        )
 
 
 def test_red_flag_dev_cases_are_overridden(dev_rows):

@@ -32,17 +32,21 @@ class Item:
 
 
 def parse_json_lines(lines: Iterable[tuple[int, bytes | str]]) -> Iterator[Item]:
-    """JSON Lines to items; blank lines are skipped, malformed ones become errors."""
+    """JSON Lines to items (one case per line); blank lines are skipped, malformed ones
+    become errors."""
     for number, raw in lines:
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
         if not text.strip():
             continue
         try:
-            yield Item(number, json.loads(text))
+            parsed = json.loads(text)
         except json.JSONDecodeError as exc:
             yield Item(number, error=f"malformed JSON: {exc.msg} at column {exc.colno}")
+            continue
         except RecursionError:
             yield Item(number, error="malformed JSON: nested too deeply")
+            continue
+        yield Item(number, parsed)
 
 
 def _split(data: Any, extract: Extractor | None) -> tuple[Any, Case | None, dict | None]:

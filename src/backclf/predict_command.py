@@ -203,7 +203,8 @@ def _write_assessments(
             for record in results:
                 render(record, console)
         else:
-            out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results))
+            # ASCII-only lines: no U+2028 or U+0085 in a value can ever split a line.
+            out.write("".join(json.dumps(r) + "\n" for r in results))
             out.flush()
     return _summary(total, failed, first_error)
 
@@ -244,9 +245,7 @@ def _predict_table(path: Path, output: Path | None, fmt: str | None, model: Read
                         if "error" in record:
                             failed += 1
                             first_error = first_error or f"row {record['line']}: {record['error']}"
-                    text_out.write(
-                        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
-                    )
+                    text_out.write("".join(json.dumps(r) + "\n" for r in results))
                     text_out.flush()
                 else:
                     result = decision_table(batch, model, total)

@@ -37,12 +37,19 @@ def git_commit(root: Path) -> str:
 
 
 def signature_and_example():
-    """Optional columns, one per finding; an example with a red flag."""
+    """Optional columns, one per finding; an example with a red flag.
+
+    MLflow casts JSON input to the signature's dtypes with ``astype``: a missing value in a
+    ``boolean`` column would become ``True`` and one in a ``long`` column would fail. So
+    yes/no findings are declared ``AnyType`` (backclf validates them itself, strictly) and
+    whole numbers ``double`` (40.0 is read as 40; 40.5 is an error).
+    """
     import pandas as pd
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
+    from mlflow.types.schema import AnyType
 
-    kinds = {"bool": "boolean", "enum": "string", "int": "long", "float": "double"}
+    kinds = {"bool": AnyType(), "enum": "string", "int": "double", "float": "double"}
     inputs = Schema(
         [ColSpec("string", "id", required=False)]
         + [ColSpec(kinds[s.kind], name, required=False) for name, s in FIELDS.items()]
@@ -60,10 +67,10 @@ def signature_and_example():
     )
     example = pd.DataFrame(
         [
-            {"id": "lifting", "age": 40, "trigger": "lifting_heavy_object", "fever": False},
+            {"id": "lifting", "age": 40.0, "trigger": "lifting_heavy_object", "fever": False},
             {
                 "id": "infection",
-                "age": 30,
+                "age": 30.0,
                 "sex": "female",
                 "fever": True,
                 "frequent_urination": True,

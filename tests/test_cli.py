@@ -1,0 +1,312 @@
+"""The command line: commands, input modes, the JSON contract, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from backclf import knowledge
+from backclf.assessment import Assessment
+from backclf.cli import app
+
+runner = CliRunner()
+CASES = [
+    {"id": "a", "age": 40, "trigger": "lifting_heavy_object", "fever": False},
+    {"id": "b", "age": 27, "sex": "female", "fever": True, "chills": True, "pain_side": "one_side"},
+    {"id": "c", "saddle_numbness": True},
+    {"id": "d", "age": 59, "restricted_movement": True, "worse_on_extension_or_twisting": True},
+]
+
+
+def invoke(args: list[str], stdin: str | None = None):
+    return runner.invoke(app, args, input=stdin)
+
+
+def lines(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def test_version():
+    result = invoke(["--version"])
+    assert result.exit_code == 0 and result.output.startswith("backclf ")
+
+
+def test_causes_json_lists_five_causes_with_the_articles_advice(article_text):
+    result = invoke(["causes", "--format", "json"])
+    causes = json.loads(result.output)
+    assert [c["id"] for c in causes] == list(knowledge.CAUSE_IDS)
+    body = " ".join(article_text.split())
+    for cause in causes:
+        for sentence in cause["advice"]:
+            assert " ".join(sentence.split()) in body
+
+
+def test_schema_prints_valid_json_schema():
+    from jsonschema import Draft202012Validator
+
+    schemas = json.loads(invoke(["schema"]).stdout)
+    for schema in schemas.values():
+        Draft202012Validator.check_schema(schema)
+    assert invoke(["schema", "nonsense"]).exit_code == 2
+
+
+def test_redflags_lists_the_rules():
+    rules = json.loads(invoke(["redflags", "--format", "json"]).stdout)
+    assert {"fever_or_frequent_urination", "cauda_equina", "major_trauma"} <= {
+        r["id"] for r in rules
+    }
+    assert "source:" in invoke(["redflags"]).output
+
+
+def test_explain_prints_the_model_in_words():
+    result = invoke(["explain"])
+    assert result.exit_code == 0
+    assert "Strongest findings" in result.output and "Pyelonephritis" in result.output
+
+
+def test_predict_from_flags_follows_the_contract():
+    result = invoke(
+        [
+            "predict",
+            "--trigger",
+            "lifting_heavy_object",
+            "--no-fever",
+            "--age",
+            "40",
+            "--format",
+            "json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    (record,) = lines(result.stdout)
+    Assessment.model_validate(record)
+    assert record["cause"]["id"] == "excessive_loading"
+    assert abs(sum(d["probability"] for d in record["differential"]) - 1) < 1e-3
+    assert [d["probability"] for d in record["differential"]] == sorted(
+        [d["probability"] for d in record["differential"]], reverse=True
+    )
+
+
+def test_red_flag_overrides_whatever_the_model_says():
+    result = invoke(
+        ["predict", "--trigger", "lifting_heavy_object", "--saddle-numbness", "--format", "json"]
+    )
+    (record,) = lines(result.stdout)
+    assert record["triage"] == {"level": "emergency", "overridden": True}
+    assert record["advice"]["urgent"][0] == record["red_flags"][0]["message"]
+
+
+def _assessments_by_mode(tmp_path) -> dict[str, list[dict]]:
+    jsonl = "\n".join(json.dumps(c) for c in CASES)
+    out = {"jsonl": lines(invoke(["predict", "--format", "json"], stdin=jsonl).stdout)}
+    (tmp_path / "cases.jsonl").write_text(jsonl)
+    out["file"] = lines(
+        invoke(["predict", "-i", str(tmp_path / "cases.jsonl"), "--format", "json"]).stdout
+    )
+    out["array"] = lines(
+        invoke(["predict", "--format", "json"], stdin=json.dumps(CASES, indent=2)).stdout
+    )
+    table = _full_table()
+    pq.write_table(table, tmp_path / "cases.parquet")
+    pcsv.write_csv(table, tmp_path / "cases.csv")
+    for kind in ("parquet", "csv"):
+        out[kind] = lines(invoke(["predict", "-i", str(tmp_path / f"cases.{kind}")]).stdout)
+    out["flags"] = []
+    for case in CASES:
+        args = ["predict", "--format", "json"]
+        for key, value in case.items():
+            if key == "id":
+                continue
+            flag = "--" + key.replace("_", "-")
+            if value is True:
+                args.append(flag)
+            elif value is False:
+                args.append("--no-" + key.replace("_", "-"))
+            else:
+                args += [flag, str(value)]
+        (record,) = lines(invoke(args).stdout)
+        record["id"] = case["id"]
+        out["flags"].append(record)
+    return out
+
+
+def test_every_input_mode_gives_identical_assessments(tmp_path):
+    modes = _assessments_by_mode(tmp_path)
+    reference = modes.pop("jsonl")
+    assert len(reference) == len(CASES)
+    for mode, records in modes.items():
+        assert records == reference, mode
+
+
+def _full_table() -> pa.Table:
+    columns = sorted({k for c in CASES for k in c})
+    return pa.Table.from_pylist([{k: c.get(k) for k in columns} for c in CASES])
+
+
+def test_table_output_matches_the_json_assessments(tmp_path):
+    table = _full_table()
+    pq.write_table(table, tmp_path / "in.parquet")
+    result = invoke(
+        ["predict", "-i", str(tmp_path / "in.parquet"), "-o", str(tmp_path / "out.parquet")]
+    )
+    assert result.exit_code == 0, result.output
+    rows = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    reference = lines(
+        invoke(
+            ["predict", "--format", "json"], stdin="\n".join(json.dumps(c) for c in CASES)
+        ).stdout
+    )
+    for row, record in zip(rows, reference, strict=True):
+        assert row["id"] == record["id"]
+        assert row["triage_level"] == record["triage"]["level"]
+        assert row["red_flags"] == [f["id"] for f in record["red_flags"]]
+        assert row["cause"] == (record["cause"] or {}).get("id")
+        for item in record["differential"]:
+            assert row[f"p_{item['id']}"] == pytest.approx(item["probability"], abs=1e-4)
+    csv_result = invoke(
+        ["predict", "-i", str(tmp_path / "in.parquet"), "-o", str(tmp_path / "out.csv")]
+    )
+    assert csv_result.exit_code == 0 and (tmp_path / "out.csv").read_text().count("\n") == 5
+
+
+def test_bad_lines_become_error_records_in_place():
+    stdin = "\n".join(
+        [
+            json.dumps(CASES[0]),
+            "{not json",
+            json.dumps({"fevr": True, "id": 7}),
+            json.dumps(CASES[1]),
+        ]
+    )
+    result = invoke(["predict", "--format", "json"], stdin=stdin)
+    assert result.exit_code == 65
+    records = lines(result.stdout)
+    assert [("error" in r) for r in records] == [False, True, True, False]
+    assert records[1]["line"] == 2 and records[1]["error"].startswith("malformed JSON")
+    assert records[2] == {
+        "id": 7,
+        "line": 3,
+        "error": "unknown finding 'fevr'; did you mean 'fever'?",
+    }
+    assert "2 of 4 cases could not be assessed" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "code", "message"),
+    [
+        (["predict", "-i", "/nonexistent/cases.jsonl"], None, 66, "no such file"),
+        (["predict", "-i", "{tmp}/cases.xlsx"], None, 66, "unknown file type"),
+        (["predict", "-i", "{tmp}/empty.jsonl"], None, 66, "empty input"),
+        (["predict", "--model", "/nonexistent/model.json", "--age", "3"], None, 66, "cannot read"),
+        (["predict", "--age", "3", "-i", "x.jsonl"], None, 2, "not both"),
+        (["predict", "--age", "old"], None, 2, ""),
+        (["predict", "--fevr"], None, 2, ""),
+        (["predict", "--format", "json"], "", 66, "empty input"),
+    ],
+)
+def test_input_errors_are_clear_and_exit_codes_documented(tmp_path, args, stdin, code, message):
+    (tmp_path / "cases.xlsx").write_bytes(b"PK")
+    (tmp_path / "empty.jsonl").write_text("")
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    result = invoke(args, stdin=stdin)
+    assert result.exit_code == code, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+field_names = st.sampled_from(
+    ["age", "fever", "sex", "trigger", "temperature_c", "id", "text", "findings", "pain_severity"]
+) | st.text(max_size=12)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.dictionaries(field_names, json_values, max_size=6) | json_values, min_size=1, max_size=5
+    )
+)
+def test_fuzzed_json_never_crashes(records):
+    stdin = "\n".join(json.dumps(r) for r in records)
+    result = invoke(["predict", "--format", "json"], stdin=stdin)
+    assert result.exit_code in (0, 65), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert len(lines(result.stdout)) == len(records)
+
+
+def _run(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "backclf.cli", *args], input=stdin, capture_output=True, timeout=120
+    )
+
+
+def test_predict_does_not_import_heavy_libraries():
+    code = (
+        "import sys, runpy; sys.argv=['backclf','predict','--age','40','--format','json'];"
+        "\ntry: runpy.run_module('backclf.cli', run_name='__main__')"
+        "\nexcept SystemExit: pass"
+        "\nheavy=[m for m in ('sklearn','pandas','mlflow','scipy','matplotlib','spacy') "
+        "if m in sys.modules]; print('HEAVY', heavy, file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert "HEAVY []" in result.stderr, result.stderr
+    assert json.loads(result.stdout)["schema_version"] == "1"
+
+
+def test_ten_thousand_lines_with_a_hundred_corrupted(tmp_path):
+    rows = []
+    for i in range(10_000):
+        if i % 100 == 37:
+            rows.append('{"age": 40, "fever": tru' if i % 200 == 37 else '{"age": "forty"}')
+        else:
+            rows.append(json.dumps({**CASES[i % len(CASES)], "id": i}))
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    result = _run(["predict", "--input", str(path), "--format", "json"])
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 65
+    assert len(out) == 10_000
+    assert sum("error" in r for r in out) == 100
+    assert [r["line"] for r in out if "error" in r] == [i + 1 for i in range(37, 10_000, 100)]
+    assert [r["id"] for r in out if "error" not in r] == [i for i in range(10_000) if i % 100 != 37]
+    assert b"100 of 10000 cases could not be assessed" in result.stderr
+
+
+def test_streaming_answers_each_line_as_it_arrives():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backclf.cli", "predict", "--format", "json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for case in CASES[:2]:
+            process.stdin.write(json.dumps(case) + "\n")
+            process.stdin.flush()
+            answer = json.loads(process.stdout.readline())
+            assert answer["id"] == case["id"]
+    finally:
+        process.stdin.close()
+        process.wait(timeout=60)
+    assert process.returncode == 0

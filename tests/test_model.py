@@ -1,0 +1,157 @@
+"""The readable model file and the champion's behaviour (invariance, direction, minimum)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from backclf.assess import assess
+from backclf.case import parse_case
+from backclf.knowledge import CAUSE_IDS
+from backclf.model import ModelFileError, dumps_model, load_model
+
+
+def probability(result, cause: str) -> float:
+    return next(d.probability for d in result.differential if d.id == cause)
+
+
+def test_packaged_champion_is_the_pipelines_output(root):
+    """The packaged file is byte-identical to what `train` wrote (md5 recorded in dvc.lock)."""
+    packaged = root / "src" / "backclf" / "published" / "champion.json"
+    lock = yaml.safe_load((root / "dvc.lock").read_text())
+    outs = {o["path"]: o["md5"] for o in lock["stages"]["train"]["outs"]}
+    assert hashlib.md5(packaged.read_bytes()).hexdigest() == outs["models/champion.json"]
+    pipeline_output = root / "models" / "champion.json"
+    if pipeline_output.exists():  # after `dvc repro` on this clone
+        assert pipeline_output.read_bytes() == packaged.read_bytes()
+
+
+def test_champion_is_the_model_params_yaml_names(root, model):
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    assert model.kind == params["train"]["model"]
+    assert model.abstain_below == params["assess"]["abstain_below"]
+
+
+def test_model_file_is_readable_json_with_provenance(model):
+    raw = model.raw
+    assert raw["classes"] == list(CAUSE_IDS)
+    assert len(raw["training"]["data_sha256"]) == 64
+    assert raw["encoding"] and all("name" in f and "finding" in f for f in raw["encoding"])
+    assert dumps_model(raw) == dumps_model(json.loads(dumps_model(raw)))  # canonical
+
+
+def test_round_trip_through_the_writer_keeps_predictions(tmp_path, model):
+    path = tmp_path / "m.json"
+    path.write_text(dumps_model(model.raw))
+    again = load_model(path)
+    x = np.eye(len(model.features))
+    np.testing.assert_allclose(again.predict_proba(x), model.predict_proba(x))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read"),
+        (b"not json", "is not JSON"),
+        (b'{"format": "x"}', "not a backclf"),
+        (
+            b'{"format": "backclf-model", "format_version": 1, "kind": "magic"}',
+            "unknown model kind",
+        ),
+    ],
+)
+def test_bad_model_files_give_clear_errors(tmp_path, content, message):
+    path = tmp_path / "model.json"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ModelFileError, match=message):
+        load_model(path)
+
+
+# -- behaviour (Made-With-ML's three kinds of model test) ------------------------------------
+
+MINIMUM = {
+    "sudden_postural_change": {"trigger": "bending_or_twisting", "spasm": True, "onset": "sudden"},
+    "excessive_loading": {"trigger": "lifting_heavy_object", "onset": "sudden"},
+    "lumbar_muscle_strain": {
+        "chronic_strain_history": True,
+        "previous_episodes": True,
+        "eased_by_rest": True,
+    },
+    "facet_joint_dysfunction": {
+        "restricted_movement": True,
+        "worse_on_extension_or_twisting": True,
+        "pain_side": "one_side",
+    },
+    "pyelonephritis": {"fever": True, "frequent_urination": True, "chills": True},
+}
+
+
+@pytest.mark.parametrize("cause", CAUSE_IDS)
+def test_minimum_functionality_the_articles_own_descriptions(cause, model):
+    result = assess(parse_case(MINIMUM[cause]), model)
+    assert result.cause is not None and result.cause.id == cause
+
+
+@pytest.mark.parametrize(
+    ("base", "added", "cause"),
+    [
+        ({"age": 40}, {"fever": True}, "pyelonephritis"),
+        ({"age": 40}, {"frequent_urination": True}, "pyelonephritis"),
+        ({"age": 50}, {"restricted_movement": True}, "facet_joint_dysfunction"),
+        ({"age": 50}, {"chronic_strain_history": True}, "lumbar_muscle_strain"),
+        ({"pain_side": "central"}, {"trigger": "lifting_heavy_object"}, "excessive_loading"),
+        ({"pain_side": "central"}, {"spasm": True}, "sudden_postural_change"),
+        ({"fever": True}, {"fever": False}, "excessive_loading"),
+    ],
+)
+def test_direction_adding_evidence_moves_its_cause_up(base, added, cause, model):
+    before = probability(assess(parse_case(base), model), cause)
+    after = probability(assess(parse_case({**base, **added}), model), cause)
+    if added.get("fever") is False:  # removing the infection evidence lifts a mechanical cause
+        assert after > before
+    else:
+        assert after > before + 0.05
+
+
+@pytest.mark.parametrize(
+    "irrelevant",
+    [
+        {"history_of_cancer": True},
+        {"saddle_numbness": False},
+        {"iv_drug_use": True},
+        {"radiating_leg_pain": "one_leg"},
+        {"pregnant": False, "sex": "female"},
+    ],
+)
+def test_invariance_cause_independent_findings_do_not_move_the_differential(irrelevant, model):
+    base = {"sex": "female", "trigger": "bending_or_twisting", "age": 35}
+    a = assess(parse_case(base), model)
+    b = assess(parse_case({**base, **irrelevant}), model)
+    assert [d.model_dump() for d in a.differential] == [d.model_dump() for d in b.differential]
+
+
+def test_a_case_with_nothing_known_abstains(model):
+    result = assess(parse_case({}), model)
+    assert result.cause is None and result.abstained
+    assert result.advice.cause is None
+    assert len(result.differential) == 5
+
+
+def test_explanation_names_the_findings_that_pushed_the_cause(model):
+    result = assess(parse_case({"trigger": "lifting_heavy_object", "age": 30}), model)
+    top = result.explanation[0]
+    assert (top.finding, top.value) == ("trigger", "lifting_heavy_object")
+    assert top.effect > 0
+
+
+def test_advice_is_the_articles_and_carries_the_disclaimer(model):
+    from backclf import knowledge
+
+    result = assess(parse_case(MINIMUM["excessive_loading"]), model)
+    assert result.advice.cause == knowledge.article().cause("excessive_loading").advice[0]
+    assert "not a diagnosis" in result.advice.disclaimer
