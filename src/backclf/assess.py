@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ import numpy as np
 from backclf import __version__, knowledge
 from backclf.assessment import SCHEMA_VERSION, Assessment
 from backclf.case import FIELDS, Case
-from backclf.columns import Columns, from_cases, value_of
+from backclf.columns import Columns, from_cases
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
 from backclf.model import ReadableModel, load_model
 from backclf.redflags import rule_set
@@ -31,7 +31,7 @@ from backclf.redflags import rule_set
 EXPLANATION_SIZE = 6
 
 
-@dataclass(frozen=True)
+@dataclass
 class Decisions:
     """The decisions for a batch of cases, as arrays (row ``i`` is case ``i``)."""
 
@@ -42,10 +42,15 @@ class Decisions:
     level: np.ndarray  # (n,) triage rank (index into TRIAGE_LEVELS)
     overridden: np.ndarray  # (n,) bool: a red flag set the level
     x: np.ndarray  # (n, F) features
-    effects: np.ndarray  # (n, F) signed effect of each feature on the chosen cause
+    model: ReadableModel
 
     def __len__(self) -> int:
         return len(self.chosen)
+
+    @cached_property
+    def effects(self) -> np.ndarray:
+        """(n, F) signed effect of each feature on the chosen cause (computed when asked)."""
+        return self.model.effects(self.x, self.proba, self.chosen)
 
 
 @cache
@@ -70,8 +75,7 @@ def assess_batch(columns: Columns, model: ReadableModel | None = None) -> Decisi
     model_rank = np.where(considered, _cause_default_ranks()[None, :], 0).max(axis=1)
     level = np.maximum(rule_rank, model_rank)
     overridden = fired.any(axis=1) & (rule_rank >= model_rank)
-    effects = model.effects(x, proba, chosen)
-    return Decisions(proba, chosen, abstained, fired, level, overridden, x, effects)
+    return Decisions(proba, chosen, abstained, fired, level, overridden, x, model)
 
 
 def assess_many(cases: Sequence[Case], model: ReadableModel | None = None) -> list[Assessment]:
@@ -135,35 +139,39 @@ def records(
     """The assessments of a batch as JSON-ready dicts, in the shape of the contract."""
     texts = _texts(model)
     rule_ranks = rule_set().ranks
-    features = model.features
-    order = np.argsort(-decisions.proba, axis=1, kind="stable")
+    order = np.argsort(-decisions.proba, axis=1, kind="stable").tolist()
+    probability = np.round(decisions.proba, 4).tolist()
+    explanations = _explanations(decisions, columns, model.features)
+    any_fired = decisions.fired.any(axis=1).tolist()
+    levels = [TRIAGE_LEVELS[r] for r in decisions.level.tolist()]
+    overridden = decisions.overridden.tolist()
+    chosen_all = decisions.chosen.tolist()
+    abstained_all = decisions.abstained.tolist()
     for i in range(len(decisions)):
-        fired = np.flatnonzero(decisions.fired[i])
-        fired = fired[np.argsort(-rule_ranks[fired], kind="stable")]
-        red_flags = [texts.rules[j] for j in fired]
+        red_flags = []
+        if any_fired[i]:
+            fired = np.flatnonzero(decisions.fired[i])
+            fired = fired[np.argsort(-rule_ranks[fired], kind="stable")]
+            red_flags = [texts.rules[j] for j in fired]
+        p = probability[i]
         differential = [
-            {
-                "id": CAUSE_IDS[k],
-                "name": texts.names[k],
-                "probability": round(float(decisions.proba[i, k]), 4),
-            }
-            for k in order[i]
+            {"id": CAUSE_IDS[k], "name": texts.names[k], "probability": p[k]} for k in order[i]
         ]
-        chosen = int(decisions.chosen[i])
-        abstained = bool(decisions.abstained[i])
+        chosen = chosen_all[i]
+        abstained = abstained_all[i]
         advice = texts.causes[chosen]
         yield {
             "schema_version": SCHEMA_VERSION,
             "id": None if ids is None else ids[i],
             "triage": {
-                "level": TRIAGE_LEVELS[decisions.level[i]],
-                "overridden": bool(decisions.overridden[i]),
+                "level": levels[i],
+                "overridden": overridden[i],
             },
             "red_flags": red_flags,
             "cause": None if abstained else differential[0],
             "abstained": abstained,
             "differential": differential,
-            "explanation": _explanation(decisions, columns, features, i),
+            "explanation": explanations[i],
             "advice": {
                 "urgent": [r["message"] for r in red_flags],
                 "cause": None if abstained else advice["cause"],
@@ -175,20 +183,45 @@ def records(
         }
 
 
-def _explanation(decisions: Decisions, columns: Columns, features, i: int) -> list[dict]:
-    effects = decisions.effects[i]
-    present = np.flatnonzero((decisions.x[i] > 0) & (np.abs(effects) >= 0.005))
-    strongest = present[np.argsort(-np.abs(effects[present]), kind="stable")][:EXPLANATION_SIZE]
+def _decoded(columns: Columns, finding: str) -> list[Any]:
+    """A whole column as contract values (``None`` for unknown)."""
+    spec = FIELDS[finding]
+    col = columns[finding]
+    if spec.kind == "bool":
+        table = [None, False, True]  # codes -1, 0, 1
+        return [table[c + 1] for c in col.tolist()]
+    if spec.kind == "enum":
+        table = [None, *spec.values]
+        return [table[c + 1] for c in col.tolist()]
+    values = col.tolist()
+    if spec.kind == "int":
+        return [None if v != v else int(v) for v in values]  # v != v: NaN
+    return [None if v != v else v for v in values]
+
+
+def _explanations(decisions: Decisions, columns: Columns, features) -> list[list[dict]]:
+    """Per case, the present findings with the largest effects on the chosen cause."""
+    effects = decisions.effects
+    strength = np.where((decisions.x > 0) & (np.abs(effects) >= 0.005), np.abs(effects), -1.0)
+    k = min(EXPLANATION_SIZE, strength.shape[1])
+    top = np.argsort(-strength, axis=1, kind="stable")[:, :k]
+    rows = np.arange(len(decisions))[:, None]
+    count = (strength[rows, top] > 0).sum(axis=1).tolist()
+    rounded = np.round(effects[rows, top], 3).tolist()
+    top = top.tolist()
+    values = {f: _decoded(columns, f) for f in {feature.finding for feature in features}}
     out = []
-    for j in strongest:
-        feature = features[j]
-        value = value_of(FIELDS[feature.finding], columns[feature.finding][i])
-        out.append(
-            {
-                "finding": feature.finding,
-                "value": value,
-                "feature": feature.name,
-                "effect": round(float(effects[j]), 3),
-            }
-        )
+    for i in range(len(decisions)):
+        items = []
+        for j, effect in zip(top[i][: count[i]], rounded[i], strict=False):
+            feature = features[j]
+            items.append(
+                {
+                    "finding": feature.finding,
+                    "value": values[feature.finding][i],
+                    "feature": feature.name,
+                    "effect": effect,
+                }
+            )
+        out.append(items)
     return out

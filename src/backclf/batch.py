@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic_core import to_json
+
 from backclf.assess import assess_batch, records
 from backclf.case import Case, CaseError, parse_case
 from backclf.columns import from_cases
@@ -114,6 +116,21 @@ def assess_items(
                 record["notes"] = extracted["notes"]
             out[place] = record
     return out  # type: ignore[return-value]
+
+
+_LINE_BREAKING = ("\u0085", "\u2028", "\u2029")
+
+
+def to_json_line(record: dict[str, Any]) -> str:
+    """One record as one line of JSON (pydantic-core's fast encoder).
+
+    Characters that some readers take for line breaks (U+0085, U+2028, U+2029) are escaped,
+    so a value can never split a line.
+    """
+    text = to_json(record).decode("utf-8")
+    if any(ch in text for ch in _LINE_BREAKING):
+        return json.dumps(record)
+    return text
 
 
 def _safe_id(record_id: Any) -> Any:

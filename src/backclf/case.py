@@ -161,8 +161,8 @@ class FieldSpec:
     description: str = ""
 
 
-def _spec(name: str) -> FieldSpec:
-    schema = Case.model_json_schema()["properties"][name]
+def _spec(name: str, properties: dict[str, Any]) -> FieldSpec:
+    schema = properties[name]
     options = schema.get("anyOf", [schema])
     typed = next(o for o in options if o.get("type") != "null")
     description = schema.get("description", "")
@@ -180,7 +180,8 @@ def _spec(name: str) -> FieldSpec:
     )
 
 
-FIELDS: dict[str, FieldSpec] = {name: _spec(name) for name in Case.model_fields}
+_PROPERTIES = Case.model_json_schema()["properties"]
+FIELDS: dict[str, FieldSpec] = {name: _spec(name, _PROPERTIES) for name in Case.model_fields}
 FIELD_NAMES: tuple[str, ...] = tuple(FIELDS)
 
 

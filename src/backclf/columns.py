@@ -14,13 +14,14 @@ validated in bulk, from an Arrow table (CSV, Parquet). Fever is normalised on th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from backclf.case import FEVER_THRESHOLD_C, FIELDS, Case, FieldSpec, unknown_field_problem
+
+if TYPE_CHECKING:  # pyarrow is imported where tables are read, off the JSON fast path
+    import pyarrow as pa
 
 Columns = dict[str, np.ndarray]
 UNKNOWN = -1
@@ -62,12 +63,27 @@ def value_of(spec: FieldSpec, code: float | int) -> Any:
     return bool(code) if spec.kind == "bool" else spec.values[int(code)]
 
 
+def _lookup(spec: FieldSpec) -> dict[Any, int]:
+    """Contract value -> column code, for booleans and enums."""
+    if spec.kind == "bool":
+        return {None: UNKNOWN, True: 1, False: 0}
+    return {None: UNKNOWN, **{value: i for i, value in enumerate(spec.values)}}
+
+
+_LOOKUPS = {name: _lookup(spec) for name, spec in FIELDS.items() if spec.kind in ("bool", "enum")}
+
+
 def from_cases(cases: Sequence[Case]) -> Columns:
     """Columns from validated cases (fever already normalised by ``Case``)."""
+    rows = [case.__dict__ for case in cases]
     columns = {}
-    for name, spec in FIELDS.items():
-        codes = [code_of(spec, getattr(case, name)) for case in cases]
-        columns[name] = np.array(codes, dtype=dtype_of(spec)).reshape(len(cases))
+    for name in FIELDS:
+        values = [row[name] for row in rows]
+        lookup = _LOOKUPS.get(name)
+        if lookup is None:
+            columns[name] = np.array([np.nan if v is None else v for v in values], np.float64)
+        else:
+            columns[name] = np.array([lookup[v] for v in values], np.int8)
     return columns
 
 
@@ -104,6 +120,9 @@ def _add(errors: dict[int, list[str]], mask: np.ndarray, message: str) -> None:
 
 
 def _numeric(spec: FieldSpec, col: pa.ChunkedArray, errors: dict[int, list[str]]) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if pa.types.is_boolean(col.type) or not (
         pa.types.is_integer(col.type)
         or pa.types.is_floating(col.type)
@@ -133,6 +152,9 @@ def _numeric(spec: FieldSpec, col: pa.ChunkedArray, errors: dict[int, list[str]]
 
 
 def _coded(spec: FieldSpec, col: pa.ChunkedArray, errors: dict[int, list[str]]) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if spec.kind == "bool" and pa.types.is_boolean(col.type):
         values = col.to_numpy(zero_copy_only=False)
         isnull = pc.is_null(col).to_numpy(zero_copy_only=False)
@@ -204,6 +226,8 @@ def from_arrow(table: pa.Table) -> tuple[Columns, dict[int, list[str]]]:
 
 def to_arrow(columns: Columns) -> pa.Table:
     """A table of contract values (nulls for unknown), one column per finding."""
+    import pyarrow as pa
+
     arrays = {}
     for name, spec in FIELDS.items():
         col = columns[name]

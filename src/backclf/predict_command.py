@@ -6,14 +6,13 @@ Every mode (flags, JSON, JSON Lines, CSV, Parquet, text) ends in
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
-from backclf.batch import Item, assess_items, parse_json_lines
+from backclf.batch import Item, assess_items, parse_json_lines, to_json_line
 from backclf.model import ModelFileError, ReadableModel, load_model
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_NOINPUT = 0, 2, 65, 66
@@ -203,8 +202,7 @@ def _write_assessments(
             for record in results:
                 render(record, console)
         else:
-            # ASCII-only lines: no U+2028 or U+0085 in a value can ever split a line.
-            out.write("".join(json.dumps(r) + "\n" for r in results))
+            out.write("".join(to_json_line(r) + "\n" for r in results))
             out.flush()
     return _summary(total, failed, first_error)
 
@@ -245,7 +243,7 @@ def _predict_table(path: Path, output: Path | None, fmt: str | None, model: Read
                         if "error" in record:
                             failed += 1
                             first_error = first_error or f"row {record['line']}: {record['error']}"
-                    text_out.write("".join(json.dumps(r) + "\n" for r in results))
+                    text_out.write("".join(to_json_line(r) + "\n" for r in results))
                     text_out.flush()
                 else:
                     result = decision_table(batch, model, total)

@@ -76,12 +76,7 @@ def decision_table(table: pa.Table, model: ReadableModel, first_row: int) -> pa.
     cause[rows] = np.where(decisions.abstained, -1, decisions.chosen)
     top = np.full(n, np.nan)
     top[rows] = decisions.proba.max(axis=1)
-    rule_ids = [r.id for r in rule_set().rules]
-    flags: list[list[str] | None] = [None] * n
-    ranks = rule_set().ranks
-    for k, i in enumerate(rows):
-        fired = np.flatnonzero(decisions.fired[k])
-        flags[i] = [rule_ids[j] for j in fired[np.argsort(-ranks[fired], kind="stable")]]
+    flags = _flag_lists(decisions.fired, rows, n)
     out = {}
     if "id" in table.column_names:
         out["id"] = table.column("id")
@@ -94,7 +89,7 @@ def decision_table(table: pa.Table, model: ReadableModel, first_row: int) -> pa.
     overridden = np.zeros(n, dtype=bool)
     overridden[rows] = decisions.overridden
     out["triage_overridden"] = pa.array(overridden, mask=~good)
-    out["red_flags"] = pa.array(flags, pa.list_(pa.string()))
+    out["red_flags"] = flags
     out["cause"] = _labels(cause, CAUSE_IDS)
     out["cause_probability"] = pa.array(np.round(top, 4), mask=~good)
     for k, cause_id in enumerate(CAUSE_IDS):
@@ -102,6 +97,22 @@ def decision_table(table: pa.Table, model: ReadableModel, first_row: int) -> pa.
         p[rows] = decisions.proba[:, k]
         out[f"p_{cause_id}"] = pa.array(np.round(p, 4), mask=~good)
     return pa.table(out)
+
+
+def _flag_lists(fired: np.ndarray, rows: np.ndarray, n: int) -> pa.Array:
+    """The fired rules' ids per row, most urgent first (null for bad rows), vectorised."""
+    rules = rule_set()
+    order = np.argsort(-rules.ranks, kind="stable")
+    ids = pa.array([rules.rules[j].id for j in order])
+    full = np.zeros((n, len(order)), dtype=bool)
+    full[rows] = fired[:, order]
+    counts = full.sum(axis=1)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    _, rule_index = np.nonzero(full)
+    values = pc.take(ids, pa.array(rule_index, pa.int32()))
+    valid = np.zeros(n, dtype=bool)
+    valid[rows] = True
+    return pa.ListArray.from_arrays(pa.array(offsets), values, mask=pa.array(~valid))
 
 
 def _labels(index: np.ndarray, names: tuple[str, ...]) -> pa.Array:

@@ -1,0 +1,87 @@
+"""Benchmark: `backclf predict` as apps use it, each as a fresh process.
+
+Run: uv run python benchmarks/bench_predict.py
+- one case through `backclf predict --format json`: median wall time of --runs processes;
+- JSON Lines: cases per second for a 100,000-line file, end to end;
+- Parquet: rows per second for 1,000,000 rows, and the peak memory of that process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from backclf.generate import GenerationConfig, sample_rows, sample_table
+
+BACKCLF = shutil.which("backclf") or str(Path(sys.executable).with_name("backclf"))
+
+
+def run(args: list[str]) -> tuple[float, int]:
+    """Wall time and peak RSS (bytes) of one `backclf` process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run([BACKCLF, *args], check=False, stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before) * 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--jsonl", type=int, default=100_000)
+    parser.add_argument("--parquet", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    run(["predict", "--age", "40", "--format", "json"])  # warm the file cache
+    single = [run(["predict", "--age", "40", "--trigger", "lifting_heavy_object", "--no-fever",
+                   "--format", "json"])[0] for _ in range(args.runs)]
+    print(f"one case, fresh process: median {statistics.median(single):.3f} s "
+          f"(min {min(single):.3f}, max {max(single):.3f}; target <= 0.25 s)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sample = sample_rows(GenerationConfig(seed=1), 0, args.parquet)
+        table = sample_table(sample).drop_columns(["label", "true_cause", "atypical",
+                                                   "red_flag_added"])
+        table = table.rename_columns(["id" if c == "case_id" else c for c in table.column_names])
+        pq.write_table(table, Path(tmp) / "cases.parquet", row_group_size=131_072)
+        records = table.slice(0, args.jsonl).to_pylist()
+        with (Path(tmp) / "cases.jsonl").open("w") as f:
+            for record in records:
+                f.write(json.dumps({k: v for k, v in record.items() if v is not None}) + "\n")
+
+        elapsed, _ = run(["predict", "-i", str(Path(tmp) / "cases.jsonl"), "--format", "json"])
+        print(f"JSON Lines, {args.jsonl:,} cases: {elapsed:.2f} s = "
+              f"{args.jsonl / elapsed:,.0f} cases/s (target >= 20,000)")
+
+        script = (
+            "import resource, runpy, sys\n"
+            f"sys.argv = ['backclf', 'predict', '-i', {str(Path(tmp) / 'cases.parquet')!r}, "
+            f"'-o', {str(Path(tmp) / 'out.parquet')!r}]\n"
+            "try:\n    runpy.run_module('backclf.cli', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        )
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                env={**os.environ})
+        elapsed = time.perf_counter() - start
+        peak_mib = int(result.stderr.strip().splitlines()[-1]) / 1024
+        rows = pq.read_metadata(Path(tmp) / "out.parquet").num_rows
+        print(f"Parquet, {rows:,} rows: {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s "
+              f"(target >= 200,000); peak memory {peak_mib:,.0f} MiB (target < 2,048)")
+
+
+if __name__ == "__main__":
+    main()
