@@ -20,8 +20,9 @@ def timed(n: int, family: str | None, repeat: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(repeat):
             start = time.perf_counter()
-            write_parquet(GenerationConfig(n=n, seed=r), Path(tmp) / "v.parquet",
-                          text_family=family)
+            write_parquet(
+                GenerationConfig(n=n, seed=r), Path(tmp) / "v.parquet", text_family=family
+            )
             times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -33,8 +34,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     structured = timed(args.structured, None, args.repeat)
-    print(f"generate {args.structured:,} structured vignettes: {structured:.2f} s "
-          f"(target <= 15 s)")
+    print(f"generate {args.structured:,} structured vignettes: {structured:.2f} s (target <= 15 s)")
     text = timed(args.text, "train", args.repeat)
     print(f"generate {args.text:,} vignettes with text: {text:.2f} s (target <= 20 s)")
 

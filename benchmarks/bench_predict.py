@@ -45,15 +45,31 @@ def main() -> None:
     args = parser.parse_args()
 
     run(["predict", "--age", "40", "--format", "json"])  # warm the file cache
-    single = [run(["predict", "--age", "40", "--trigger", "lifting_heavy_object", "--no-fever",
-                   "--format", "json"])[0] for _ in range(args.runs)]
-    print(f"one case, fresh process: median {statistics.median(single):.3f} s "
-          f"(min {min(single):.3f}, max {max(single):.3f}; target <= 0.25 s)")
+    single = [
+        run(
+            [
+                "predict",
+                "--age",
+                "40",
+                "--trigger",
+                "lifting_heavy_object",
+                "--no-fever",
+                "--format",
+                "json",
+            ]
+        )[0]
+        for _ in range(args.runs)
+    ]
+    print(
+        f"one case, fresh process: median {statistics.median(single):.3f} s "
+        f"(min {min(single):.3f}, max {max(single):.3f}; target <= 0.25 s)"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         sample = sample_rows(GenerationConfig(seed=1), 0, args.parquet)
-        table = sample_table(sample).drop_columns(["label", "true_cause", "atypical",
-                                                   "red_flag_added"])
+        table = sample_table(sample).drop_columns(
+            ["label", "true_cause", "atypical", "red_flag_added"]
+        )
         table = table.rename_columns(["id" if c == "case_id" else c for c in table.column_names])
         pq.write_table(table, Path(tmp) / "cases.parquet", row_group_size=131_072)
         records = table.slice(0, args.jsonl).to_pylist()
@@ -62,8 +78,10 @@ def main() -> None:
                 f.write(json.dumps({k: v for k, v in record.items() if v is not None}) + "\n")
 
         elapsed, _ = run(["predict", "-i", str(Path(tmp) / "cases.jsonl"), "--format", "json"])
-        print(f"JSON Lines, {args.jsonl:,} cases: {elapsed:.2f} s = "
-              f"{args.jsonl / elapsed:,.0f} cases/s (target >= 20,000)")
+        print(
+            f"JSON Lines, {args.jsonl:,} cases: {elapsed:.2f} s = "
+            f"{args.jsonl / elapsed:,.0f} cases/s (target >= 20,000)"
+        )
 
         script = (
             "import resource, runpy, sys\n"
@@ -74,13 +92,16 @@ def main() -> None:
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
         )
         start = time.perf_counter()
-        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                                env={**os.environ})
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env={**os.environ}
+        )
         elapsed = time.perf_counter() - start
         peak_mib = int(result.stderr.strip().splitlines()[-1]) / 1024
         rows = pq.read_metadata(Path(tmp) / "out.parquet").num_rows
-        print(f"Parquet, {rows:,} rows: {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s "
-              f"(target >= 200,000); peak memory {peak_mib:,.0f} MiB (target < 2,048)")
+        print(
+            f"Parquet, {rows:,} rows: {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s "
+            f"(target >= 200,000); peak memory {peak_mib:,.0f} MiB (target < 2,048)"
+        )
 
 
 if __name__ == "__main__":

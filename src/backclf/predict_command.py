@@ -82,7 +82,7 @@ def run_predict(
             _error(f"cannot read {path}: it is a directory")
             return EXIT_NOINPUT
         if table_kind(path):
-            return _predict_table(path, output, fmt, model)
+            return _predict_table(path, output, fmt, model, extract)
         if path.suffix.lower() not in JSON_SUFFIXES:
             _error(
                 f"cannot read {path}: unknown file type {path.suffix!r} "
@@ -217,12 +217,21 @@ def _summary(total: int, failed: int, first_error: str | None) -> int:
     return EXIT_OK
 
 
-def _predict_table(path: Path, output: Path | None, fmt: str | None, model: ReadableModel) -> int:
+def _predict_table(
+    path: Path, output: Path | None, fmt: str | None, model: ReadableModel, extract
+) -> int:
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from backclf.columns import TableError
-    from backclf.tables import InputError, decision_table, json_records, read_batches, table_kind
+    from backclf.tables import (
+        InputError,
+        decision_table,
+        json_records,
+        read_batches,
+        records_table,
+        table_kind,
+    )
 
     out_kind = table_kind(output) if output is not None else None
     if output is not None and out_kind is None and output.suffix.lower() != ".jsonl":
@@ -237,8 +246,16 @@ def _predict_table(path: Path, output: Path | None, fmt: str | None, model: Read
             if output is not None and out_kind is None:
                 text_out = stack.enter_context(output.open("w", encoding="utf-8"))
             for batch in read_batches(path):
+                with_text = "text" in batch.column_names
+                if with_text:  # free text per row: through the record path
+                    items = [
+                        Item(total + k + 1, {key: v for key, v in row.items() if v is not None})
+                        for k, row in enumerate(batch.to_pylist())
+                    ]
+                    results = assess_items(items, model, extract)
                 if out_kind is None:
-                    results = list(json_records(batch, model, total))
+                    if not with_text:
+                        results = list(json_records(batch, model, total))
                     for record in results:
                         if "error" in record:
                             failed += 1
@@ -246,7 +263,10 @@ def _predict_table(path: Path, output: Path | None, fmt: str | None, model: Read
                     text_out.write("".join(to_json_line(r) + "\n" for r in results))
                     text_out.flush()
                 else:
-                    result = decision_table(batch, model, total)
+                    if with_text:
+                        result = records_table(results, total)
+                    else:
+                        result = decision_table(batch, model, total)
                     if out_kind == "csv":  # CSV has no lists: join the red-flag ids
                         flags = pc.binary_join(result.column("red_flags"), ";")
                         result = result.set_column(

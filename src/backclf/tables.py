@@ -99,6 +99,40 @@ def decision_table(table: pa.Table, model: ReadableModel, first_row: int) -> pa.
     return pa.table(out)
 
 
+def records_table(records: list[dict], first_row: int) -> pa.Table:
+    """The columns of :func:`decision_table`, from full assessment records (text input)."""
+    rows = []
+    for k, r in enumerate(records):
+        row = {"id": r.get("id"), "row": first_row + k + 1, "error": r.get("error")}
+        if "error" not in r:
+            probabilities = {d["id"]: d["probability"] for d in r["differential"]}
+            row |= {
+                "triage_level": r["triage"]["level"],
+                "triage_overridden": r["triage"]["overridden"],
+                "red_flags": [f["id"] for f in r["red_flags"]],
+                "cause": (r["cause"] or {}).get("id"),
+                "cause_probability": r["differential"][0]["probability"],
+                **{f"p_{c}": probabilities[c] for c in CAUSE_IDS},
+            }
+        rows.append(row)
+    schema = pa.schema(
+        [
+            ("id", pa.string()),
+            ("row", pa.int64()),
+            ("error", pa.string()),
+            ("triage_level", pa.string()),
+            ("triage_overridden", pa.bool_()),
+            ("red_flags", pa.list_(pa.string())),
+            ("cause", pa.string()),
+            ("cause_probability", pa.float64()),
+        ]
+        + [(f"p_{c}", pa.float64()) for c in CAUSE_IDS]
+    )
+    for row in rows:
+        row["id"] = None if row["id"] is None else str(row["id"])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
 def _flag_lists(fired: np.ndarray, rows: np.ndarray, n: int) -> pa.Array:
     """The fired rules' ids per row, most urgent first (null for bad rows), vectorised."""
     rules = rule_set()
