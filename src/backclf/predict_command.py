@@ -34,7 +34,9 @@ class _LazyExtractor:
             from backclf.case import CaseError
 
             try:
-                from backclf.text import extract_findings
+                from backclf.text import extract_findings, pipeline
+
+                pipeline()  # spaCy and negspacy load here
             except ImportError:
                 raise CaseError(
                     ["text: reading free text needs the text extra: pip install 'backclf[text]'"]

@@ -13,6 +13,7 @@ negated (uncertain, hypothetical or historical) counts as present, and a note sa
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -197,7 +198,9 @@ CONTEXT_KINDS = ("hypothetical", "historical", "resolved", "uncertain")
 def _context_patterns() -> dict[str, re.Pattern]:
     words = lexicon()["context"]
     return {
-        kind: re.compile("|".join(rf"(?<![a-z]){re.escape(w)}(?![a-z])" for w in words[kind]))
+        kind: re.compile(
+            r"(?<![a-z])(?:" + "|".join(re.escape(w) for w in words[kind]) + r")(?![a-z])"
+        )
         for kind in CONTEXT_KINDS
     }
 
@@ -210,14 +213,19 @@ def _context(sentence: str) -> set[str]:
 
 def _entity_mentions(doc) -> list[Mention]:
     data = lexicon()
-    words = data["context"]
-    past_ok = set(words["historical_findings"])
+    past_ok = set(data["context"]["historical_findings"])
     cautious = red_flag_findings()
+    sentences = [(sent.start, sent.end, sent.text) for sent in doc.sents]
+    starts = [start for start, _, _ in sentences]
+    contexts: dict[int, set[str]] = {}
     mentions = []
     for ent in doc.ents:
+        index = bisect_right(starts, ent.start) - 1
+        if index not in contexts:
+            contexts[index] = _context(sentences[index][2])
+        kinds = contexts[index]
         finding, key = ent.label_.split("=", 1)
         value = _value(finding, key)
-        kinds = _context(ent.sent.text)
         uncertain = key == "uncertain"
         if ent._.negex:
             uncertain = False
