@@ -25,8 +25,10 @@ def main() -> None:
     start = time.perf_counter()
     extract_many(texts)
     elapsed = time.perf_counter() - start
-    print(f"text reader: pipeline loads in {load:.2f} s; {args.n:,} texts in {elapsed:.2f} s = "
-          f"{args.n / elapsed:,.0f} texts/s (target >= 200)")
+    print(
+        f"text reader: pipeline loads in {load:.2f} s; {args.n:,} texts in {elapsed:.2f} s = "
+        f"{args.n / elapsed:,.0f} texts/s (target >= 200)"
+    )
 
 
 if __name__ == "__main__":

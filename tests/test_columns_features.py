@@ -79,3 +79,15 @@ def test_vectorised_encoding_equals_one_case_at_a_time():
     matrix = encode(from_cases(cases), features)
     for row, case in zip(matrix, cases, strict=True):
         np.testing.assert_array_equal(row, encode_case(case, features))
+
+
+def test_dictionary_encoded_columns_read_like_plain_strings():
+    plain = pa.table(
+        {"sex": ["male", "x", None, "female"], "trigger": ["none", None, "bad", "none"]}
+    )
+    encoded = pa.table({name: plain[name].dictionary_encode() for name in plain.column_names})
+    a_cols, a_errors = from_arrow(plain)
+    b_cols, b_errors = from_arrow(encoded)
+    assert a_errors == b_errors and sorted(a_errors) == [1, 2]
+    for name in a_cols:
+        np.testing.assert_array_equal(a_cols[name], b_cols[name])

@@ -18,19 +18,36 @@ def test_core_install_predicts_with_the_packaged_champion(tmp_path, root):
     venv = tmp_path / "venv"
     subprocess.run([uv, "venv", "-q", "--python", "3.11", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
-    subprocess.run([uv, "pip", "install", "-q", "--python", str(python), str(root)],
-                   check=True, timeout=600)
-    listed = subprocess.run([uv, "pip", "list", "--python", str(python)], capture_output=True,
-                            text=True, check=True).stdout.lower()
+    subprocess.run(
+        [uv, "pip", "install", "-q", "--python", str(python), str(root)], check=True, timeout=600
+    )
+    listed = subprocess.run(
+        [uv, "pip", "list", "--python", str(python)], capture_output=True, text=True, check=True
+    ).stdout.lower()
     for heavy in ("scikit-learn", "pandas", "mlflow", "spacy", "dvc"):
         assert f"\n{heavy} " not in listed, heavy
     result = subprocess.run(
-        [str(venv / "bin" / "backclf"), "predict", "--trigger", "lifting_heavy_object",
-         "--no-fever", "--age", "40", "--format", "json"],
-        capture_output=True, text=True, timeout=120,
+        [
+            str(venv / "bin" / "backclf"),
+            "predict",
+            "--trigger",
+            "lifting_heavy_object",
+            "--no-fever",
+            "--age",
+            "40",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["cause"]["id"] == "excessive_loading"
-    text = subprocess.run([str(venv / "bin" / "backclf"), "predict", "--text", "fever",
-                           "--format", "json"], capture_output=True, text=True, timeout=120)
+    text = subprocess.run(
+        [str(venv / "bin" / "backclf"), "predict", "--text", "fever", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert text.returncode == 65 and "backclf[text]" in text.stdout

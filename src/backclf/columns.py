@@ -161,6 +161,8 @@ def _coded(spec: FieldSpec, col: pa.ChunkedArray, errors: dict[int, list[str]]) 
         return np.where(isnull, UNKNOWN, np.where(isnull, 0, values).astype(np.int8)).astype(
             np.int8
         )
+    if pa.types.is_dictionary(col.type) and pa.types.is_string(col.type.value_type):
+        return _coded_dictionary(spec, col, errors)
     if pa.types.is_dictionary(col.type):
         col = pc.cast(col, pa.string())
     if not (
@@ -184,6 +186,29 @@ def _coded(spec: FieldSpec, col: pa.ChunkedArray, errors: dict[int, list[str]]) 
     words = "true or false" if spec.kind == "bool" else "one of " + ", ".join(spec.values)
     _add(errors, bad, f"{spec.name}: must be {words}")
     return codes
+
+
+def _coded_dictionary(
+    spec: FieldSpec, col: pa.ChunkedArray, errors: dict[int, list[str]]
+) -> np.ndarray:
+    """Dictionary-encoded strings (Parquet's usual form): look up each dictionary once."""
+    import pyarrow as pa
+
+    parts = []
+    for chunk in col.chunks:
+        mapped = _coded(spec, pa.chunked_array([chunk.dictionary]), bad := {})
+        lookup = np.append(mapped, UNKNOWN).astype(np.int8)  # last slot: null
+        nulls = chunk.is_null().to_numpy(zero_copy_only=False)
+        indices = chunk.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        indices = np.where(nulls, len(mapped), indices)
+        codes = lookup[indices]
+        start = sum(len(p) for p in parts)
+        for entry, problems in bad.items():
+            hits = np.flatnonzero(indices == entry)
+            for i in hits:
+                errors.setdefault(start + int(i), []).extend(problems)
+        parts.append(codes)
+    return np.concatenate(parts) if parts else np.zeros(0, np.int8)
 
 
 def from_arrow(table: pa.Table) -> tuple[Columns, dict[int, list[str]]]:
