@@ -65,8 +65,12 @@ def main() -> None:
         f"(min {min(single):.3f}, max {max(single):.3f}; target <= 0.25 s)"
     )
 
-    process = subprocess.Popen([BACKCLF, "predict", "--format", "json"], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [BACKCLF, "predict", "--format", "json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     case = json.dumps({"age": 40, "trigger": "lifting_heavy_object", "fever": False})
     latencies = []
     for _ in range(200):
@@ -77,8 +81,10 @@ def main() -> None:
         latencies.append(time.perf_counter() - start)
     process.stdin.close()
     process.wait()
-    print(f"one case through a kept-open process (streaming): median "
-          f"{statistics.median(latencies[10:]) * 1000:.1f} ms per case")
+    print(
+        f"one case through a kept-open process (streaming): median "
+        f"{statistics.median(latencies[10:]) * 1000:.1f} ms per case"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         sample = sample_rows(GenerationConfig(seed=1), 0, args.parquet)

@@ -67,14 +67,14 @@ def test_mlflow_run_holds_the_metrics_and_the_registered_champion(tiny_run):
     import mlflow
     from mlflow import MlflowClient
 
-    from backclf.evaluate import flatten
+    from backclf.evaluate import numeric_metrics
 
     work, env = tiny_run
     mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
     client = MlflowClient()
     version = client.get_model_version_by_alias("backclf", "champion")
     run = client.get_run(version.run_id)
-    metrics = flatten(json.loads((work / "reports/metrics.json").read_text()))
+    metrics = numeric_metrics(json.loads((work / "reports/metrics.json").read_text()))
     assert run.data.metrics == pytest.approx(metrics)
     assert run.data.tags["model_kind"] == "logistic"
     assert run.info.run_name == "logistic champion"

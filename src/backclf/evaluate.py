@@ -297,15 +297,22 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def flatten(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
-    """Numeric leaves of a nested metrics dict, keyed ``a/b/c`` (for MLflow)."""
-    out = {}
-    for key, value in metrics.items():
+def flatten(tree: dict[str, Any], prefix: str = "", sep: str = "/") -> dict[str, Any]:
+    """The leaves of a nested dict, keyed ``a/b/c``."""
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            out.update(flatten(value, f"{name}/"))
-        elif isinstance(value, bool):
-            continue
-        elif isinstance(value, int | float):
-            out[name] = float(value)
+            out.update(flatten(value, f"{name}{sep}", sep))
+        else:
+            out[name] = value
     return out
+
+
+def numeric_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """The numeric leaves of a metrics dict, keyed ``a/b/c`` (what MLflow logs)."""
+    return {
+        k: float(v)
+        for k, v in flatten(metrics).items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }

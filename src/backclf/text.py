@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from backclf import knowledge
+from backclf.assessment import ExtractedFinding as Mention
 from backclf.case import FIELDS
 
 WORD_NUMBERS = {
@@ -81,16 +81,6 @@ DAY_WORDS = [
     ),
     (re.compile(r"\b(?:since\s+)?(?:yesterday|last night)\b", re.I), 1),
 ]
-
-
-@dataclass(frozen=True)
-class Mention:
-    finding: str
-    value: Any
-    span: str
-    start: int
-    end: int
-    uncertain: bool = False
 
 
 def _value(finding: str, key: str) -> Any:
@@ -249,8 +239,23 @@ def _entity_mentions(doc) -> list[Mention]:
             if finding not in cautious:
                 continue
             uncertain = True
-        mentions.append(Mention(finding, value, ent.text, ent.start_char, ent.end_char, uncertain))
+        mentions.append(
+            Mention(
+                finding=finding,
+                value=value,
+                span=ent.text,
+                start=ent.start_char,
+                end=ent.end_char,
+                uncertain=uncertain,
+            )
+        )
     return mentions
+
+
+def _matched(finding: str, value: Any, match: re.Match) -> Mention:
+    return Mention(
+        finding=finding, value=value, span=match.group(0), start=match.start(), end=match.end()
+    )
 
 
 def _word_number(text: str) -> float:
@@ -264,7 +269,7 @@ def _pattern_mentions(text: str, doc) -> list[Mention]:
         for m in pattern.finditer(text):
             age = int(m.group(1))
             if 1 <= age <= 120:
-                mentions.append(Mention("age", age, m.group(0), m.start(), m.end()))
+                mentions.append(_matched("age", age, m))
                 break
     for m in TEMPERATURE.finditer(text):
         number, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
@@ -272,26 +277,30 @@ def _pattern_mentions(text: str, doc) -> list[Mention]:
         if (unit or "").lower() == "f" or value > 50:
             value = round((value - 32) * 5 / 9, 1)
         if 30 <= value <= 45:
-            mentions.append(Mention("temperature_c", value, m.group(0), m.start(), m.end()))
+            mentions.append(_matched("temperature_c", value, m))
     for m in SEVERITY.finditer(text):
         if 0 <= int(m.group(1)) <= 10:
-            mentions.append(
-                Mention("pain_severity", int(m.group(1)), m.group(0), m.start(), m.end())
-            )
+            mentions.append(_matched("pain_severity", int(m.group(1)), m))
     for pattern, scale in DURATIONS:
         for m in pattern.finditer(text):
             days = _word_number(m.group(1)) * scale
-            mentions.append(Mention("days_since_onset", days, m.group(0), m.start(), m.end()))
+            mentions.append(_matched("days_since_onset", days, m))
     for pattern, days in DAY_WORDS:
         for m in pattern.finditer(text):
-            mentions.append(
-                Mention("days_since_onset", float(days), m.group(0), m.start(), m.end())
-            )
+            mentions.append(_matched("days_since_onset", float(days), m))
     sex_words = {w: sex for sex, ws in lexicon()["sex"].items() for w in ws}
     for token in doc:
         sex = sex_words.get(token.lower_)
         if sex:
-            mentions.append(Mention("sex", sex, token.text, token.idx, token.idx + len(token)))
+            mentions.append(
+                Mention(
+                    finding="sex",
+                    value=sex,
+                    span=token.text,
+                    start=token.idx,
+                    end=token.idx + len(token),
+                )
+            )
             break
     return mentions
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from backclf.case import FIELDS
-from backclf.evaluate import flatten
+from backclf.evaluate import flatten, numeric_metrics
 
 MODEL_CODE = Path(__file__).with_name("mlflow_model.py")
 
@@ -125,7 +125,7 @@ def log_pipeline_run(
 
     model_data = json.loads(champion_file.read_text())
     kind = model_data["kind"]
-    flat = flatten(metrics)
+    flat = numeric_metrics(metrics)
     signature, example = signature_and_example()
     description = _description(kind, metrics, model_data["training"]["n"], previous)
     with mlflow.start_run(
@@ -139,7 +139,7 @@ def log_pipeline_run(
                 **{f"data_sha256/{k}": v for k, v in data_hashes.items()},
             }
         )
-        mlflow.log_params(flatten_params(params))
+        mlflow.log_params({k: str(v) for k, v in flatten(params, sep=".").items()})
         mlflow.log_metrics(flat)
         mlflow.log_artifact(str(champion_file), artifact_path="model_file")
         mlflow.log_artifact(str(model_card))
@@ -157,17 +157,6 @@ def log_pipeline_run(
         client.set_registered_model_alias(section["registered_model"], section["alias"], version)
         client.update_model_version(section["registered_model"], version, description=description)
         return run.info.run_id
-
-
-def flatten_params(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    out = {}
-    for key, value in params.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten_params(value, f"{name}."))
-        else:
-            out[name] = str(value)
-    return out
 
 
 def _current_champion(client, name: str, alias: str) -> dict | None:
