@@ -155,3 +155,35 @@ def test_advice_is_the_articles_and_carries_the_disclaimer(model):
     result = assess(parse_case(MINIMUM["excessive_loading"]), model)
     assert result.advice.cause == knowledge.article().cause("excessive_loading").advice[0]
     assert "not a diagnosis" in result.advice.disclaimer
+
+
+def test_every_candidate_kind_can_be_explained_and_plotted(tmp_path):
+    """A small real tree and scorecard, trained here, explain themselves (champion-agnostic)."""
+    from backclf.evaluate import save_plots
+    from backclf.explain import describe, strongest_findings
+    from backclf.features import default_encoding, encode
+    from backclf.generate import GenerationConfig, sample_rows
+    from backclf.model import model_from_dict
+    from backclf.train import TrainConfig, fit_logistic, fit_tree, points_from_logistic
+
+    sample = sample_rows(GenerationConfig(seed=21), 0, 4000)
+    features = default_encoding()
+    x = encode(sample.columns, features)
+    config = TrainConfig(c_grid=(1.0,), tree_max_depth=4)
+    logistic = fit_logistic(x, sample.label, features, config, {"data_sha256": "0" * 64, "n": 4000})
+    for data in (
+        fit_tree(x, sample.label, features, config, logistic["training"]),
+        points_from_logistic(logistic, config),
+    ):
+        model = model_from_dict(data)
+        strongest = strongest_findings(model)
+        assert strongest["excessive_loading"][0][0] == "trigger=lifting_heavy_object"
+        assert describe(model)["text"]
+        written = save_plots(
+            tmp_path / data["kind"], sample.label, model.predict_proba(x), strongest
+        )
+        assert {p.name for p in written} == {
+            "confusion.png",
+            "reliability.png",
+            "strongest_findings.png",
+        }

@@ -12,17 +12,40 @@ from backclf.model import ReadableModel
 
 
 def strongest_findings(model: ReadableModel, top: int = 6) -> dict[str, list[tuple[str, float]]]:
-    """Per cause, the features that most raise it against the other causes (linear models)."""
-    if model.weights is None:
-        return {}
-    w = model.weights / model.temperature
+    """Per cause, the features that most raise it against the other causes.
+
+    Linear models: the weight against the other causes' mean (log-odds). Trees: for every
+    split, the rise in the cause's probability when the feature is present, weighted by the
+    share of training cases that reach the present branch.
+    """
+    lift = _tree_lift(model) if model.kind == "tree" else _linear_lift(model)
     out = {}
     for k, cause in enumerate(CAUSE_IDS):
-        others = np.delete(w, k, axis=0).mean(axis=0)
-        lift = w[k] - others
-        order = np.argsort(-lift, kind="stable")[:top]
-        out[cause] = [(model.features[j].name, round(float(lift[j]), 3)) for j in order]
+        order = np.argsort(-lift[k], kind="stable")[:top]
+        out[cause] = [(model.features[j].name, round(float(lift[k, j]), 3)) for j in order
+                      if lift[k, j] > 0]
     return out
+
+
+def _linear_lift(model: ReadableModel) -> np.ndarray:
+    w = model.weights / model.temperature
+    return np.stack([w[k] - np.delete(w, k, axis=0).mean(axis=0) for k in range(len(w))])
+
+
+def _tree_lift(model: ReadableModel) -> np.ndarray:
+    nodes = {n["node"]: n for n in model.raw["tree"]}
+    index = {f.name: j for j, f in enumerate(model.features)}
+    total = nodes[0]["samples"]
+    lift = np.zeros((len(CAUSE_IDS), len(model.features)))
+    for node in nodes.values():
+        if "feature" not in node:
+            continue
+        present = nodes[node["if_present"]]
+        share = present["samples"] / total
+        for k, cause in enumerate(CAUSE_IDS):
+            gain = present["probabilities"][cause] - node["probabilities"][cause]
+            lift[k, index[node["feature"]]] += share * gain
+    return lift
 
 
 def describe(model: ReadableModel, top: int = 6) -> dict[str, Any]:
@@ -61,10 +84,11 @@ def describe(model: ReadableModel, top: int = 6) -> dict[str, Any]:
     if strongest:
         described["strongest"] = strongest
         lines.append("")
-        lines.append("Strongest findings for each cause (log-odds against the other causes):")
+        unit = "probability gained" if model.kind == "tree" else "log-odds against the others"
+        lines.append(f"Strongest findings for each cause ({unit}):")
         for cause, items in strongest.items():
             name = article.cause(cause).name
-            lines.append(f"  {name}: " + ", ".join(f"{f} ({v:+.2f})" for f, v in items))
+            lines.append(f"  {name}: " + ", ".join(f"{f} ({v:+.3f})" for f, v in items))
     described["text"] = lines
     return described
 
