@@ -187,3 +187,11 @@ def test_every_candidate_kind_can_be_explained_and_plotted(tmp_path):
             "reliability.png",
             "strongest_findings.png",
         }
+
+
+def test_the_output_schema_names_the_schema_version():
+    from backclf import SCHEMA_VERSION
+    from backclf.assessment import Assessment
+
+    schema = Assessment.model_json_schema()
+    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION

@@ -16,17 +16,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backclf import __version__, knowledge
-from backclf.assessment import SCHEMA_VERSION, Assessment
+from backclf import SCHEMA_VERSION, __version__, knowledge
 from backclf.case import FIELDS, Case
 from backclf.columns import Columns, from_cases
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
 from backclf.model import ReadableModel, load_model
 from backclf.redflags import rule_set
+
+if TYPE_CHECKING:  # the output models are built only where a typed result is asked for
+    from backclf.assessment import Assessment
 
 EXPLANATION_SIZE = 6
 
@@ -83,6 +85,8 @@ def assess_many(cases: Sequence[Case], model: ReadableModel | None = None) -> li
     columns = from_cases(cases)
     model = model or load_model()
     decisions = assess_batch(columns, model)
+    from backclf.assessment import Assessment
+
     return [Assessment.model_validate(r) for r in records(decisions, columns, model)]
 
 

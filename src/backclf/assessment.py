@@ -13,8 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backclf.knowledge import TriageLevel
 
-SCHEMA_VERSION = "1"
-
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -22,8 +22,9 @@ def strongest_findings(model: ReadableModel, top: int = 6) -> dict[str, list[tup
     out = {}
     for k, cause in enumerate(CAUSE_IDS):
         order = np.argsort(-lift[k], kind="stable")[:top]
-        out[cause] = [(model.features[j].name, round(float(lift[k, j]), 3)) for j in order
-                      if lift[k, j] > 0]
+        out[cause] = [
+            (model.features[j].name, round(float(lift[k, j]), 3)) for j in order if lift[k, j] > 0
+        ]
     return out
 
 
