@@ -310,3 +310,49 @@ def test_streaming_answers_each_line_as_it_arrives():
         process.stdin.close()
         process.wait(timeout=60)
     assert process.returncode == 0
+
+
+def test_generate_writes_valid_vignettes_and_a_summary(tmp_path):
+    out = tmp_path / "v.parquet"
+    result = invoke(
+        [
+            "generate",
+            "--n",
+            "800",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--text",
+            "heldout",
+            "--chunk-size",
+            "300",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Bayes ceiling" in result.output and "unknown findings" in result.output
+    table = pq.read_table(out)
+    assert table.num_rows == 800 and "text" in table.column_names
+    assert invoke(["generate", "--n", "5", "--out", str(out), "--text", "poetry"]).exit_code == 2
+
+
+def test_pretty_view_leads_with_the_triage_banner_and_disclaimer():
+    result = invoke(["predict", "--saddle-numbness", "--age", "44", "--format", "pretty"])
+    assert result.exit_code == 0
+    text = result.stdout
+    assert text.index("GO TO AN EMERGENCY DEPARTMENT NOW") < text.index("Likely cause")
+    assert "not a diagnosis" in " ".join(text.split())
+
+
+def test_model_option_serves_another_model_file(tmp_path, model):
+    from backclf.model import dumps_model
+
+    raw = json.loads(dumps_model(model.raw))
+    raw["decision"]["abstain_below"] = 0.99  # a stricter copy: it abstains on this case
+    path = tmp_path / "strict.json"
+    path.write_text(dumps_model(raw))
+    args = ["predict", "--trigger", "lifting_heavy_object", "--format", "json"]
+    default = json.loads(invoke(args).stdout)
+    strict = json.loads(invoke([*args, "--model", str(path)]).stdout)
+    assert default["cause"] is not None and strict["cause"] is None
+    assert strict["model"]["sha256"] != default["model"]["sha256"]
