@@ -356,3 +356,26 @@ def test_model_option_serves_another_model_file(tmp_path, model):
     strict = json.loads(invoke([*args, "--model", str(path)]).stdout)
     assert default["cause"] is not None and strict["cause"] is None
     assert strict["model"]["sha256"] != default["model"]["sha256"]
+
+
+def test_tables_stream_in_batches_and_keep_their_order(tmp_path, monkeypatch):
+    import backclf.tables
+
+    monkeypatch.setattr(backclf.tables, "BATCH_ROWS", 97)
+    rows = [{**CASES[i % len(CASES)], "id": f"case-{i}"} for i in range(1000)]
+    rows[500]["age"] = 400  # one bad row, reported in place
+    columns = sorted({k for r in rows for k in r})
+    pq.write_table(
+        pa.Table.from_pylist([{k: r.get(k) for k in columns} for r in rows]),
+        tmp_path / "in.parquet",
+        row_group_size=97,
+    )
+    result = invoke(
+        ["predict", "-i", str(tmp_path / "in.parquet"), "-o", str(tmp_path / "out.parquet")]
+    )
+    assert result.exit_code == 65
+    out = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    assert [r["row"] for r in out] == list(range(1, 1001))
+    assert [r["id"] for r in out] == [r["id"] for r in rows]
+    assert [i for i, r in enumerate(out) if r["error"]] == [500]
+    assert out[500]["triage_level"] is None and out[501]["triage_level"] is not None

@@ -230,6 +230,7 @@ def _predict_table(
         InputError,
         decision_table,
         json_records,
+        prefetch,
         read_batches,
         records_table,
         table_kind,
@@ -247,7 +248,13 @@ def _predict_table(
             text_out = sys.stdout
             if output is not None and out_kind is None:
                 text_out = stack.enter_context(output.open("w", encoding="utf-8"))
-            for batch in read_batches(path):
+
+            def work(batch, first_row):
+                if out_kind is None or "text" in batch.column_names:
+                    return None  # JSON output and free text are done in order below
+                return decision_table(batch, model, first_row)
+
+            for batch, _, precomputed in prefetch(read_batches(path), work):
                 with_text = "text" in batch.column_names
                 if with_text:  # free text per row: through the record path
                     items = [
@@ -265,10 +272,7 @@ def _predict_table(
                     text_out.write("".join(to_json_line(r) + "\n" for r in results))
                     text_out.flush()
                 else:
-                    if with_text:
-                        result = records_table(results, total)
-                    else:
-                        result = decision_table(batch, model, total)
+                    result = records_table(results, total) if with_text else precomputed
                     if out_kind == "csv":  # CSV has no lists: join the red-flag ids
                         flags = pc.binary_join(result.column("red_flags"), ";")
                         result = result.set_column(

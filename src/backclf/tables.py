@@ -7,8 +7,11 @@ cause and the full differential. Bad rows keep their place with an ``error``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -20,6 +23,7 @@ from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
 from backclf.model import ReadableModel
 from backclf.redflags import rule_set
 
+T = TypeVar("T")
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 BATCH_ROWS = 131_072
 
@@ -61,6 +65,25 @@ def read_batches(path: Path) -> Iterator[pa.Table]:
         raise InputError(f"cannot read {path} as {kind}: {exc}") from None
 
 
+def prefetch(
+    batches: Iterator[pa.Table], work: Callable[[pa.Table, int], T], depth: int = 2
+) -> Iterator[tuple[pa.Table, int, T]]:
+    """``(batch, first_row, work(batch, first_row))`` in order, with up to ``depth`` batches
+    worked on ahead in threads (numpy and Arrow release the GIL, so two cores both work)."""
+    with ThreadPoolExecutor(max_workers=depth) as pool:
+        pending: deque = deque()
+        first = 0
+        for batch in batches:
+            pending.append((batch, first, pool.submit(work, batch, first)))
+            first += batch.num_rows
+            if len(pending) > depth:
+                done_batch, done_first, future = pending.popleft()
+                yield done_batch, done_first, future.result()
+        while pending:
+            done_batch, done_first, future = pending.popleft()
+            yield done_batch, done_first, future.result()
+
+
 def decision_table(table: pa.Table, model: ReadableModel, first_row: int) -> pa.Table:
     """Assess one batch of a findings table; one output row per input row."""
     columns, errors = from_arrow(table)
@@ -68,7 +91,7 @@ def decision_table(table: pa.Table, model: ReadableModel, first_row: int) -> pa.
     good = np.ones(n, dtype=bool)
     good[list(errors)] = False
     rows = np.flatnonzero(good)
-    decisions = assess_batch(take(columns, rows), model)
+    decisions = assess_batch(take(columns, rows) if errors else columns, model)
 
     level = np.full(n, -1)
     level[rows] = decisions.level
