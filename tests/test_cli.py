@@ -379,3 +379,21 @@ def test_tables_stream_in_batches_and_keep_their_order(tmp_path, monkeypatch):
     assert [r["id"] for r in out] == [r["id"] for r in rows]
     assert [i for i, r in enumerate(out) if r["error"]] == [500]
     assert out[500]["triage_level"] is None and out[501]["triage_level"] is not None
+
+
+def test_json_lines_encoding_round_trips_exactly(model):
+    """The line encoder (which reuses the encoding of repeated advice) loses nothing."""
+    from backclf.assess import assess_batch, records
+    from backclf.batch import to_json_line
+    from backclf.columns import row_findings
+    from backclf.generate import GenerationConfig, sample_rows
+
+    sample = sample_rows(GenerationConfig(seed=4, red_flag_rate=0.3), 0, 600)
+    decisions = assess_batch(sample.columns, model)
+    for record in records(decisions, sample.columns, model, [f"c{i}" for i in range(600)]):
+        line = to_json_line(record)
+        assert "\n" not in line
+        assert json.loads(line) == record and list(json.loads(line)) == list(record)
+    weird = {"id": "a\u2028b", "line": 1, "error": "x\u0085y"}
+    assert "\u2028" not in to_json_line(weird) and json.loads(to_json_line(weird)) == weird
+    assert row_findings(sample.columns, 0) is not None

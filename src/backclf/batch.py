@@ -9,6 +9,7 @@ record in its place; the others are still assessed. Everything goes through
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -60,7 +61,10 @@ def _split(data: Any, extract: Extractor | None) -> tuple[Any, Case | None, dict
         record_id is not None and not isinstance(record_id, str | int)
     ):
         raise CaseError(["id: must be a string or an integer"])
-    findings = {k: v for k, v in data.items() if k not in ENVELOPE_KEYS}
+    if data.keys().isdisjoint(ENVELOPE_KEYS):
+        findings = data
+    else:
+        findings = {k: v for k, v in data.items() if k not in ENVELOPE_KEYS}
     if "findings" in data:
         if findings:
             raise CaseError(
@@ -121,16 +125,46 @@ def assess_items(
 _LINE_BREAKING = ("\u0085", "\u2028", "\u2029")
 
 
-def to_json_line(record: dict[str, Any]) -> str:
-    """One record as one line of JSON (pydantic-core's fast encoder).
+_TAIL_KEYS = ("advice", "model")
+_encoded_tails: dict[tuple, bytes] = {}
 
-    Characters that some readers take for line breaks (U+0085, U+2028, U+2029) are escaped,
-    so a value can never split a line.
+
+def to_json_line(record: dict[str, Any]) -> str:
+    """One record as one line of JSON (no newline)."""
+    return to_json_bytes(record).decode("utf-8")
+
+
+_LINE_BREAKING_UTF8 = re.compile("|".join(ch for ch in _LINE_BREAKING).encode("utf-8"))
+
+
+def to_json_bytes(record: dict[str, Any]) -> bytes:
+    """One record as one line of UTF-8 JSON (pydantic-core's fast encoder).
+
+    An assessment ends with its advice and model, which repeat from case to case: their
+    encoding is kept and reused. Characters that some readers take for line breaks (U+0085,
+    U+2028, U+2029) are escaped, so a value can never split a line.
     """
-    text = to_json(record).decode("utf-8")
-    if any(ch in text for ch in _LINE_BREAKING):
-        return json.dumps(record)
-    return text
+    if tuple(record)[-2:] == _TAIL_KEYS:
+        advice, model = record["advice"], record["model"]
+        key = (
+            advice["cause"],
+            tuple(advice["urgent"]),
+            id(advice["general"]),
+            advice["disclaimer"],
+            id(model),
+        )
+        tail = _encoded_tails.get(key)
+        if tail is None:
+            tail = to_json({"advice": advice, "model": model})[1:]
+            if len(_encoded_tails) < 4096:
+                _encoded_tails[key] = tail
+        head = to_json({k: v for k, v in record.items() if k not in _TAIL_KEYS})
+        data = head[:-1] + b"," + tail
+    else:
+        data = to_json(record)
+    if _LINE_BREAKING_UTF8.search(data):
+        return json.dumps(record).encode("ascii")
+    return data
 
 
 def _safe_id(record_id: Any) -> Any:
