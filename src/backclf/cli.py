@@ -211,7 +211,7 @@ def predict(
         ),
     ] = None,
     text: Annotated[
-        Optional[str], typer.Option("--text", help="The person's own words (needs backclf[text]).")
+        Optional[str], typer.Option("--text", help="The person's own words (needs the text extra).")
     ] = None,
     model_path: Annotated[
         Optional[Path], typer.Option("--model", help="Model file (default: the packaged champion).")
