@@ -397,3 +397,9 @@ def test_json_lines_encoding_round_trips_exactly(model):
     weird = {"id": "a\u2028b", "line": 1, "error": "x\u0085y"}
     assert "\u2028" not in to_json_line(weird) and json.loads(to_json_line(weird)) == weird
     assert row_findings(sample.columns, 0) is not None
+
+
+def test_output_that_cannot_be_written_is_a_clear_error(tmp_path):
+    result = invoke(["predict", "--age", "40", "-o", str(tmp_path / "missing" / "out.jsonl")])
+    assert result.exit_code == 73
+    assert "cannot write" in result.output and "Traceback" not in result.output

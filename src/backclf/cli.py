@@ -2,7 +2,8 @@
 
 JSON goes to stdout and nothing else does; diagnostics go to stderr. Exit codes:
 0 ok; 2 usage error; 65 invalid data (some case could not be assessed); 66 unreadable input
-(missing file, wrong file type, empty input, missing or broken model file).
+(missing file, wrong file type, empty input, missing or broken model file); 73 the output
+cannot be written.
 Heavy imports happen inside the commands that need them.
 """
 

@@ -10,14 +10,14 @@ import gc
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any, TextIO
 
 from backclf.batch import Item, assess_items, parse_json_lines, to_json_bytes, to_json_line
 from backclf.model import ModelFileError, ReadableModel, load_model
 
-EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_NOINPUT = 0, 2, 65, 66
+EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_NOINPUT, EXIT_CANTCREAT = 0, 2, 65, 66, 73
 LINES_PER_CHUNK = 2048
 PARALLEL_MIN_LINES = 2048  # a first batch this large means a file, not an app streaming
 MAX_WORKERS = 4
@@ -50,7 +50,21 @@ class _LazyExtractor:
         return self._extract(text)
 
 
-def run_predict(
+def run_predict(**options: Any) -> int:
+    """Run `backclf predict`; the exit code. Output that cannot be written is a clear error."""
+    try:
+        return _run_predict(**options)
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+        with suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as exc:
+        where = exc.filename or options.get("output") or "the output"
+        _error(f"cannot write {where}: {exc.strerror or exc}")
+        return EXIT_CANTCREAT
+
+
+def _run_predict(
     *,
     input_path: str | None,
     output: Path | None,
@@ -235,10 +249,13 @@ def _write_assessments(
             else:
                 out.write(data.decode("utf-8"))
                 out.flush()
-    finally:
+    except BaseException:
         if pool is not None:
-            pool.close()
-            pool.join()
+            pool.terminate()  # e.g. the reader went away: do not finish the file
+        raise
+    if pool is not None:
+        pool.close()
+        pool.join()
     return _summary(total, failed, first_error)
 
 
