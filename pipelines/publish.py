@@ -22,8 +22,16 @@ def main() -> None:
         for p in sorted(Path("data").glob("*.parquet"))
     }
     plots = sorted(Path("reports/plots").glob("*.png"))
+    candidates = {p.stem: p for p in sorted(Path("models").glob("*.json")) if p.stem != "champion"}
     run_id = log_pipeline_run(
-        Path.cwd(), params, metrics, champion, Path("reports/model_card.md"), plots, hashes
+        Path.cwd(),
+        params,
+        metrics,
+        champion,
+        Path("reports/model_card.md"),
+        plots,
+        hashes,
+        candidates,
     )
     print(
         f"MLflow run {run_id}: registered {params['publish']['registered_model']}"

@@ -81,6 +81,12 @@ def test_mlflow_run_holds_the_metrics_and_the_registered_champion(tiny_run):
     assert len(run.data.tags["git_commit"]) >= 7
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"model_card.md", "plots", "model_file"} <= artifacts
+    children = client.search_runs(
+        [run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'"
+    )
+    assert sorted(c.data.tags["model_kind"] for c in children) == ["logistic", "points", "tree"]
+    tree = next(c for c in children if c.data.tags["model_kind"] == "tree")
+    assert tree.data.metrics["test/accuracy"] == metrics["test/tree/accuracy"]
 
 
 def test_mlflow_models_predict_applies_the_red_flag_override(tiny_run, tmp_path):

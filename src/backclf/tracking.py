@@ -104,9 +104,11 @@ def log_pipeline_run(
     model_card: Path,
     plots: list[Path],
     data_hashes: dict[str, str],
+    candidate_files: dict[str, Path] | None = None,
 ) -> str:
     """One run per publish: params, metrics.json (flattened), plots, model file and card;
-    the pyfunc model registered as ``backclf@champion``. Returns the run id."""
+    the pyfunc model registered as ``backclf@champion``; one nested run per candidate with
+    its own metrics and model file, for comparison in the UI. Returns the run id."""
     import json
 
     import mlflow
@@ -121,6 +123,7 @@ def log_pipeline_run(
         experiment_id = client.create_experiment(section["experiment"], artifact_location=artifacts)
     else:
         experiment_id = experiment.experiment_id
+    mlflow.set_experiment(experiment_id=experiment_id)  # nested runs go here too
     previous = _current_champion(client, section["registered_model"], section["alias"])
 
     model_data = json.loads(champion_file.read_text())
@@ -156,7 +159,38 @@ def log_pipeline_run(
         version = info.registered_model_version
         client.set_registered_model_alias(section["registered_model"], section["alias"], version)
         client.update_model_version(section["registered_model"], version, description=description)
+        for candidate, path in (candidate_files or {}).items():
+            _log_candidate(candidate, path, metrics, kind, data_hashes)
         return run.info.run_id
+
+
+def _log_candidate(
+    candidate: str, path: Path, metrics: dict[str, Any], champion: str, data_hashes: dict[str, str]
+) -> None:
+    """A nested run with one candidate's own metrics on every evaluation set."""
+    import mlflow
+
+    own = {
+        split: metrics[split][candidate]
+        for split in ("test", "shifted", "dev")
+        if candidate in metrics.get(split, {})
+    }
+    test = own.get("test", {})
+    role = "the champion" if candidate == champion else f"a candidate beside {champion}"
+    description = (
+        f"{candidate} model, {role}: test accuracy {test.get('accuracy', 0):.4f}, "
+        f"log loss {test.get('log_loss', 0):.4f}, ECE {test.get('ece', 0):.4f}."
+    )
+    with mlflow.start_run(run_name=f"{candidate} candidate", nested=True, description=description):
+        mlflow.set_tags(
+            {
+                "model_kind": candidate,
+                "role": "candidate",
+                **{f"data_sha256/{k}": v for k, v in data_hashes.items()},
+            }
+        )
+        mlflow.log_metrics(numeric_metrics(own))
+        mlflow.log_artifact(str(path), artifact_path="model_file")
 
 
 def _current_champion(client, name: str, alias: str) -> dict | None:
