@@ -76,6 +76,18 @@ def test_knobs_move_what_they_should():
     assert not base.red_flag_added.any()
 
 
+def test_generated_files_pass_the_vectorised_contract_check(tmp_path):
+    import pyarrow.parquet as pq
+
+    from backclf.columns import from_arrow
+
+    config = GenerationConfig(n=20_000, seed=14, red_flag_rate=0.3, missing_rate=0.3)
+    table = pq.read_table(write_parquet(config, tmp_path / "v.parquet"))
+    findings = table.select([c for c in table.column_names if c in FIELDS])
+    _, errors = from_arrow(findings)
+    assert errors == {}
+
+
 def test_every_generated_row_is_a_valid_case():
     sample = sample_rows(GenerationConfig(seed=7, red_flag_rate=0.3), 0, 3000)
     for i in range(3000):
