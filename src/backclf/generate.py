@@ -185,6 +185,10 @@ class Sample:
 
 def sample_rows(config: GenerationConfig, start: int, n: int) -> Sample:
     """Rows ``start .. start + n`` of the set defined by ``config``."""
+    tables = compiled_tables()
+    needed = 2 + 2 * len(tables) + len(_masking_units()) + 4
+    if needed > DRAWS_PER_ROW:  # a knowledge file grew: reserve more draws per row
+        raise ValueError(f"a row needs {needed} random draws; raise DRAWS_PER_ROW")
     u = _draws(config.seed, STREAM_FINDINGS, start, n)
     next_draw = iter(range(DRAWS_PER_ROW))
     k = len(CAUSE_IDS)
@@ -193,7 +197,7 @@ def sample_rows(config: GenerationConfig, start: int, n: int) -> Sample:
     table_row = np.where(atypical, k, cause)
 
     columns = empty(n)
-    for table in compiled_tables():
+    for table in tables:
         draw, within = u[:, next(next_draw)], u[:, next(next_draw)]
         if table.given is None:
             rows = table_row
