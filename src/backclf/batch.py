@@ -9,7 +9,6 @@ record in its place; the others are still assessed. Everything goes through
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -134,7 +133,7 @@ def to_json_line(record: dict[str, Any]) -> str:
     return to_json_bytes(record).decode("utf-8")
 
 
-_LINE_BREAKING_UTF8 = re.compile("|".join(ch for ch in _LINE_BREAKING).encode("utf-8"))
+_NEL, _LSEP, _PSEP = (ch.encode("utf-8") for ch in _LINE_BREAKING)
 
 
 def to_json_bytes(record: dict[str, Any]) -> bytes:
@@ -162,7 +161,8 @@ def to_json_bytes(record: dict[str, Any]) -> bytes:
         data = head[:-1] + b"," + tail
     else:
         data = to_json(record)
-    if _LINE_BREAKING_UTF8.search(data):
+    # Plain substring tests: far faster than a regex alternation over a 2 KB record.
+    if _NEL in data or _LSEP in data or _PSEP in data:
         return json.dumps(record).encode("ascii")
     return data
 
