@@ -60,10 +60,12 @@ def _split(data: Any, extract: Extractor | None) -> tuple[Any, Case | None, dict
         record_id is not None and not isinstance(record_id, str | int)
     ):
         raise CaseError(["id: must be a string or an integer"])
-    if data.keys().isdisjoint(ENVELOPE_KEYS):
-        findings = data
-    else:
-        findings = {k: v for k, v in data.items() if k not in ENVELOPE_KEYS}
+    findings = data
+    envelope = data.keys() & ENVELOPE_KEYS
+    if envelope:
+        findings = dict(data)
+        for key in envelope:
+            del findings[key]
     if "findings" in data:
         if findings:
             raise CaseError(
