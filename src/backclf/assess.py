@@ -213,19 +213,16 @@ def _explanations(decisions: Decisions, columns: Columns, features) -> list[list
     count = (strength[rows, top] > 0).sum(axis=1).tolist()
     rounded = np.round(effects[rows, top], 3).tolist()
     top = top.tolist()
-    values = {f: _decoded(columns, f) for f in {feature.finding for feature in features}}
+    decoded = {f: _decoded(columns, f) for f in {feature.finding for feature in features}}
+    names = [(feature.finding, feature.name) for feature in features]
+    values = [decoded[feature.finding] for feature in features]
     out = []
     for i in range(len(decisions)):
         items = []
         for j, effect in zip(top[i][: count[i]], rounded[i], strict=False):
-            feature = features[j]
+            finding, name = names[j]
             items.append(
-                {
-                    "finding": feature.finding,
-                    "value": values[feature.finding][i],
-                    "feature": feature.name,
-                    "effect": effect,
-                }
+                {"finding": finding, "value": values[j][i], "feature": name, "effect": effect}
             )
         out.append(items)
     return out
