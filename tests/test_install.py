@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 
 import pytest
 
 pytestmark = pytest.mark.slow
+
+
+def _uv() -> list[str]:
+    """The uv running these tests (`uv run` names itself in $UV), else the one on PATH."""
+    found = os.environ.get("UV") or shutil.which("uv")
+    if not found:
+        pytest.fail("uv not found: run the tests with `uv run pytest`, as .ci/run does")
+    return [found]
 
 
 def test_core_install_predicts_with_the_packaged_champion(tmp_path, root):
