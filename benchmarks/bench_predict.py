@@ -1,14 +1,19 @@
 """Benchmark: `backclf predict` as apps use it, each as a fresh process.
 
-Run: uv run python benchmarks/bench_predict.py
+Run: uv run python benchmarks/bench_predict.py [--parts single,stream,jsonl,parquet]
 - one case through `backclf predict --format json`: median wall time of --runs processes;
 - JSON Lines: cases per second for a 100,000-line file, end to end;
 - Parquet: rows per second for 1,000,000 rows, and the peak memory of that process.
+
+The project's own modules are byte-compiled first, as an installed wheel's would be: this
+machine sets PYTHONDONTWRITEBYTECODE=1, so an editable install would otherwise recompile
+them from source in every process (~30 ms).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import resource
@@ -22,6 +27,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+import backclf
 from backclf.generate import GenerationConfig, sample_rows, sample_table
 
 BACKCLF = shutil.which("backclf") or str(Path(sys.executable).with_name("backclf"))
@@ -43,9 +49,21 @@ def main() -> None:
     parser.add_argument("--jsonl", type=int, default=100_000)
     parser.add_argument("--parquet", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of the batch benchmarks")
+    parser.add_argument("--parts", default="single,stream,jsonl,parquet")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
 
+    compileall.compile_dir(Path(backclf.__file__).parent, quiet=1)
     run(["predict", "--age", "40", "--format", "json"])  # warm the file cache
+    if "single" in parts:
+        single_case(args.runs)
+    if "stream" in parts:
+        streaming()
+    if parts & {"jsonl", "parquet"}:
+        batches(args, parts)
+
+
+def single_case(runs: int) -> None:
     single = [
         run(
             [
@@ -59,13 +77,15 @@ def main() -> None:
                 "json",
             ]
         )[0]
-        for _ in range(args.runs)
+        for _ in range(runs)
     ]
     print(
         f"one case, fresh process: median {statistics.median(single):.3f} s "
         f"(min {min(single):.3f}, max {max(single):.3f}; target <= 0.25 s)"
     )
 
+
+def streaming() -> None:
     process = subprocess.Popen(
         [BACKCLF, "predict", "--format", "json"],
         stdin=subprocess.PIPE,
@@ -87,6 +107,8 @@ def main() -> None:
         f"{statistics.median(latencies[10:]) * 1000:.1f} ms per case"
     )
 
+
+def batches(args: argparse.Namespace, parts: set[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sample = sample_rows(GenerationConfig(seed=1), 0, args.parquet)
         table = sample_table(sample).drop_columns(
@@ -99,36 +121,41 @@ def main() -> None:
             for record in records:
                 f.write(json.dumps({k: v for k, v in record.items() if v is not None}) + "\n")
 
-        jsonl_args = ["predict", "-i", str(Path(tmp) / "cases.jsonl"), "--format", "json"]
-        elapsed = statistics.median(run(jsonl_args)[0] for _ in range(args.repeat))
-        print(
-            f"JSON Lines, {args.jsonl:,} cases (median of {args.repeat}): {elapsed:.2f} s = "
-            f"{args.jsonl / elapsed:,.0f} cases/s (target >= 20,000)"
-        )
-
-        script = (
-            "import resource, runpy, sys\n"
-            f"sys.argv = ['backclf', 'predict', '-i', {str(Path(tmp) / 'cases.parquet')!r}, "
-            f"'-o', {str(Path(tmp) / 'out.parquet')!r}]\n"
-            "try:\n    runpy.run_module('backclf.cli', run_name='__main__')\n"
-            "except SystemExit:\n    pass\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
-        )
-        times, peaks = [], []
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            result = subprocess.run(
-                [sys.executable, "-c", script], capture_output=True, text=True, env={**os.environ}
+        if "jsonl" in parts:
+            jsonl_args = ["predict", "-i", str(Path(tmp) / "cases.jsonl"), "--format", "json"]
+            elapsed = statistics.median(run(jsonl_args)[0] for _ in range(args.repeat))
+            print(
+                f"JSON Lines, {args.jsonl:,} cases (median of {args.repeat}): {elapsed:.2f} s = "
+                f"{args.jsonl / elapsed:,.0f} cases/s (target >= 20,000)"
             )
-            times.append(time.perf_counter() - start)
-            peaks.append(int(result.stderr.strip().splitlines()[-1]) / 1024)
-        elapsed, peak_mib = statistics.median(times), max(peaks)
-        rows = pq.read_metadata(Path(tmp) / "out.parquet").num_rows
-        print(
-            f"Parquet, {rows:,} rows (median of {args.repeat}): {elapsed:.2f} s = "
-            f"{rows / elapsed:,.0f} rows/s "
-            f"(target >= 200,000); peak memory {peak_mib:,.0f} MiB (target < 2,048)"
+        if "parquet" in parts:
+            parquet(Path(tmp), args.repeat)
+
+
+def parquet(tmp: Path, repeat: int) -> None:
+    script = (
+        "import resource, runpy, sys\n"
+        f"sys.argv = ['backclf', 'predict', '-i', {str(Path(tmp) / 'cases.parquet')!r}, "
+        f"'-o', {str(Path(tmp) / 'out.parquet')!r}]\n"
+        "try:\n    runpy.run_module('backclf', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    )
+    times, peaks = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env={**os.environ}
         )
+        times.append(time.perf_counter() - start)
+        peaks.append(int(result.stderr.strip().splitlines()[-1]) / 1024)
+    elapsed, peak_mib = statistics.median(times), max(peaks)
+    rows = pq.read_metadata(Path(tmp) / "out.parquet").num_rows
+    print(
+        f"Parquet, {rows:,} rows (median of {repeat}): {elapsed:.2f} s = "
+        f"{rows / elapsed:,.0f} rows/s "
+        f"(target >= 200,000); peak memory {peak_mib:,.0f} MiB (target < 2,048)"
+    )
 
 
 if __name__ == "__main__":

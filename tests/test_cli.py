@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -255,14 +256,14 @@ def test_fuzzed_json_never_crashes(records):
 
 def _run(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "backclf.cli", *args], input=stdin, capture_output=True, timeout=120
+        [sys.executable, "-m", "backclf", *args], input=stdin, capture_output=True, timeout=120
     )
 
 
 def test_predict_does_not_import_heavy_libraries():
     code = (
         "import sys, runpy; sys.argv=['backclf','predict','--age','40','--format','json'];"
-        "\ntry: runpy.run_module('backclf.cli', run_name='__main__')"
+        "\ntry: runpy.run_module('backclf', run_name='__main__')"
         "\nexcept SystemExit: pass"
         "\nheavy=[m for m in ('sklearn','pandas','mlflow','scipy','matplotlib','spacy') "
         "if m in sys.modules]; print('HEAVY', heavy, file=sys.stderr)"
@@ -295,7 +296,7 @@ def test_ten_thousand_lines_with_a_hundred_corrupted(tmp_path):
 
 def test_streaming_answers_each_line_as_it_arrives():
     process = subprocess.Popen(
-        [sys.executable, "-m", "backclf.cli", "predict", "--format", "json"],
+        [sys.executable, "-m", "backclf", "predict", "--format", "json"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -403,3 +404,23 @@ def test_output_that_cannot_be_written_is_a_clear_error(tmp_path):
     result = invoke(["predict", "--age", "40", "-o", str(tmp_path / "missing" / "out.jsonl")])
     assert result.exit_code == 73
     assert "cannot write" in result.output and "Traceback" not in result.output
+
+
+def test_process_defaults_belong_to_the_program_not_the_library():
+    code = (
+        "import os, sys, runpy\n"
+        "import backclf.assess\n"
+        "print('LIBRARY', os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+        "sys.argv = ['backclf', '--version']\n"
+        "try: runpy.run_module('backclf', run_name='__main__')\n"
+        "except SystemExit: pass\n"
+        "print('PROGRAM', os.environ.get('OPENBLAS_NUM_THREADS'),"
+        " os.environ.get('PYDANTIC_DISABLE_PLUGINS'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    env["PYDANTIC_DISABLE_PLUGINS"] = ""  # a user's own setting wins
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert "LIBRARY None" in result.stdout
+    assert "PROGRAM 1 \n" in result.stdout, result.stdout

@@ -12,9 +12,10 @@ import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 
 FEVER_THRESHOLD_C = 38.0  # contract: "38.0 or more counts as fever"
 
@@ -161,27 +162,28 @@ class FieldSpec:
     description: str = ""
 
 
-def _spec(name: str, properties: dict[str, Any]) -> FieldSpec:
-    schema = properties[name]
-    options = schema.get("anyOf", [schema])
-    typed = next(o for o in options if o.get("type") != "null")
-    description = schema.get("description", "")
-    if "enum" in typed:
-        return FieldSpec(name, "enum", tuple(typed["enum"]), description=description)
-    if typed.get("const") is not None:
-        return FieldSpec(name, "enum", (typed["const"],), description=description)
-    kind = {"boolean": "bool", "integer": "int", "number": "float"}[typed["type"]]
+def _spec(name: str, info: FieldInfo) -> FieldSpec:
+    """Read one field's kind, values and range off its annotation (no JSON Schema needed)."""
+    typed = next(a for a in get_args(info.annotation) if a is not type(None))
+    metadata: list[Any] = []
+    while get_origin(typed) is Annotated:
+        typed, *extra = get_args(typed)
+        for item in extra:
+            metadata.extend(item.metadata if isinstance(item, FieldInfo) else [item])
+    description = info.description or ""
+    if get_origin(typed) is Literal:
+        return FieldSpec(name, "enum", get_args(typed), description=description)
+    bounds = {type(m).__name__: m for m in metadata}
     return FieldSpec(
         name,
-        kind,
-        minimum=typed.get("minimum"),
-        maximum=typed.get("maximum"),
+        {bool: "bool", int: "int", float: "float"}[typed],
+        minimum=bounds["Ge"].ge if "Ge" in bounds else None,
+        maximum=bounds["Le"].le if "Le" in bounds else None,
         description=description,
     )
 
 
-_PROPERTIES = Case.model_json_schema()["properties"]
-FIELDS: dict[str, FieldSpec] = {name: _spec(name, _PROPERTIES) for name in Case.model_fields}
+FIELDS: dict[str, FieldSpec] = {name: _spec(name, f) for name, f in Case.model_fields.items()}
 FIELD_NAMES: tuple[str, ...] = tuple(FIELDS)
 
 

@@ -38,7 +38,8 @@ CAUSE_IDS: tuple[str, ...] = (
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first use: a `backclf predict` process never validates most of these.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def read_yaml(name: str) -> Any:
