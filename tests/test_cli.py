@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -224,20 +225,38 @@ def test_input_errors_are_clear_and_exit_codes_documented(tmp_path, args, stdin,
     assert "Traceback" not in result.output
 
 
+# Strings JSON can carry but that are awkward to write back: lone surrogates (valid JSON
+# escapes, not characters), line separators, NUL, right-to-left marks.
+awkward_strings = st.sampled_from(["\ud800", "a\udc00b", "x\u2028y", "\x85", "\x00", "\u202e"])
 json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-(10**30), 10**30)
     | st.floats(allow_nan=True)
-    | st.text(max_size=20),
+    | st.text(max_size=20)
+    | awkward_strings,
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
     ),
     max_leaves=12,
 )
-field_names = st.sampled_from(
-    ["age", "fever", "sex", "trigger", "temperature_c", "id", "text", "findings", "pain_severity"]
-) | st.text(max_size=12)
+field_names = (
+    st.sampled_from(
+        [
+            "age",
+            "fever",
+            "sex",
+            "trigger",
+            "temperature_c",
+            "id",
+            "text",
+            "findings",
+            "pain_severity",
+        ]
+    )
+    | st.text(max_size=12)
+    | awkward_strings
+)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -424,3 +443,83 @@ def test_process_defaults_belong_to_the_program_not_the_library():
     )
     assert "LIBRARY None" in result.stdout
     assert "PROGRAM 1 \n" in result.stdout, result.stdout
+
+
+@pytest.fixture(scope="module")
+def big_jsonl(tmp_path_factory):
+    """Enough lines for the worker processes (which write their chunks in turn)."""
+    path = tmp_path_factory.mktemp("big") / "cases.jsonl"
+    rows = [json.dumps({**CASES[i % len(CASES)], "id": i}) for i in range(6_000)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_workers_write_in_order_to_a_pipe_or_a_file(big_jsonl, tmp_path):
+    piped = _run(["predict", "--input", str(big_jsonl), "--format", "json"])
+    assert piped.returncode == 0, piped.stderr
+    assert [json.loads(line)["id"] for line in piped.stdout.splitlines()] == list(range(6_000))
+    out = tmp_path / "out.jsonl"
+    to_file = _run(["predict", "--input", str(big_jsonl), "--output", str(out)])
+    assert to_file.returncode == 0 and out.read_bytes() == piped.stdout
+    single = _run(
+        ["predict", "--format", "json"],
+        stdin=b"".join(line + b"\n" for line in big_jsonl.read_bytes().splitlines()[:50]),
+    )
+    assert single.stdout == b"".join(piped.stdout.splitlines(keepends=True)[:50])
+
+
+def test_workers_stop_cleanly_when_the_reader_goes_away(big_jsonl):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backclf", "predict", "--input", str(big_jsonl), "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert json.loads(process.stdout.readline())["id"] == 0
+    process.stdout.close()
+    assert process.wait(timeout=120) == 0
+    assert b"Traceback" not in process.stderr.read()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_workers_report_an_output_that_cannot_be_written(big_jsonl):
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "backclf", "predict", "-i", str(big_jsonl), "--format", "json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+    assert result.returncode == 73
+    assert b"cannot write" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_a_lone_surrogate_is_malformed_input_in_its_place():
+    stdin = (
+        "\n".join(
+            [
+                json.dumps({"id": "a", "age": 40}),
+                '{"id": "\\ud800", "age": 40}',
+                '{"sex": "\\udc00"}',
+            ]
+        )
+        + "\n"
+        + json.dumps({"id": "\U0001f600", "age": 30})
+    )
+    result = _run(["predict", "--format", "json"], stdin=stdin.encode())
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 65 and b"Traceback" not in result.stderr
+    assert [r.get("id") for r in out] == ["a", None, None, "\U0001f600"]
+    assert [r.get("line") for r in out if "error" in r] == [2, 3]
+    assert "surrogate" in out[1]["error"]
+    document = _run(["predict", "--format", "json"], stdin=b'[{"age": 40}, {"id": "\\ud800"}]')
+    assert (
+        document.returncode == 65
+        and "surrogate" in json.loads(document.stdout.splitlines()[1])["error"]
+    )
+
+
+def test_text_that_is_not_unicode_is_an_error_not_a_crash():
+    for fmt in ("json", "pretty"):
+        result = invoke(["predict", "--age", "40", "--text", "sore \udcff back", "--format", fmt])
+        assert result.exit_code == 65, result.output
+        assert "not valid Unicode" in result.output and "Traceback" not in result.output

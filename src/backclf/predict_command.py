@@ -11,10 +11,18 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from backclf.batch import Item, assess_items, parse_json_lines, to_json_bytes, to_json_line
+from backclf.batch import (
+    Item,
+    assess_items,
+    document_items,
+    parse_json_lines,
+    to_json_bytes,
+    to_json_line,
+)
 from backclf.model import ModelFileError, ReadableModel, load_model
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_NOINPUT, EXIT_CANTCREAT = 0, 2, 65, 66, 73
@@ -159,7 +167,7 @@ def _json_batches(input_path: str) -> Iterator[Batch]:
             data = b"\n".join(line for _, line in [*first, *rest])
             document = whole_document(data)
             if document is not None:
-                yield "items", [Item(i + 1, d) for i, d in enumerate(document)]
+                yield "items", document_items(document)
             else:
                 yield "lines", [*first, *rest]
             return
@@ -170,7 +178,7 @@ def _json_batches(input_path: str) -> Iterator[Batch]:
     data = Path(input_path).read_bytes()
     document = whole_document(data)
     if document is not None:
-        yield "items", [Item(i + 1, d) for i, d in enumerate(document)]
+        yield "items", document_items(document)
         return
     lines = data.split(b"\n")
     for start in range(0, len(lines), LINES_PER_CHUNK):
@@ -220,21 +228,18 @@ def _write_assessments(
                 render(record, console)
         return _summary(total, failed, first_error)
 
-    _WORKER_STATE = (model, extract)
+    _WORKER_STATE = _WorkerState(model, extract)
     _tune_gc_for_batches()
     first = next(batches, None)
     pool = None
     chunks: Iterator[Chunk]
     if first is not None and first[0] == "lines" and len(first[1]) >= PARALLEL_MIN_LINES:
-        # A large file: assess chunks in worker processes (forked: they share the loaded
-        # model), in order. Small batches (an app streaming one case at a time) stay here.
-        import multiprocessing
-
-        workers = min(os.cpu_count() or 1, MAX_WORKERS)
-        if workers > 1:
-            pool = multiprocessing.get_context("fork").Pool(workers)
-            chunks = pool.imap(_assess_chunk, _chain(first, batches))
-    if pool is None:
+        pool = _worker_pool(out)
+    if pool is not None:
+        # A large input: forked workers (sharing the loaded model) assess chunks and write
+        # them to the output themselves, in input order; only counts come back here.
+        chunks = pool.imap(_assess_and_write_in_turn, enumerate(_chain(first, batches)))
+    else:  # small batches (an app streaming a case at a time) stay in this process
         chunks = map(_assess_chunk, _chain(first, batches) if first else iter(()))
     try:
         sink = getattr(out, "buffer", None)  # write the UTF-8 bytes as they are
@@ -242,6 +247,8 @@ def _write_assessments(
             total += count
             failed += bad
             first_error = first_error or first_bad
+            if not data:
+                continue
             if sink is not None:
                 out.flush()
                 sink.write(data)
@@ -268,18 +275,69 @@ def _tune_gc_for_batches() -> None:
 
 
 Chunk = tuple[bytes, int, int, "str | None"]
-_WORKER_STATE: tuple[ReadableModel, object] | None = None
+
+
+@dataclass
+class _WorkerState:
+    """What forked workers inherit: the model, the text reader, and the output's turn."""
+
+    model: ReadableModel
+    extract: object
+    fd: int | None = None
+    turn: Any = None  # multiprocessing.Value: the index of the chunk to be written next
+    turn_changed: Any = None  # multiprocessing.Condition guarding ``turn``
+
+
+_WORKER_STATE: _WorkerState | None = None
+
+
+def _worker_pool(out: TextIO):
+    """A pool of forked workers that write to ``out``'s file descriptor in turn, or None
+    (one core, or an output without a descriptor, such as an in-memory test stream)."""
+    import multiprocessing
+
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+    if workers < 2:
+        return None
+    out.flush()
+    context = multiprocessing.get_context("fork")
+    state = _WORKER_STATE
+    state.fd = fd
+    state.turn = context.RawValue("q", 0)
+    state.turn_changed = context.Condition()
+    return context.Pool(workers)
+
+
+def _assess_and_write_in_turn(task: tuple[int, Batch]) -> Chunk:
+    """In a worker: assess chunk ``index``, wait until the chunks before it are written,
+    write it to the shared output, and pass the turn on."""
+    index, batch = task
+    data, count, bad, first_bad = _assess_chunk(batch)
+    state = _WORKER_STATE
+    with state.turn_changed:
+        state.turn_changed.wait_for(lambda: state.turn.value == index)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(state.fd, view) :]
+        finally:
+            state.turn.value = index + 1
+            state.turn_changed.notify_all()
+    return b"", count, bad, first_bad
 
 
 def _assess_chunk(batch: Batch) -> Chunk:
     """One batch to its JSON lines, with its count, failures and first error."""
-    model, extract = _WORKER_STATE
     kind, content = batch
     items = list(parse_json_lines(content)) if kind == "lines" else content
-    results = assess_items(items, model, extract)
+    results = assess_items(items, _WORKER_STATE.model, _WORKER_STATE.extract)
     bad = [r for r in results if "error" in r]
     first_bad = f"line {bad[0]['line']}: {bad[0]['error']}" if bad else None
-    data = b"".join(to_json_bytes(r) + b"\n" for r in results)
+    data = b"\n".join([to_json_bytes(r) for r in results]) + b"\n" if results else b""
     return data, len(results), len(bad), first_bad
 
 
