@@ -83,6 +83,20 @@ def single_case(runs: int) -> None:
         f"one case, fresh process: median {statistics.median(single):.3f} s "
         f"(min {min(single):.3f}, max {max(single):.3f}; target <= 0.25 s)"
     )
+    # The floor under it: the interpreter, and the libraries the predict path cannot avoid
+    # (the Typer CLI, the pydantic contract, the YAML knowledge files, numpy's decision path).
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}  # as the program sets it
+    for label, code in [
+        ("the interpreter alone", "pass"),
+        ("+ import typer, pydantic", "import typer, pydantic.main"),
+        ("+ import typer, pydantic, yaml, numpy", "import typer, pydantic.main, yaml, numpy"),
+    ]:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, env=env)
+            times.append(time.perf_counter() - start)
+        print(f"  floor, {label}: median {statistics.median(times):.3f} s")
 
 
 def streaming() -> None:
