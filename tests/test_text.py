@@ -130,7 +130,8 @@ HUMAN = [
 def test_plain_words_people_use(case):
     """Cases a developer wrote in everyday words on 2026-11-25 (not the generator's phrase
     families). p01-p20 exposed lexicon gaps that were then filled, so they are a regression
-    set now; q01-q15 were written after that and scored 14/15 before any change. Each names
+    set now; q01-q15 were written after that and scored 14/15 before their own fixes,
+    r01-r20 (clinical shorthand, non-native English) 17/20 before theirs. Each names
     the cause a reader of the article would expect first, or the least urgency its red flags
     call for (shared/clinical.md)."""
     if "known_miss" in case:
