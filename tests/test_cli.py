@@ -523,3 +523,11 @@ def test_text_that_is_not_unicode_is_an_error_not_a_crash():
         result = invoke(["predict", "--age", "40", "--text", "sore \udcff back", "--format", fmt])
         assert result.exit_code == 65, result.output
         assert "not valid Unicode" in result.output and "Traceback" not in result.output
+
+
+def test_one_process_and_the_workers_write_the_same_bytes(big_jsonl):
+    """An output without a file descriptor (here CliRunner's) is written by this process."""
+    workers = _run(["predict", "--input", str(big_jsonl), "--format", "json"])
+    here = invoke(["predict", "--input", str(big_jsonl), "--format", "json"])
+    assert here.exit_code == workers.returncode == 0
+    assert here.stdout_bytes == workers.stdout

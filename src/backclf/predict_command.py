@@ -293,7 +293,8 @@ _WORKER_STATE: _WorkerState | None = None
 
 def _worker_pool(out: TextIO):
     """A pool of forked workers that write to ``out``'s file descriptor in turn, or None
-    (one core, or an output without a descriptor, such as an in-memory test stream)."""
+    (one core; no fork, as on Windows; or an output without a descriptor, such as an
+    in-memory test stream)."""
     import multiprocessing
 
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
@@ -301,7 +302,7 @@ def _worker_pool(out: TextIO):
         fd = out.fileno()
     except (AttributeError, OSError, ValueError):
         return None
-    if workers < 2:
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return None
     out.flush()
     context = multiprocessing.get_context("fork")
