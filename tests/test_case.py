@@ -75,6 +75,18 @@ def test_unknown_names_are_errors_with_a_suggestion():
     assert problems({"favourite_colour": "blue"}) == ["unknown finding 'favourite_colour'"]
 
 
+def test_a_wrong_value_names_the_choices_and_the_nearest():
+    (message,) = problems({"trigger": "lifting"})
+    assert message.startswith("trigger: must be one of bending_or_twisting, lifting_heavy_object")
+    assert message.endswith("did you mean 'lifting_heavy_object'?")
+    assert problems({"sex": "Female"}) == [
+        "sex: must be one of female, male; did you mean 'female'?"
+    ]
+    assert problems({"pain_side": "x"}) == [
+        "pain_side: must be one of central, one_side, both_sides"
+    ]
+
+
 def test_all_problems_are_reported_at_once():
     found = problems({"fevr": True, "age": 200, "sex": "x", "spasm": "yes"})
     assert len(found) == 4

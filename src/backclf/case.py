@@ -200,12 +200,16 @@ class CaseError(ValueError):
 
 
 def suggest(name: str, choices: tuple[str, ...] = FIELD_NAMES) -> str | None:
-    """The nearest valid field name to a misspelt one, if any is close."""
+    """The nearest valid name (of a field, or of an enum value) to a misspelt or shortened
+    one, if any is close: ``fevr`` -> ``fever``, ``Lifting`` -> ``lifting_heavy_object``."""
     match = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     if match:
         return match[0]
     lowered = name.strip().lower().replace("-", "_").replace(" ", "_")
-    return lowered if lowered in choices else None
+    if lowered in choices:
+        return lowered
+    starting = [c for c in choices if lowered and c.startswith(lowered)]
+    return starting[0] if len(starting) == 1 else None
 
 
 def unknown_field_problem(name: str) -> str:
@@ -218,7 +222,12 @@ def _format_error(error: dict[str, Any]) -> str:
     location = ".".join(str(part) for part in error["loc"] if not isinstance(part, int))
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "literal_error" and location in FIELDS:
-        message = f"must be one of {', '.join(FIELDS[location].values)}"
+        values = FIELDS[location].values
+        message = f"must be one of {', '.join(values)}"
+        given = error.get("input")
+        hint = suggest(given, values) if isinstance(given, str) else None
+        if hint:
+            message += f"; did you mean '{hint}'?"
     elif error["type"].endswith("_type") and location in FIELDS:
         given = error.get("input")
         message = f"must be {_kind_words(FIELDS[location])}, got {given!r}"
