@@ -131,7 +131,8 @@ def test_plain_words_people_use(case):
     """Cases a developer wrote in everyday words on 2026-11-25 (not the generator's phrase
     families). p01-p20 exposed lexicon gaps that were then filled, so they are a regression
     set now; q01-q15 were written after that and scored 14/15 before their own fixes,
-    r01-r20 (clinical shorthand, non-native English) 17/20 before theirs. Each names
+    r01-r20 (clinical shorthand, non-native English) 17/20 before theirs, t01-t15
+    (negations, context) 13/15. Each names
     the cause a reader of the article would expect first, or the least urgency its red flags
     call for (shared/clinical.md)."""
     if "known_miss" in case:
