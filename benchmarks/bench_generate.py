@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from backclf.generate import GenerationConfig, write_parquet
+from backclf.synth.sampler import GenerationConfig, write_parquet
 
 
 def timed(n: int, family: str | None, repeat: int) -> float:

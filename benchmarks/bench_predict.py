@@ -28,7 +28,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 import backclf
-from backclf.generate import GenerationConfig, sample_rows, sample_table
+from backclf.synth.sampler import GenerationConfig, sample_rows, sample_table
 
 BACKCLF = shutil.which("backclf") or str(Path(sys.executable).with_name("backclf"))
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from backclf.generate import GenerationConfig, sample_rows
-from backclf.narrative import render_texts
-from backclf.text import extract_many, pipeline
+from backclf.synth.narrative import render_texts
+from backclf.synth.sampler import GenerationConfig, sample_rows
+from backclf.text.extract import extract_many, pipeline
 
 
 def main() -> None:

@@ -3,7 +3,10 @@
 import json
 from pathlib import Path
 
-from backclf.evaluate import (
+from backclf.core.explain import strongest_findings
+from backclf.core.features import encode
+from backclf.core.model import load_model
+from backclf.pipeline.evaluate import (
     article_rules_proba,
     classification_metrics,
     dev_metrics,
@@ -12,13 +15,10 @@ from backclf.evaluate import (
     save_plots,
     triage_audit,
 )
-from backclf.explain import strongest_findings
-from backclf.features import encode
-from backclf.generate import read_labelled
-from backclf.model import load_model
-from backclf.model_card import render_model_card
-from backclf.params import generation_config, load_params
-from backclf.posterior import posterior
+from backclf.pipeline.model_card import render_model_card
+from backclf.pipeline.params import generation_config, load_params
+from backclf.synth.posterior import posterior
+from backclf.synth.sampler import read_labelled
 
 CANDIDATES = ("logistic", "points", "tree")
 REPORTS = Path("reports")

@@ -3,12 +3,12 @@
 import json
 from pathlib import Path
 
-from backclf.columns import row_findings
-from backclf.generate import read_labelled
-from backclf.model import load_model
-from backclf.params import load_params
-from backclf.text import extract_many
-from backclf.text_eval import dev_text_scores, extraction_scores
+from backclf.contract.columns import row_findings
+from backclf.core.model import load_model
+from backclf.pipeline.params import load_params
+from backclf.synth.sampler import read_labelled
+from backclf.text.evaluation import dev_text_scores, extraction_scores
+from backclf.text.extract import extract_many
 
 
 def main() -> None:

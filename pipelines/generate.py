@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from backclf.generate import write_parquet
-from backclf.params import generation_config, load_params
+from backclf.pipeline.params import generation_config, load_params
+from backclf.synth.sampler import write_parquet
 
 SPLITS = ("train", "validation", "test", "shifted", "text_heldout")
 

@@ -5,8 +5,8 @@ import json
 import shutil
 from pathlib import Path
 
-from backclf.params import load_params
-from backclf.tracking import log_pipeline_run
+from backclf.pipeline.params import load_params
+from backclf.pipeline.tracking import log_pipeline_run
 
 PACKAGED = Path("src/backclf/published/champion.json")
 

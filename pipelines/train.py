@@ -4,11 +4,17 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from backclf.features import default_encoding, encode
-from backclf.generate import read_labelled
-from backclf.model import write_model
-from backclf.params import load_params
-from backclf.train import TrainConfig, calibrate, fit_logistic, fit_tree, points_from_logistic
+from backclf.core.features import default_encoding, encode
+from backclf.core.model import write_model
+from backclf.pipeline.params import load_params
+from backclf.pipeline.train import (
+    TrainConfig,
+    calibrate,
+    fit_logistic,
+    fit_tree,
+    points_from_logistic,
+)
+from backclf.synth.sampler import read_labelled
 
 MODELS = Path("models")
 

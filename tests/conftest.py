@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backclf.model import load_model
+from backclf.core.model import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

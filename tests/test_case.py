@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backclf.case import FIELDS, Case, CaseError, parse_case
+from backclf.contract.findings import FIELDS, Case, CaseError, parse_case
 
 BOOLS = [name for name, spec in FIELDS.items() if spec.kind == "bool"]
 ENUMS = [name for name, spec in FIELDS.items() if spec.kind == "enum"]

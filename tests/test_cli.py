@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from backclf import knowledge
-from backclf.assessment import Assessment
-from backclf.cli import app
+from backclf.cli.app import app
+from backclf.contract.assessment import Assessment
 
 runner = CliRunner()
 CASES = [
@@ -365,7 +365,7 @@ def test_pretty_view_leads_with_the_triage_banner_and_disclaimer():
 
 
 def test_model_option_serves_another_model_file(tmp_path, model):
-    from backclf.model import dumps_model
+    from backclf.core.model import dumps_model
 
     raw = json.loads(dumps_model(model.raw))
     raw["decision"]["abstain_below"] = 0.99  # a stricter copy: it abstains on this case
@@ -379,9 +379,9 @@ def test_model_option_serves_another_model_file(tmp_path, model):
 
 
 def test_tables_stream_in_batches_and_keep_their_order(tmp_path, monkeypatch):
-    import backclf.tables
+    import backclf.io.tables
 
-    monkeypatch.setattr(backclf.tables, "BATCH_ROWS", 97)
+    monkeypatch.setattr(backclf.io.tables, "BATCH_ROWS", 97)
     rows = [{**CASES[i % len(CASES)], "id": f"case-{i}"} for i in range(1000)]
     rows[500]["age"] = 400  # one bad row, reported in place
     columns = sorted({k for r in rows for k in r})
@@ -403,10 +403,10 @@ def test_tables_stream_in_batches_and_keep_their_order(tmp_path, monkeypatch):
 
 def test_json_lines_encoding_round_trips_exactly(model):
     """The line encoder (which reuses the encoding of repeated advice) loses nothing."""
-    from backclf.assess import assess_batch, records
-    from backclf.batch import to_json_line
-    from backclf.columns import row_findings
-    from backclf.generate import GenerationConfig, sample_rows
+    from backclf.contract.columns import row_findings
+    from backclf.core.decide import assess_batch, records
+    from backclf.io.records import to_json_line
+    from backclf.synth.sampler import GenerationConfig, sample_rows
 
     sample = sample_rows(GenerationConfig(seed=4, red_flag_rate=0.3), 0, 600)
     decisions = assess_batch(sample.columns, model)
@@ -428,7 +428,7 @@ def test_output_that_cannot_be_written_is_a_clear_error(tmp_path):
 def test_process_defaults_belong_to_the_program_not_the_library():
     code = (
         "import os, sys, runpy\n"
-        "import backclf.assess\n"
+        "import backclf.core.decide\n"
         "print('LIBRARY', os.environ.get('OPENBLAS_NUM_THREADS'))\n"
         "sys.argv = ['backclf', '--version']\n"
         "try: runpy.run_module('backclf', run_name='__main__')\n"

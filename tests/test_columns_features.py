@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from backclf.case import parse_case
-from backclf.columns import from_arrow, from_cases, row_findings, to_arrow
-from backclf.features import default_encoding, encode, encode_case
+from backclf.contract.columns import from_arrow, from_cases, row_findings, to_arrow
+from backclf.contract.findings import parse_case
+from backclf.core.features import default_encoding, encode, encode_case
 
 CASES = [
     {},
@@ -47,7 +47,7 @@ def test_arrow_validation_reports_bad_rows_in_place():
 def test_unknown_column_names_are_an_error():
     import pytest
 
-    from backclf.columns import TableError
+    from backclf.contract.columns import TableError
 
     with pytest.raises(TableError, match="did you mean 'fever'"):
         from_arrow(pa.table({"fevr": [True]}))

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from backclf import knowledge
-from backclf.case import FIELDS, parse_case
-from backclf.columns import row_findings
-from backclf.generate import GenerationConfig, sample_rows, write_parquet
+from backclf.contract.columns import row_findings
+from backclf.contract.findings import FIELDS, parse_case
 from backclf.knowledge import CAUSE_IDS
-from backclf.narrative import narrative_spec, render_texts
-from backclf.posterior import bayes_accuracy, expected_bayes_accuracy, posterior
+from backclf.synth.narrative import narrative_spec, render_texts
+from backclf.synth.posterior import bayes_accuracy, expected_bayes_accuracy, posterior
+from backclf.synth.sampler import GenerationConfig, sample_rows, write_parquet
 
 
 def test_same_seed_gives_byte_identical_parquet(tmp_path):
@@ -79,7 +79,7 @@ def test_knobs_move_what_they_should():
 def test_generated_files_pass_the_vectorised_contract_check(tmp_path):
     import pyarrow.parquet as pq
 
-    from backclf.columns import from_arrow
+    from backclf.contract.columns import from_arrow
 
     config = GenerationConfig(n=20_000, seed=14, red_flag_rate=0.3, missing_rate=0.3)
     table = pq.read_table(write_parquet(config, tmp_path / "v.parquet"))
@@ -174,7 +174,7 @@ def test_bayes_accuracy_matches_its_monte_carlo_estimate():
 
 
 def test_posterior_follows_the_article_on_its_own_descriptions():
-    from backclf.columns import from_cases
+    from backclf.contract.columns import from_cases
 
     config = GenerationConfig()
     described = {

@@ -81,13 +81,13 @@ def test_every_generator_probability_has_a_source_and_sums_to_one():
 
 
 def test_generator_covers_every_finding_of_the_contract():
-    from backclf.case import FIELD_NAMES
+    from backclf.contract.findings import FIELD_NAMES
 
     assert set(knowledge.generator_spec().findings) == set(FIELD_NAMES)
 
 
 def test_every_red_flag_rule_cites_a_source_and_compiles():
-    from backclf.redflags import rule_set
+    from backclf.core.red_flags import rule_set
 
     rules = rule_set().rules
     assert len(rules) >= 13

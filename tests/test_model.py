@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import yaml
 
-from backclf.assess import assess
-from backclf.case import parse_case
+from backclf.contract.findings import parse_case
+from backclf.core.decide import assess
+from backclf.core.model import ModelFileError, dumps_model, load_model
 from backclf.knowledge import CAUSE_IDS
-from backclf.model import ModelFileError, dumps_model, load_model
 
 
 def probability(result, cause: str) -> float:
@@ -159,12 +159,12 @@ def test_advice_is_the_articles_and_carries_the_disclaimer(model):
 
 def test_every_candidate_kind_can_be_explained_and_plotted(tmp_path):
     """A small real tree and scorecard, trained here, explain themselves (champion-agnostic)."""
-    from backclf.evaluate import save_plots
-    from backclf.explain import describe, strongest_findings
-    from backclf.features import default_encoding, encode
-    from backclf.generate import GenerationConfig, sample_rows
-    from backclf.model import model_from_dict
-    from backclf.train import TrainConfig, fit_logistic, fit_tree, points_from_logistic
+    from backclf.core.explain import describe, strongest_findings
+    from backclf.core.features import default_encoding, encode
+    from backclf.core.model import model_from_dict
+    from backclf.pipeline.evaluate import save_plots
+    from backclf.pipeline.train import TrainConfig, fit_logistic, fit_tree, points_from_logistic
+    from backclf.synth.sampler import GenerationConfig, sample_rows
 
     sample = sample_rows(GenerationConfig(seed=21), 0, 4000)
     features = default_encoding()
@@ -191,7 +191,7 @@ def test_every_candidate_kind_can_be_explained_and_plotted(tmp_path):
 
 def test_the_output_schema_names_the_schema_version():
     from backclf import SCHEMA_VERSION
-    from backclf.assessment import Assessment
+    from backclf.contract.assessment import Assessment
 
     schema = Assessment.model_json_schema()
     assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION

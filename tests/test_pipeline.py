@@ -67,7 +67,7 @@ def test_mlflow_run_holds_the_metrics_and_the_registered_champion(tiny_run):
     import mlflow
     from mlflow import MlflowClient
 
-    from backclf.evaluate import numeric_metrics
+    from backclf.pipeline.evaluate import numeric_metrics
 
     work, env = tiny_run
     mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])

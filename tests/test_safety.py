@@ -9,10 +9,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backclf.assess import assess, assess_many
-from backclf.case import FIELDS, Case, parse_case
+from backclf.contract.findings import FIELDS, Case, parse_case
+from backclf.core.decide import assess, assess_many
+from backclf.core.red_flags import RuleError, compile_condition, rule_set
 from backclf.knowledge import TRIAGE_LEVELS
-from backclf.redflags import RuleError, compile_condition, rule_set
 
 RANK = {level: i for i, level in enumerate(TRIAGE_LEVELS)}
 
@@ -150,8 +150,8 @@ def test_nothing_can_switch_red_flags_off(root: Path):
     import typer.main
     import yaml
 
-    from backclf import assess as assess_module
-    from backclf.cli import app
+    from backclf.cli.app import app
+    from backclf.core import decide as assess_module
 
     pattern = re.compile(r"red.?flag|override|disable|no.?rules|skip.?rules|safety|unsafe", re.I)
     command = typer.main.get_command(app)
@@ -174,16 +174,16 @@ def test_nothing_can_switch_red_flags_off(root: Path):
         for param in inspect.signature(func).parameters:
             assert not pattern.search(param)
     decision_path = [
-        "assess.py",
-        "redflags.py",
-        "batch.py",
-        "predict_command.py",
-        "cli.py",
-        "model.py",
-        "columns.py",
-        "case.py",
-        "tables.py",
-        "mlflow_model.py",
+        "core/decide.py",
+        "core/red_flags.py",
+        "io/records.py",
+        "cli/predict.py",
+        "cli/app.py",
+        "core/model.py",
+        "contract/columns.py",
+        "contract/findings.py",
+        "io/tables.py",
+        "pipeline/mlflow_model.py",
     ]
     for module in decision_path:
         text = (root / "src" / "backclf" / module).read_text()

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backclf.case import parse_case
-from backclf.cli import app
-from backclf.text import extract_findings
+from backclf.cli.app import app
+from backclf.contract.findings import parse_case
+from backclf.text.extract import extract_findings
 
 
 def read(text: str) -> dict:
@@ -112,7 +112,7 @@ def test_text_in_json_lines_and_explicit_findings_win():
 
 
 def test_dev_vignette_texts_end_to_end(dev_rows, model):
-    from backclf.text_eval import dev_text_scores
+    from backclf.text.evaluation import dev_text_scores
 
     scores = dev_text_scores(dev_rows, model)
     assert scores["red_flag_cases_reaching_triage_min"] == 1.0

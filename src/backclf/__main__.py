@@ -23,7 +23,7 @@ PROCESS_DEFAULTS = {
 def main() -> None:
     for name, value in PROCESS_DEFAULTS.items():
         os.environ.setdefault(name, value)
-    from backclf.cli import app
+    from backclf.cli.app import app
 
     app()
 

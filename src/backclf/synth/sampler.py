@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 from numpy.random import Generator, Philox, SeedSequence
 
 from backclf import knowledge
-from backclf.case import FIELDS
-from backclf.columns import UNKNOWN, Columns, empty, normalise_fever, to_arrow
+from backclf.contract.columns import UNKNOWN, Columns, empty, normalise_fever, to_arrow
+from backclf.contract.findings import FIELDS
 from backclf.knowledge import CAUSE_IDS
 
 #: Uniform draws reserved per row; a multiple of 4 (Philox yields 4 at a time).
@@ -311,7 +311,7 @@ def write_parquet(
         for sample in iter_samples(config, chunk_size):
             texts = None
             if text_family is not None:
-                from backclf.narrative import render_texts  # only when text is asked for
+                from backclf.synth.narrative import render_texts  # only when text is asked for
 
                 texts = render_texts(sample.columns, config.seed, sample.start, text_family)
             table = sample_table(sample, texts)
@@ -337,7 +337,7 @@ def label_indices(labels: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def read_labelled(path: Path) -> tuple[Columns, np.ndarray, pa.Table]:
     """Read a generated file back: findings as columns, label indices, and the table."""
-    from backclf.columns import from_arrow
+    from backclf.contract.columns import from_arrow
 
     table = pq.read_table(path)
     findings = table.select([c for c in table.column_names if c in FIELDS])

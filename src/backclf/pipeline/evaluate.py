@@ -1,7 +1,7 @@
 """Metrics, baselines, plots and the model card. Needs the ``pipeline`` extra for plots.
 
 Every predictor is scored the same way from an ``(n, K)`` probability matrix; abstention and
-triage come from :func:`backclf.assess.assess_batch`, so what is measured is what is served.
+triage come from :func:`backclf.core.decide.assess_batch`, so what is measured is what is served.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from backclf.assess import assess_batch
-from backclf.case import FIELDS, parse_case
-from backclf.columns import Columns, from_cases
+from backclf.contract.columns import Columns, from_cases
+from backclf.contract.findings import FIELDS, parse_case
+from backclf.core.decide import assess_batch
+from backclf.core.model import ReadableModel
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
-from backclf.model import ReadableModel
 
 K = len(CAUSE_IDS)
 

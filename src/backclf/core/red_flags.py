@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from backclf import knowledge
-from backclf.case import FIELDS
-from backclf.columns import Columns
+from backclf.contract.columns import Columns
+from backclf.contract.findings import FIELDS
 from backclf.knowledge import TRIAGE_LEVELS, RedFlagRule
 
 Check = Callable[[Columns], np.ndarray]

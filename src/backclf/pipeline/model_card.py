@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from backclf import knowledge
-from backclf.explain import strongest_findings, tree_rules
-from backclf.model import ReadableModel
+from backclf.core.explain import strongest_findings, tree_rules
+from backclf.core.model import ReadableModel
 
 COLUMNS = (
     "accuracy",

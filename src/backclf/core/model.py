@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from backclf.features import Feature, encode, encoding_from_dicts
+from backclf.core.features import Feature, encode, encoding_from_dicts
 from backclf.knowledge import CAUSE_IDS
 
 FORMAT = "backclf-model"

@@ -19,8 +19,8 @@ from functools import cache
 from typing import Any
 
 from backclf import knowledge
-from backclf.assessment import ExtractedFinding as Mention
-from backclf.case import FIELDS
+from backclf.contract.assessment import ExtractedFinding as Mention
+from backclf.contract.findings import FIELDS
 
 WORD_NUMBERS = {
     "a": 1,

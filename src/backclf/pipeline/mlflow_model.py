@@ -1,7 +1,7 @@
 """The MLflow pyfunc model ("models from code"): a thin adapter over ``assess``.
 
 Whatever serves it (``mlflow models serve``, ``mlflow models predict``, a Spark UDF), each
-row goes through the same validation and :func:`backclf.assess.assess_batch`, so the
+row goes through the same validation and :func:`backclf.core.decide.assess_batch`, so the
 red-flag override applies. Input: one column per finding (missing or null = unknown),
 optionally ``id``. Output: one row per case with the triage, cause and the full assessment
 as JSON (or the error for a case that could not be read).
@@ -52,14 +52,14 @@ def rows_from_input(model_input: Any) -> list[dict[str, Any]]:
 
 class BackclfModel(PythonModel):
     def load_context(self, context) -> None:
-        from backclf.model import load_model
+        from backclf.core.model import load_model
 
         self._model = load_model(context.artifacts["model_file"])
 
     def predict(self, context, model_input, params=None):
         import pandas as pd
 
-        from backclf.batch import Item, assess_items
+        from backclf.io.records import Item, assess_items
 
         items = [Item(i + 1, row) for i, row in enumerate(rows_from_input(model_input))]
         out = []

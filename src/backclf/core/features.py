@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from backclf import knowledge
-from backclf.case import FIELDS, Case
-from backclf.columns import Columns, from_cases
+from backclf.contract.columns import Columns, from_cases
+from backclf.contract.findings import FIELDS, Case
 
 
 @dataclass(frozen=True)

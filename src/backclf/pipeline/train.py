@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from backclf import __version__
-from backclf.features import Feature
+from backclf.core.features import Feature
+from backclf.core.model import FORMAT, FORMAT_VERSION, model_from_dict
 from backclf.knowledge import CAUSE_IDS
-from backclf.model import FORMAT, FORMAT_VERSION, model_from_dict
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Tables in, tables out: CSV and Parquet scored in row groups, columnar end to end.
 
-Each batch of rows is validated in bulk (:func:`backclf.columns.from_arrow`), decided by
-:func:`backclf.assess.assess_batch`, and written as columns: the triage, the red flags, the
+Each batch of rows is validated in bulk (:func:`backclf.contract.columns.from_arrow`), decided by
+:func:`backclf.core.decide.assess_batch`, and written as columns: the triage, the red flags, the
 cause and the full differential. Bad rows keep their place with an ``error``.
 """
 
@@ -17,11 +17,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backclf.assess import assess_batch, records
-from backclf.columns import from_arrow, take
+from backclf.contract.columns import from_arrow, take
+from backclf.core.decide import assess_batch, records
+from backclf.core.model import ReadableModel
+from backclf.core.red_flags import rule_set
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
-from backclf.model import ReadableModel
-from backclf.redflags import rule_set
 
 T = TypeVar("T")
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")

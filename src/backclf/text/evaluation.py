@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from backclf.case import FIELDS
+from backclf.contract.findings import FIELDS
 
 #: Numbers are compared after the rounding the narrative applies.
 TOLERANCE = {"temperature_c": 0.051, "days_since_onset": 0.5}
@@ -67,9 +67,9 @@ def extraction_scores(truth: list[dict[str, Any]], predicted: list[dict[str, Any
 
 def dev_text_scores(rows: list[dict], model) -> dict[str, Any]:
     """End to end on the development vignettes' own words: cause first, triage safety."""
-    from backclf.batch import Item, assess_items
+    from backclf.io.records import Item, assess_items
     from backclf.knowledge import TRIAGE_LEVELS
-    from backclf.text import extract_findings
+    from backclf.text.extract import extract_findings
 
     items = [Item(i + 1, {"id": r["id"], "text": r["text"]}) for i, r in enumerate(rows)]
     results = assess_items(items, model, extract_findings)

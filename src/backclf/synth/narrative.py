@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from backclf import knowledge
-from backclf.case import FIELDS
-from backclf.columns import Columns, value_of
-from backclf.generate import STREAM_TEXT, _draws
+from backclf.contract.columns import Columns, value_of
+from backclf.contract.findings import FIELDS
+from backclf.synth.sampler import STREAM_TEXT, _draws
 
 FAMILIES = ("train", "heldout")
 STYLES = ("lay", "clinical")

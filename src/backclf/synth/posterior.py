@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from backclf.columns import UNKNOWN, Columns
-from backclf.generate import GenerationConfig, Table, compiled_tables
+from backclf.contract.columns import UNKNOWN, Columns
 from backclf.knowledge import CAUSE_IDS
+from backclf.synth.sampler import GenerationConfig, Table, compiled_tables
 
 
 def _observed_index(table: Table, col: np.ndarray) -> np.ndarray:

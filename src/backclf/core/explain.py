@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from backclf import knowledge
+from backclf.core.model import ReadableModel
 from backclf.knowledge import CAUSE_IDS
-from backclf.model import ReadableModel
 
 
 def strongest_findings(model: ReadableModel, top: int = 6) -> dict[str, list[tuple[str, float]]]:

@@ -6,9 +6,9 @@ One numpy array per finding of the contract, ``n`` rows:
 - enums (``sex``, ``trigger``, ...): ``int8`` index into the field's values, -1 = unknown;
 - numbers: ``float64`` with NaN = unknown.
 
-Cases become columns from validated :class:`~backclf.case.Case` objects or, vectorised and
-validated in bulk, from an Arrow table (CSV, Parquet). Fever is normalised on the way in:
-38.0 °C or more counts as fever.
+Cases become columns from validated :class:`~backclf.contract.findings.Case` objects or,
+vectorised and validated in bulk, from an Arrow table (CSV, Parquet). Fever is normalised on
+the way in: 38.0 °C or more counts as fever.
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backclf.case import FEVER_THRESHOLD_C, FIELDS, Case, FieldSpec, unknown_field_problem
+from backclf.contract.findings import (
+    FEVER_THRESHOLD_C,
+    FIELDS,
+    Case,
+    FieldSpec,
+    unknown_field_problem,
+)
 
 if TYPE_CHECKING:  # pyarrow is imported where tables are read, off the JSON fast path
     import pyarrow as pa

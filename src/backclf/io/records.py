@@ -3,7 +3,7 @@
 A record is a flat JSON object of findings, optionally with ``id`` and ``text``, or an
 envelope ``{"id": ..., "text": ..., "findings": {...}}``. A bad record becomes an error
 record in its place; the others are still assessed. Everything goes through
-:func:`backclf.assess.assess_batch`.
+:func:`backclf.core.decide.assess_batch`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 
 import orjson
 
-from backclf.assess import assess_batch, records
-from backclf.case import Case, CaseError, parse_case
-from backclf.columns import from_cases
-from backclf.model import ReadableModel
+from backclf.contract.columns import from_cases
+from backclf.contract.findings import Case, CaseError, parse_case
+from backclf.core.decide import assess_batch, records
+from backclf.core.model import ReadableModel
 
 ENVELOPE_KEYS = ("id", "text", "findings")
 Extractor = Callable[[str], tuple[dict[str, Any], list[dict[str, Any]], list[str]]]

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backclf import SCHEMA_VERSION, __version__, knowledge
-from backclf.case import FIELDS, Case
-from backclf.columns import Columns, from_cases
+from backclf.contract.columns import Columns, from_cases
+from backclf.contract.findings import FIELDS, Case
+from backclf.core.model import ReadableModel, load_model
+from backclf.core.red_flags import rule_set
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
-from backclf.model import ReadableModel, load_model
-from backclf.redflags import rule_set
 
 if TYPE_CHECKING:  # the output models are built only where a typed result is asked for
-    from backclf.assessment import Assessment
+    from backclf.contract.assessment import Assessment
 
 EXPLANATION_SIZE = 6
 
@@ -85,7 +85,7 @@ def assess_many(cases: Sequence[Case], model: ReadableModel | None = None) -> li
     columns = from_cases(cases)
     model = model or load_model()
     decisions = assess_batch(columns, model)
-    from backclf.assessment import Assessment
+    from backclf.contract.assessment import Assessment
 
     return [Assessment.model_validate(r) for r in records(decisions, columns, model)]
 

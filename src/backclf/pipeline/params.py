@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from backclf.generate import GenerationConfig
+from backclf.synth.sampler import GenerationConfig
 
 
 def load_params(path: Path = Path("params.yaml")) -> dict[str, Any]:

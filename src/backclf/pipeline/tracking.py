@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from backclf.case import FIELDS
-from backclf.evaluate import flatten, numeric_metrics
+from backclf.contract.findings import FIELDS
+from backclf.pipeline.evaluate import flatten, numeric_metrics
 
 MODEL_CODE = Path(__file__).with_name("mlflow_model.py")
 

@@ -1,7 +1,7 @@
 """``backclf predict``: pick the input mode, stream cases through the decision path, write out.
 
 Every mode (flags, JSON, JSON Lines, CSV, Parquet, text) ends in
-:func:`backclf.assess.assess_batch`. Returns the exit code (see :mod:`backclf.cli`).
+:func:`backclf.core.decide.assess_batch`. Returns the exit code (see :mod:`backclf.cli.app`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from backclf.batch import (
+from backclf.core.model import ModelFileError, ReadableModel, load_model
+from backclf.io.records import (
     Item,
     assess_items,
     document_items,
@@ -23,7 +24,6 @@ from backclf.batch import (
     to_json_bytes,
     to_json_line,
 )
-from backclf.model import ModelFileError, ReadableModel, load_model
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_NOINPUT, EXIT_CANTCREAT = 0, 2, 65, 66, 73
 LINES_PER_CHUNK = 2048
@@ -44,10 +44,10 @@ class _LazyExtractor:
 
     def __call__(self, text: str):
         if self._extract is None:
-            from backclf.case import CaseError
+            from backclf.contract.findings import CaseError
 
             try:
-                from backclf.text import extract_findings, pipeline
+                from backclf.text.extract import extract_findings, pipeline
 
                 pipeline()  # spaCy and negspacy load here
             except ImportError:
@@ -101,7 +101,7 @@ def _run_predict(
         input_path = "-"
 
     if input_path is not None and input_path != "-":
-        from backclf.tables import table_kind
+        from backclf.io.tables import table_kind
 
         path = Path(input_path)
         if not path.exists():
@@ -153,7 +153,7 @@ Batch = tuple[str, list]  # ("lines", [(number, bytes)]) or ("items", [Item])
 def _json_batches(input_path: str) -> Iterator[Batch]:
     """JSON Lines as raw line batches (parsed where they are assessed), or the cases of one
     JSON document as items."""
-    from backclf.streams import line_batches, whole_document
+    from backclf.io.json_lines import line_batches, whole_document
 
     if input_path == "-":
         batches = line_batches(sys.stdin.buffer)
@@ -215,7 +215,7 @@ def _write_assessments(
     if pretty:
         from rich.console import Console
 
-        from backclf.render import render
+        from backclf.cli.view import render
 
         console = Console(file=out)
         for kind, batch in batches:
@@ -358,8 +358,8 @@ def _predict_table(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from backclf.columns import TableError
-    from backclf.tables import (
+    from backclf.contract.columns import TableError
+    from backclf.io.tables import (
         InputError,
         decision_table,
         json_records,

@@ -9,10 +9,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from backclf.generate import GenerationConfig, Sample, write_parquet
+from backclf.core.red_flags import rule_set
 from backclf.knowledge import CAUSE_IDS
-from backclf.posterior import posterior
-from backclf.redflags import rule_set
+from backclf.synth.posterior import posterior
+from backclf.synth.sampler import GenerationConfig, Sample, write_parquet
 
 
 class Summary:

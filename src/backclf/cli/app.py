@@ -19,7 +19,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from backclf import __version__
-from backclf.case import FIELDS
+from backclf.contract.findings import FIELDS
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_NOINPUT = 0, 2, 65, 66
 
@@ -111,8 +111,8 @@ def schema(
     which: Annotated[str, typer.Argument(help="input, output or both")] = "both",
 ) -> None:
     """JSON Schema of the input contract (findings) and of the assessment output."""
-    from backclf.assessment import Assessment, ErrorRecord
-    from backclf.case import Case
+    from backclf.contract.assessment import Assessment, ErrorRecord
+    from backclf.contract.findings import Case
 
     schemas = {
         "input": Case.model_json_schema(),
@@ -136,8 +136,8 @@ def explain(
     top: Annotated[int, typer.Option(help="Findings shown per cause.")] = 6,
 ) -> None:
     """The model in words: each cause's strongest findings, the points table or the tree's rules."""
-    from backclf.explain import describe
-    from backclf.model import ModelFileError, load_model
+    from backclf.core.explain import describe
+    from backclf.core.model import ModelFileError, load_model
 
     try:
         model = load_model(model_path)
@@ -173,7 +173,7 @@ def generate(
     chunk_size: Annotated[int, typer.Option(min=1)] = 100_000,
 ) -> None:
     """Generate labelled synthetic vignettes (Parquet) and print a summary."""
-    from backclf.generate_report import run_generate
+    from backclf.cli.generate import run_generate
 
     try:
         prior_map = json.loads(priors) if priors else None
@@ -223,7 +223,7 @@ def predict(
 
     Findings come from flags (one case), --input (JSON, JSON Lines, CSV, Parquet) or stdin.
     """
-    from backclf.predict_command import run_predict
+    from backclf.cli.predict import run_predict
 
     code = run_predict(
         input_path=input_path,

@@ -1,0 +1,1 @@
+"""The ``backclf`` command line: thin adapters over the library."""

@@ -1,0 +1,1 @@
+"""What goes in and out: the findings, their column codes, the assessment."""

@@ -1,0 +1,1 @@
+"""The decision: features, the readable model, red flags, assess, explanation."""

@@ -1,0 +1,1 @@
+"""Reading and writing cases: JSON records, JSON Lines, tables."""

@@ -1,0 +1,1 @@
+"""The DVC pipeline's library (needs the ``pipeline`` extra): params, training, metrics, MLflow."""

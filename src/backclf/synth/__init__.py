@@ -1,0 +1,1 @@
+"""The generator of synthetic vignettes: sampler, narrative text, exact posterior."""

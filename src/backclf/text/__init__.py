@@ -1,0 +1,1 @@
+"""Free text to findings (needs the ``text`` extra: spaCy and negspacy)."""
