@@ -1,22 +1,21 @@
-"""DVC stage `evaluate`: candidates, baselines and the Bayes ceiling in one table; plots; card."""
+"""DVC stage `evaluate`: candidates, baselines and the Bayes ceiling on the test, shifted and
+development sets; plots; the model card.
+
+Writes `reports/metrics.json` (the headline figures `dvc metrics show` prints) and
+`reports/evaluation.json` (every table in detail).
+"""
 
 import json
 from pathlib import Path
 
 from backclf.core.explain import strongest_findings
-from backclf.core.features import encode
 from backclf.core.model import load_model
-from backclf.pipeline.evaluate import (
-    article_rules_proba,
-    classification_metrics,
-    dev_metrics,
-    load_dev,
-    majority_proba,
-    save_plots,
-    triage_audit,
-)
+from backclf.pipeline.baselines import article_rules_proba, majority_proba
+from backclf.pipeline.dev_vignettes import load_dev, structured_scores
+from backclf.pipeline.metrics import classification_metrics, confusion, triage_audit
 from backclf.pipeline.model_card import render_model_card
-from backclf.pipeline.params import generation_config, load_params
+from backclf.pipeline.params import params_or_exit
+from backclf.pipeline.plots import save_plots
 from backclf.synth.posterior import posterior
 from backclf.synth.sampler import read_labelled
 
@@ -25,56 +24,81 @@ REPORTS = Path("reports")
 
 
 def main() -> None:
-    params = load_params()
-    champion = params["train"]["model"]
+    params = params_or_exit()
+    champion = params.train.model
     models = {kind: load_model(Path("models") / f"{kind}.json") for kind in CANDIDATES}
     abstain = models[champion].abstain_below
-    ece_bins = params["evaluate"]["ece_bins"]
+    bins = params.evaluate.ece_bins
     _, y_train, _ = read_labelled(Path("data/train.parquet"))
 
-    metrics: dict = {}
+    details: dict = {}
     for split in ("test", "shifted"):
         columns, y, table = read_labelled(Path("data") / f"{split}.parquet")
         scores = {}
         for kind, model in models.items():
-            proba = model.predict_proba(encode(columns, list(model.features)))
-            scores[kind] = classification_metrics(proba, y, abstain, ece_bins)
+            proba = model.predict_proba(model.encode(columns))
+            scores[kind] = classification_metrics(proba, y, abstain, bins)
             if split == "test" and kind == champion:
                 champion_proba, test_y = proba, y
                 audit = triage_audit(columns, model, y, table["red_flag_added"].to_numpy())
-        scores["majority"] = classification_metrics(
-            majority_proba(len(y), y_train), y, abstain, ece_bins
-        )
-        scores["article_rules"] = classification_metrics(
-            article_rules_proba(columns), y, abstain, ece_bins
-        )
-        bayes = posterior(columns, generation_config(params, split))
-        scores["bayes_ceiling"] = classification_metrics(bayes, y, abstain, ece_bins)
-        metrics[split] = scores
+        baselines = {
+            "majority": majority_proba(len(y), y_train),
+            "article_rules": article_rules_proba(columns),
+            "bayes_ceiling": posterior(columns, params.generation_config(split)),
+        }
+        for name, proba in baselines.items():
+            scores[name] = classification_metrics(proba, y, abstain, bins)
+        details[split] = scores
 
-    dev_rows, dev_columns = load_dev(Path(params["evaluate"]["dev_vignettes"]))
-    metrics["dev"] = {kind: dev_metrics(dev_rows, dev_columns, m) for kind, m in models.items()}
-    misses = metrics["dev"][champion].pop("misses")
-    for kind in CANDIDATES:
-        metrics["dev"][kind].pop("misses", None)
+    dev_cases = load_dev(Path(params.evaluate.dev_vignettes))
+    details["dev"] = {kind: structured_scores(dev_cases, m) for kind, m in models.items()}
+    details["champion_test_confusion"] = confusion(test_y, champion_proba.argmax(axis=1)).tolist()
+    details["champion_triage"] = audit
 
-    test = metrics["test"]
-    metrics["champion"] = {
-        "test_accuracy": test[champion]["accuracy"],
-        "bayes_ceiling": test["bayes_ceiling"]["accuracy"],
-        "gap_to_bayes_points": round(
-            100 * (test["bayes_ceiling"]["accuracy"] - test[champion]["accuracy"]), 2
-        ),
-        "ece": test[champion]["ece"],
-        "dev_cause_first_rate": metrics["dev"][champion]["cause_first_rate"],
-        "triage": audit,
-    }
+    metrics = headline(details, champion)
     REPORTS.mkdir(exist_ok=True)
-    (REPORTS / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    for name, content in (("metrics.json", metrics), ("evaluation.json", details)):
+        (REPORTS / name).write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
     save_plots(REPORTS / "plots", test_y, champion_proba, strongest_findings(models[champion]))
-    card = render_model_card(metrics, models[champion], champion, params, misses)
+    card = render_model_card(metrics, details, models[champion], params)
     (REPORTS / "model_card.md").write_text(card)
     print(json.dumps(metrics["champion"], indent=2))
+
+
+def headline(details: dict, champion: str) -> dict:
+    """The few dozen figures a reviewer compares between runs."""
+    test, shifted, dev = details["test"], details["shifted"], details["dev"]
+    return {
+        "champion": {
+            "model": champion,
+            "test_accuracy": test[champion]["accuracy"],
+            "bayes_ceiling": test["bayes_ceiling"]["accuracy"],
+            "gap_to_bayes_points": round(
+                100 * (test["bayes_ceiling"]["accuracy"] - test[champion]["accuracy"]), 2
+            ),
+            "log_loss": test[champion]["log_loss"],
+            "ece": test[champion]["ece"],
+            "shifted_accuracy": shifted[champion]["accuracy"],
+            "shifted_bayes_ceiling": shifted["bayes_ceiling"]["accuracy"],
+            "dev_cause_first_rate": dev[champion]["cause_first_rate"],
+            "dev_triage_within_range_rate": dev[champion]["triage_within_range_rate"],
+            "triage": details["champion_triage"],
+        },
+        "candidates": {
+            kind: {
+                "test_accuracy": test[kind]["accuracy"],
+                "test_log_loss": test[kind]["log_loss"],
+                "test_ece": test[kind]["ece"],
+                "shifted_accuracy": shifted[kind]["accuracy"],
+                "dev_cause_first_rate": dev[kind]["cause_first_rate"],
+            }
+            for kind in CANDIDATES
+        },
+        "baselines": {
+            name: {"test_accuracy": test[name]["accuracy"]}
+            for name in ("majority", "article_rules")
+        },
+    }
 
 
 if __name__ == "__main__":

@@ -2,17 +2,17 @@
 
 from pathlib import Path
 
-from backclf.pipeline.params import generation_config, load_params
+from backclf.pipeline.params import params_or_exit
 from backclf.synth.sampler import write_parquet
 
 SPLITS = ("train", "validation", "test", "shifted", "text_heldout")
 
 
 def main() -> None:
-    params = load_params()
+    params = params_or_exit()
     for split in SPLITS:
-        config = generation_config(params, split)
-        family = params["generate"][split].get("family")
+        config = params.generation_config(split)
+        family = getattr(params.generate, split).family
         out = write_parquet(config, Path("data") / f"{split}.parquet", text_family=family)
         print(f"{split}: {config.n} vignettes -> {out}")
 

@@ -5,14 +5,14 @@ import json
 import shutil
 from pathlib import Path
 
-from backclf.pipeline.params import load_params
+from backclf.pipeline.params import params_or_exit
 from backclf.pipeline.tracking import log_pipeline_run
 
 PACKAGED = Path("src/backclf/published/champion.json")
 
 
 def main() -> None:
-    params = load_params()
+    params = params_or_exit().model_dump()
     champion = Path("models/champion.json")
     shutil.copyfile(champion, PACKAGED)
     print(f"packaged {champion} -> {PACKAGED}")
@@ -32,6 +32,7 @@ def main() -> None:
         plots,
         hashes,
         candidates,
+        details=json.loads(Path("reports/evaluation.json").read_text()),
     )
     print(
         f"MLflow run {run_id}: registered {params['publish']['registered_model']}"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from backclf.contract.findings import FIELDS, Case, CaseError, parse_case
+from backclf.contract.fields import FIELDS
+from backclf.contract.findings import Case, CaseError, parse_case
 
 BOOLS = [name for name, spec in FIELDS.items() if spec.kind == "bool"]
 ENUMS = [name for name, spec in FIELDS.items() if spec.kind == "enum"]
@@ -80,10 +81,10 @@ def test_a_wrong_value_names_the_choices_and_the_nearest():
     assert message.startswith("trigger: must be one of bending_or_twisting, lifting_heavy_object")
     assert message.endswith("did you mean 'lifting_heavy_object'?")
     assert problems({"sex": "Female"}) == [
-        "sex: must be one of female, male; did you mean 'female'?"
+        "sex: must be one of female, male, got 'Female'; did you mean 'female'?"
     ]
     assert problems({"pain_side": "x"}) == [
-        "pain_side: must be one of central, one_side, both_sides"
+        "pain_side: must be one of central, one_side, both_sides, got 'x'"
     ]
 
 

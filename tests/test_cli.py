@@ -367,10 +367,11 @@ def test_pretty_view_leads_with_the_triage_banner_and_disclaimer():
 def test_model_option_serves_another_model_file(tmp_path, model):
     from backclf.core.model import dumps_model
 
-    raw = json.loads(dumps_model(model.raw))
-    raw["decision"]["abstain_below"] = 0.99  # a stricter copy: it abstains on this case
+    strict_file = model.file.model_copy(
+        update={"decision": model.file.decision.model_copy(update={"abstain_below": 0.99})}
+    )  # a stricter copy: it abstains on this case
     path = tmp_path / "strict.json"
-    path.write_text(dumps_model(raw))
+    path.write_text(dumps_model(strict_file))
     args = ["predict", "--trigger", "lifting_heavy_object", "--format", "json"]
     default = json.loads(invoke(args).stdout)
     strict = json.loads(invoke([*args, "--model", str(path)]).stdout)
@@ -404,13 +405,15 @@ def test_tables_stream_in_batches_and_keep_their_order(tmp_path, monkeypatch):
 def test_json_lines_encoding_round_trips_exactly(model):
     """The line encoder (which reuses the encoding of repeated advice) loses nothing."""
     from backclf.contract.columns import row_findings
-    from backclf.core.decide import assess_batch, records
-    from backclf.io.records import to_json_line
-    from backclf.synth.sampler import GenerationConfig, sample_rows
+    from backclf.core.decide import assess_batch
+    from backclf.core.records import records
+    from backclf.io.encode import to_json_line
+    from backclf.synth.config import GenerationConfig
+    from backclf.synth.sampler import sample_rows
 
     sample = sample_rows(GenerationConfig(seed=4, red_flag_rate=0.3), 0, 600)
     decisions = assess_batch(sample.columns, model)
-    for record in records(decisions, sample.columns, model, [f"c{i}" for i in range(600)]):
+    for record in records(decisions, [f"c{i}" for i in range(600)]):
         line = to_json_line(record)
         assert "\n" not in line
         assert json.loads(line) == record and list(json.loads(line)) == list(record)
@@ -511,11 +514,15 @@ def test_a_lone_surrogate_is_malformed_input_in_its_place():
     assert [r.get("id") for r in out] == ["a", None, None, "\U0001f600"]
     assert [r.get("line") for r in out if "error" in r] == [2, 3]
     assert "surrogate" in out[1]["error"]
-    document = _run(["predict", "--format", "json"], stdin=b'[{"age": 40}, {"id": "\\ud800"}]')
+    document = _run(["predict", "--format", "json"], stdin=b'[\n{"age": 40},\n{"id": "\\ud800"}\n]')
     assert (
         document.returncode == 65
         and "surrogate" in json.loads(document.stdout.splitlines()[1])["error"]
     )
+    # One line of input is one case, always: a one-line array is one (bad) case.
+    one_line = _run(["predict", "--format", "json"], stdin=b'[{"age": 40}, {"id": "\\ud800"}]')
+    (record,) = [json.loads(line) for line in one_line.stdout.splitlines()]
+    assert record["line"] == 1 and "surrogate" in record["error"]
 
 
 def test_text_that_is_not_unicode_is_an_error_not_a_crash():

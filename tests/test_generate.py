@@ -9,11 +9,13 @@ import pytest
 
 from backclf import knowledge
 from backclf.contract.columns import row_findings
-from backclf.contract.findings import FIELDS, parse_case
+from backclf.contract.fields import FIELDS
+from backclf.contract.findings import parse_case
 from backclf.knowledge import CAUSE_IDS
+from backclf.synth.config import GenerationConfig
 from backclf.synth.narrative import narrative_spec, render_texts
 from backclf.synth.posterior import bayes_accuracy, expected_bayes_accuracy, posterior
-from backclf.synth.sampler import GenerationConfig, sample_rows, write_parquet
+from backclf.synth.sampler import sample_rows, write_parquet
 
 
 def test_same_seed_gives_byte_identical_parquet(tmp_path):
@@ -79,7 +81,7 @@ def test_knobs_move_what_they_should():
 def test_generated_files_pass_the_vectorised_contract_check(tmp_path):
     import pyarrow.parquet as pq
 
-    from backclf.contract.columns import from_arrow
+    from backclf.contract.arrow import from_arrow
 
     config = GenerationConfig(n=20_000, seed=14, red_flag_rate=0.3, missing_rate=0.3)
     table = pq.read_table(write_parquet(config, tmp_path / "v.parquet"))
@@ -174,7 +176,7 @@ def test_bayes_accuracy_matches_its_monte_carlo_estimate():
 
 
 def test_posterior_follows_the_article_on_its_own_descriptions():
-    from backclf.contract.columns import from_cases
+    from backclf.contract.columns import from_values
 
     config = GenerationConfig()
     described = {
@@ -184,8 +186,7 @@ def test_posterior_follows_the_article_on_its_own_descriptions():
         "facet_joint_dysfunction": {"restricted_movement": True, "onset": "sudden"},
         "pyelonephritis": {"fever": True, "frequent_urination": True},
     }
-    cases = [parse_case(findings) for findings in described.values()]
-    best = posterior(from_cases(cases), config).argmax(axis=1)
+    best = posterior(from_values(list(described.values())), config).argmax(axis=1)
     assert [CAUSE_IDS[k] for k in best] == list(described)
 
 

@@ -81,7 +81,7 @@ def test_every_generator_probability_has_a_source_and_sums_to_one():
 
 
 def test_generator_covers_every_finding_of_the_contract():
-    from backclf.contract.findings import FIELD_NAMES
+    from backclf.contract.fields import FIELD_NAMES
 
     assert set(knowledge.generator_spec().findings) == set(FIELD_NAMES)
 

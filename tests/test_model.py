@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +12,14 @@ import yaml
 
 from backclf.contract.findings import parse_case
 from backclf.core.decide import assess
-from backclf.core.model import ModelFileError, dumps_model, load_model
+from backclf.core.model import ModelFileError, dumps_model, load_model, parse_model
 from backclf.knowledge import CAUSE_IDS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_model_text(text: str):
+    return parse_model(text.encode(), "test")
 
 
 def probability(result, cause: str) -> float:
@@ -37,16 +44,17 @@ def test_champion_is_the_model_params_yaml_names(root, model):
 
 
 def test_model_file_is_readable_json_with_provenance(model):
-    raw = model.raw
+    raw = json.loads(dumps_model(model.file))
     assert raw["classes"] == list(CAUSE_IDS)
     assert len(raw["training"]["data_sha256"]) == 64
     assert raw["encoding"] and all("name" in f and "finding" in f for f in raw["encoding"])
-    assert dumps_model(raw) == dumps_model(json.loads(dumps_model(raw)))  # canonical
+    again = load_model_text(dumps_model(model.file))
+    assert dumps_model(again.file) == dumps_model(model.file)  # canonical
 
 
 def test_round_trip_through_the_writer_keeps_predictions(tmp_path, model):
     path = tmp_path / "m.json"
-    path.write_text(dumps_model(model.raw))
+    path.write_text(dumps_model(model.file))
     again = load_model(path)
     x = np.eye(len(model.features))
     np.testing.assert_allclose(again.predict_proba(x), model.predict_proba(x))
@@ -161,27 +169,29 @@ def test_every_candidate_kind_can_be_explained_and_plotted(tmp_path):
     """A small real tree and scorecard, trained here, explain themselves (champion-agnostic)."""
     from backclf.core.explain import describe, strongest_findings
     from backclf.core.features import default_encoding, encode
-    from backclf.core.model import model_from_dict
-    from backclf.pipeline.evaluate import save_plots
-    from backclf.pipeline.train import TrainConfig, fit_logistic, fit_tree, points_from_logistic
-    from backclf.synth.sampler import GenerationConfig, sample_rows
+    from backclf.core.model import model_from_file
+    from backclf.pipeline.params import load_params
+    from backclf.pipeline.plots import save_plots
+    from backclf.pipeline.train import fit_logistic, fit_tree, points_from_logistic
+    from backclf.synth.config import GenerationConfig
+    from backclf.synth.sampler import sample_rows
 
     sample = sample_rows(GenerationConfig(seed=21), 0, 4000)
     features = default_encoding()
     x = encode(sample.columns, features)
-    config = TrainConfig(c_grid=(1.0,), tree_max_depth=4)
-    logistic = fit_logistic(x, sample.label, features, config, {"data_sha256": "0" * 64, "n": 4000})
-    for data in (
-        fit_tree(x, sample.label, features, config, logistic["training"]),
+    params = load_params(ROOT / "params.yaml")
+    config = params.train.model_copy(update={"c_grid": [1.0], "tree_max_depth": 4})
+    training = {"data": "sample", "data_sha256": "0" * 64, "n": 4000, "seed": 21}
+    logistic = fit_logistic(x, sample.label, features, config, params.assess, training)
+    for file in (
+        fit_tree(x, sample.label, features, config, params.assess, training),
         points_from_logistic(logistic, config),
     ):
-        model = model_from_dict(data)
+        model = model_from_file(file)
         strongest = strongest_findings(model)
         assert strongest["excessive_loading"][0][0] == "trigger=lifting_heavy_object"
         assert describe(model)["text"]
-        written = save_plots(
-            tmp_path / data["kind"], sample.label, model.predict_proba(x), strongest
-        )
+        written = save_plots(tmp_path / file.kind, sample.label, model.predict_proba(x), strongest)
         assert {p.name for p in written} == {
             "confusion.png",
             "reliability.png",

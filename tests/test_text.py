@@ -112,9 +112,9 @@ def test_text_in_json_lines_and_explicit_findings_win():
 
 
 def test_dev_vignette_texts_end_to_end(dev_rows, model):
-    from backclf.text.evaluation import dev_text_scores
+    from backclf.pipeline.dev_vignettes import DevCase, text_scores
 
-    scores = dev_text_scores(dev_rows, model)
+    scores = text_scores([DevCase.model_validate(r) for r in dev_rows], model)
     assert scores["red_flag_cases_reaching_triage_min"] == 1.0
     assert scores["cause_first_rate"] >= 0.8
 

@@ -1,10 +1,9 @@
 """The ``backclf`` command line: thin adapters over the library.
 
-JSON goes to stdout and nothing else does; diagnostics go to stderr. Exit codes:
-0 ok; 2 usage error; 65 invalid data (some case could not be assessed); 66 unreadable input
-(missing file, wrong file type, empty input, missing or broken model file); 73 the output
-cannot be written.
-Heavy imports happen inside the commands that need them.
+Results go to stdout (JSON, or the readable view at a terminal); diagnostics go to stderr.
+Exit codes: 0 ok; 2 usage error; 65 invalid data (some case could not be assessed); 66
+unreadable input (missing file, wrong file type, empty input, missing or broken model file);
+73 the output cannot be written. Heavy imports happen inside the commands that need them.
 """
 
 from __future__ import annotations
@@ -19,9 +18,9 @@ from typing import Annotated, Any, Optional
 import typer
 
 from backclf import __version__
-from backclf.contract.findings import FIELDS
+from backclf.contract.fields import FIELDS
 
-EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_NOINPUT = 0, 2, 65, 66
+EXIT_USAGE, EXIT_NOINPUT = 2, 66
 
 app = typer.Typer(
     name="backclf",
@@ -152,16 +151,18 @@ def explain(
 
 # -- generate --------------------------------------------------------------------------------
 
+_KNOB = "Default: the generator's own, the same as params.yaml's generate.knobs."
+
 
 @app.command()
 def generate(
     n: Annotated[int, typer.Option(min=0, help="How many vignettes.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     out: Annotated[Path, typer.Option(help="Parquet file to write.")] = Path("vignettes.parquet"),
-    missing_rate: Annotated[float, typer.Option(min=0, max=0.99)] = 0.1,
-    atypical_rate: Annotated[float, typer.Option(min=0, max=0.99)] = 0.05,
-    red_flag_rate: Annotated[float, typer.Option(min=0, max=0.99)] = 0.05,
-    label_noise: Annotated[float, typer.Option(min=0, max=0.99)] = 0.02,
+    missing_rate: Annotated[Optional[float], typer.Option(min=0, max=0.99, help=_KNOB)] = None,
+    atypical_rate: Annotated[Optional[float], typer.Option(min=0, max=0.99, help=_KNOB)] = None,
+    red_flag_rate: Annotated[Optional[float], typer.Option(min=0, max=0.99, help=_KNOB)] = None,
+    label_noise: Annotated[Optional[float], typer.Option(min=0, max=0.5, help=_KNOB)] = None,
     priors: Annotated[
         Optional[str],
         typer.Option(help="Class priors as JSON, e.g. '{\"pyelonephritis\": 0.3, ...}'"),
@@ -177,18 +178,15 @@ def generate(
 
     try:
         prior_map = json.loads(priors) if priors else None
-        run_generate(
-            n=n,
-            seed=seed,
-            out=out,
-            missing_rate=missing_rate,
-            atypical_rate=atypical_rate,
-            red_flag_rate=red_flag_rate,
-            label_noise=label_noise,
-            priors=prior_map,
-            text=text,
-            chunk_size=chunk_size,
-        )
+        knobs = {
+            "missing_rate": missing_rate,
+            "atypical_rate": atypical_rate,
+            "red_flag_rate": red_flag_rate,
+            "label_noise": label_noise,
+            "priors": prior_map,
+        }
+        given = {name: value for name, value in knobs.items() if value is not None}
+        run_generate(n=n, seed=seed, out=out, text=text, chunk_size=chunk_size, **given)
     except (ValueError, json.JSONDecodeError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
 
@@ -290,10 +288,3 @@ def _with_finding_options(func):
 
 app.command("predict")(_with_finding_options(predict))
 
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

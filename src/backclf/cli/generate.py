@@ -11,8 +11,9 @@ from rich.table import Table
 
 from backclf.core.red_flags import rule_set
 from backclf.knowledge import CAUSE_IDS
+from backclf.synth.config import GenerationConfig
 from backclf.synth.posterior import posterior
-from backclf.synth.sampler import GenerationConfig, Sample, write_parquet
+from backclf.synth.sampler import Sample, write_parquet
 
 
 class Summary:

@@ -1,17 +1,21 @@
-"""The assessment contract (output of ``backclf predict``), as pydantic models.
+"""The assessment contract (output of ``backclf predict``): the pydantic models, and the flat
+row that tables and the MLflow model give.
 
-``shared/contract.md`` names the required keys; additions here are ``abstained``, ``id``,
-``model`` and ``advice.urgent``. The JSON Schema (``backclf schema``) is generated from
-these classes.
+``docs/contract.md`` names the required keys; additions are ``abstained``, ``id``, ``model``,
+``advice.urgent``, ``extracted`` and ``notes``. The JSON Schema (``backclf schema``) is
+generated from these classes. Records are built as plain dicts in
+:mod:`backclf.core.records` (fast) and the tests validate them against these models.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backclf.knowledge import TriageLevel
+from backclf.knowledge import CAUSE_IDS, TriageLevel
 
 
 class _Out(BaseModel):
@@ -94,3 +98,68 @@ class ErrorRecord(_Out):
     id: str | int | None = None
     line: int
     error: str
+
+
+# -- the assessment as one flat row (tables, MLflow) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """One column of the flat form of an assessment: its name, Arrow-like type, meaning, and
+    how it is read off an assessment record."""
+
+    name: str
+    type: Literal["int64", "string", "bool", "float64", "list<string>"]
+    description: str
+    read: Callable[[dict[str, Any]], Any]
+
+
+def _probability_of(cause: str) -> Callable[[dict[str, Any]], float]:
+    return lambda r: next(d["probability"] for d in r["differential"] if d["id"] == cause)
+
+
+#: The columns of table output (CSV, Parquet) and of the MLflow model, after any columns
+#: carried through from the input (``id`` and the like). ``row`` and ``error`` are set for
+#: every input row; the others are null where the row has an error.
+TABLE_COLUMNS: tuple[TableColumn, ...] = (
+    TableColumn("row", "int64", "the case's row in the input, from 1", lambda r: r.get("line")),
+    TableColumn("error", "string", "why the case could not be assessed", lambda r: r.get("error")),
+    TableColumn(
+        "triage_level", "string", "what to do, most urgent first", lambda r: r["triage"]["level"]
+    ),
+    TableColumn(
+        "triage_overridden",
+        "bool",
+        "a red-flag rule, not the model, set the level",
+        lambda r: r["triage"]["overridden"],
+    ),
+    TableColumn(
+        "red_flags",
+        "list<string>",
+        "the ids of the red-flag rules that fired, most urgent first",
+        lambda r: [f["id"] for f in r["red_flags"]],
+    ),
+    TableColumn(
+        "cause",
+        "string",
+        "the likely cause (null when the model abstains)",
+        lambda r: (r["cause"] or {}).get("id"),
+    ),
+    TableColumn(
+        "cause_probability",
+        "float64",
+        "the probability of the most probable cause",
+        lambda r: r["differential"][0]["probability"],
+    ),
+    *(
+        TableColumn(f"p_{cause}", "float64", f"the probability of {cause}", _probability_of(cause))
+        for cause in CAUSE_IDS
+    ),
+)
+
+
+def flat_row(record: dict[str, Any], row: int) -> dict[str, Any]:
+    """An assessment or error record as one row of :data:`TABLE_COLUMNS`."""
+    if "error" in record:
+        return {c.name: None for c in TABLE_COLUMNS} | {"row": row, "error": record["error"]}
+    return {c.name: c.read(record) for c in TABLE_COLUMNS} | {"row": row}

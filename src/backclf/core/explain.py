@@ -7,18 +7,15 @@ from typing import Any
 import numpy as np
 
 from backclf import knowledge
-from backclf.core.model import ReadableModel
+from backclf.core.model import LinearModel, ReadableModel, TreeModel
+from backclf.core.model_file import PointsModelFile
 from backclf.knowledge import CAUSE_IDS
 
 
 def strongest_findings(model: ReadableModel, top: int = 6) -> dict[str, list[tuple[str, float]]]:
-    """Per cause, the features that most raise it against the other causes.
-
-    Linear models: the weight against the other causes' mean (log-odds). Trees: for every
-    split, the rise in the cause's probability when the feature is present, weighted by the
-    share of training cases that reach the present branch.
-    """
-    lift = _tree_lift(model) if model.kind == "tree" else _linear_lift(model)
+    """Per cause, the features that most raise it against the other causes (see
+    :meth:`ReadableModel.lift`: log-odds for linear models, probability gained for trees)."""
+    lift = model.lift()
     out = {}
     for k, cause in enumerate(CAUSE_IDS):
         order = np.argsort(-lift[k], kind="stable")[:top]
@@ -26,27 +23,6 @@ def strongest_findings(model: ReadableModel, top: int = 6) -> dict[str, list[tup
             (model.features[j].name, round(float(lift[k, j]), 3)) for j in order if lift[k, j] > 0
         ]
     return out
-
-
-def _linear_lift(model: ReadableModel) -> np.ndarray:
-    w = model.weights / model.temperature
-    return np.stack([w[k] - np.delete(w, k, axis=0).mean(axis=0) for k in range(len(w))])
-
-
-def _tree_lift(model: ReadableModel) -> np.ndarray:
-    nodes = {n["node"]: n for n in model.raw["tree"]}
-    index = {f.name: j for j, f in enumerate(model.features)}
-    total = nodes[0]["samples"]
-    lift = np.zeros((len(CAUSE_IDS), len(model.features)))
-    for node in nodes.values():
-        if "feature" not in node:
-            continue
-        present = nodes[node["if_present"]]
-        share = present["samples"] / total
-        for k, cause in enumerate(CAUSE_IDS):
-            gain = present["probabilities"][cause] - node["probabilities"][cause]
-            lift[k, index[node["feature"]]] += share * gain
-    return lift
 
 
 def describe(model: ReadableModel, top: int = 6) -> dict[str, Any]:
@@ -64,20 +40,19 @@ def describe(model: ReadableModel, top: int = 6) -> dict[str, Any]:
         "temperature": model.temperature,
         "abstain_below": model.abstain_below,
     }
-    if model.kind == "points":
-        raw = model.raw["causes"]
-        described["points"] = {c["id"]: c["points"] for c in raw}
-        described["base_points"] = {c["id"]: c["base_points"] for c in raw}
+    if isinstance(model.file, PointsModelFile):
+        causes = model.file.causes
+        described["points"] = {c.id: c.points for c in causes}
+        described["base_points"] = {c.id: c.base_points for c in causes}
         lines.append(
-            f"Points table ({model.raw['points_per_logit']:.2f} points = 1 logit); "
+            f"Points table ({model.file.points_per_logit:.2f} points = 1 logit); "
             "add the points of each finding present, the highest total wins:"
         )
-        for c in raw:
-            name = article.cause(c["id"]).name
-            items = sorted(c["points"].items(), key=lambda kv: -kv[1])
+        for c in causes:
+            items = sorted(c.points.items(), key=lambda kv: -kv[1])
             shown = ", ".join(f"{f} {p:+d}" for f, p in items[: top * 2])
-            lines.append(f"  {name}: base {c['base_points']:+d}; {shown}")
-    if model.kind == "tree":
+            lines.append(f"  {article.cause(c.id).name}: base {c.base_points:+d}; {shown}")
+    if isinstance(model, TreeModel):
         described["rules"] = tree_rules(model)
         lines.append("Decision rules (each path from the root to a leaf):")
         lines.extend(f"  {rule}" for rule in described["rules"])
@@ -85,7 +60,9 @@ def describe(model: ReadableModel, top: int = 6) -> dict[str, Any]:
     if strongest:
         described["strongest"] = strongest
         lines.append("")
-        unit = "probability gained" if model.kind == "tree" else "log-odds against the others"
+        unit = "log-odds against the others" if isinstance(model, LinearModel) else (
+            "probability gained"
+        )
         lines.append(f"Strongest findings for each cause ({unit}):")
         for cause, items in strongest.items():
             name = article.cause(cause).name
@@ -94,20 +71,21 @@ def describe(model: ReadableModel, top: int = 6) -> dict[str, Any]:
     return described
 
 
-def tree_rules(model: ReadableModel) -> list[str]:
-    nodes = {n["node"]: n for n in model.raw["tree"]}
+def tree_rules(model: TreeModel) -> list[str]:
+    """Each path from the root to a leaf, as a readable rule."""
+    nodes = model.file.tree
     rules: list[str] = []
 
     def walk(i: int, path: list[str]) -> None:
         node = nodes[i]
-        if "feature" not in node:
-            probs = node["probabilities"]
+        if node.feature is None:
+            probs = node.probabilities
             best = max(probs, key=probs.get)
             condition = " and ".join(path) or "always"
-            rules.append(f"if {condition}: {best} ({probs[best]:.0%}, n={node['samples']})")
+            rules.append(f"if {condition}: {best} ({probs[best]:.0%}, n={node.samples})")
             return
-        walk(node["if_present"], [*path, node["feature"]])
-        walk(node["if_absent"], [*path, f"not {node['feature']}"])
+        walk(node.if_present, [*path, node.feature])
+        walk(node.if_absent, [*path, f"not {node.feature}"])
 
     walk(0, [])
     return rules

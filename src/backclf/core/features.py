@@ -9,13 +9,16 @@ trained.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
 from backclf import knowledge
-from backclf.contract.columns import Columns, from_cases
-from backclf.contract.findings import FIELDS, Case
+from backclf.contract.columns import Columns
+from backclf.contract.fields import FIELDS
+from backclf.contract.rules import check_value
 
 
 @dataclass(frozen=True)
@@ -66,11 +69,7 @@ def default_encoding() -> list[Feature]:
     return features
 
 
-def encoding_from_dicts(items: list[dict]) -> list[Feature]:
-    return [Feature(**item) for item in items]
-
-
-def encode(columns: Columns, features: list[Feature]) -> np.ndarray:
+def encode(columns: Columns, features: Sequence[Feature]) -> np.ndarray:
     """The ``(n, len(features))`` float64 indicator matrix of a batch of cases."""
     n = len(next(iter(columns.values())))
     x = np.zeros((n, len(features)), dtype=np.float64)
@@ -83,6 +82,16 @@ def encode(columns: Columns, features: list[Feature]) -> np.ndarray:
     return x
 
 
-def encode_case(case: Case, features: list[Feature]) -> np.ndarray:
-    """The feature vector of one case."""
-    return encode(from_cases([case]), features)[0]
+def encode_case(findings: Mapping[str, Any], features: Sequence[Feature]) -> np.ndarray:
+    """The feature vector of one case given as ``{finding: value}``, one feature at a time."""
+    x = np.zeros(len(features))
+    for j, feature in enumerate(features):
+        value = findings.get(feature.finding)
+        if value is None:
+            continue
+        if feature.code is not None:
+            code, _ = check_value(FIELDS[feature.finding], value)
+            x[j] = code == feature.code
+        else:
+            x[j] = feature.low <= value < feature.high
+    return x

@@ -17,7 +17,7 @@ import numpy as np
 
 from backclf import knowledge
 from backclf.contract.columns import Columns
-from backclf.contract.findings import FIELDS
+from backclf.contract.fields import FIELDS
 from backclf.knowledge import TRIAGE_LEVELS, RedFlagRule
 
 Check = Callable[[Columns], np.ndarray]
@@ -80,7 +80,8 @@ class RuleSet:
         n = len(next(iter(columns.values())))
         if not self.checks:
             return np.zeros((n, 0), dtype=bool)
-        return np.column_stack([check(columns) for check in self.checks]).reshape(n, -1)
+        stacked = np.column_stack([check(columns) for check in self.checks])
+        return stacked.reshape(n, len(self.checks))
 
     def rank(self, fired: np.ndarray) -> np.ndarray:
         """The most urgent fired rule's rank per case (-1 where none fires)."""

@@ -68,6 +68,21 @@ def _ready(fd: int) -> bool:
     return bool(readable)
 
 
+def starts_a_document(line: bytes) -> bool:
+    """Whether a first line opens a JSON value that goes on past it (a pretty-printed
+    document), rather than being a whole JSON Lines record, good or bad."""
+    text = line.decode("utf-8", errors="replace").strip()
+    if not text or text[0] not in "[{":
+        return False
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return exc.pos >= len(text)  # the value ran out at the end of the line
+    except RecursionError:
+        return False
+    return False
+
+
 def whole_document(data: bytes) -> list | None:
     """The cases of a single JSON document (an object, or an array of objects), if it is one.
 

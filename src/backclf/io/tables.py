@@ -1,8 +1,11 @@
-"""Tables in, tables out: CSV and Parquet scored in row groups, columnar end to end.
+"""Tables in, tables out: CSV and Parquet scored in batches of rows, columnar end to end.
 
-Each batch of rows is validated in bulk (:func:`backclf.contract.columns.from_arrow`), decided by
-:func:`backclf.core.decide.assess_batch`, and written as columns: the triage, the red flags, the
-cause and the full differential. Bad rows keep their place with an ``error``.
+Each batch is checked by the contract's rules in bulk (:func:`backclf.contract.arrow.from_arrow`),
+decided by :func:`backclf.core.decide.assess_batch`, and written as the columns of
+:data:`backclf.contract.assessment.TABLE_COLUMNS`, after the columns carried through from the
+input (``id``, and the label columns of ``backclf generate``). Every input row gives one
+output row, in order; a bad row keeps its place with its ``error``. A table with a ``text``
+column is read row by row (free text), with the same output.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -17,15 +21,29 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backclf.contract.columns import from_arrow, take
-from backclf.core.decide import assess_batch, records
+from backclf.contract.arrow import CARRIED_COLUMNS, from_arrow
+from backclf.contract.assessment import TABLE_COLUMNS, flat_row
+from backclf.contract.columns import Columns, take
+from backclf.contract.fields import FIELDS
+from backclf.contract.rules import UNKNOWN
+from backclf.core.decide import assess_batch
 from backclf.core.model import ReadableModel
+from backclf.core.records import records
 from backclf.core.red_flags import rule_set
+from backclf.io.score import Case, Extractor, assess_cases, error_record
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
 
 T = TypeVar("T")
-TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 BATCH_ROWS = 131_072
+OUTPUT_SCHEMA = pa.schema(
+    [
+        (
+            c.name,
+            pa.list_(pa.string()) if c.type == "list<string>" else pa.type_for_alias(c.type),
+        )
+        for c in TABLE_COLUMNS
+    ]
+)
 
 
 class InputError(ValueError):
@@ -41,24 +59,40 @@ def table_kind(path: Path) -> str | None:
     return None
 
 
-def read_batches(path: Path) -> Iterator[pa.Table]:
-    """The table in batches of about ``BATCH_ROWS`` rows."""
+@dataclass(frozen=True)
+class Batch:
+    """A batch of input rows: the table, its first row's number (from 0), and whether its
+    cells are text (CSV) to be read before the contract's rules check them."""
+
+    table: pa.Table
+    first_row: int
+    text_cells: bool
+
+
+def read_batches(path: Path) -> Iterator[Batch]:
+    """The table in batches of about ``BATCH_ROWS`` rows. CSV finding columns are read as
+    text, so that one odd cell cannot change how its whole column is read."""
     kind = table_kind(path)
+    first = 0
     try:
         if kind == "parquet":
             import pyarrow.parquet as pq
 
-            source = pq.ParquetFile(path)
-            for batch in source.iter_batches(batch_size=BATCH_ROWS):
-                yield pa.Table.from_batches([batch])
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
+                yield Batch(pa.Table.from_batches([batch]), first, False)
+                first += batch.num_rows
         else:
             import pyarrow.csv as pcsv
 
             options = pcsv.ReadOptions(block_size=1 << 22)
-            convert = pcsv.ConvertOptions(strings_can_be_null=True)
+            convert = pcsv.ConvertOptions(
+                strings_can_be_null=True,
+                column_types={name: pa.string() for name in (*FIELDS, "text")},
+            )
             with pcsv.open_csv(path, read_options=options, convert_options=convert) as reader:
                 for batch in reader:
-                    yield pa.Table.from_batches([batch])
+                    yield Batch(pa.Table.from_batches([batch]), first, True)
+                    first += batch.num_rows
     except FileNotFoundError:
         raise InputError(f"cannot read {path}: no such file") from None
     except (pa.ArrowInvalid, OSError) as exc:
@@ -66,94 +100,131 @@ def read_batches(path: Path) -> Iterator[pa.Table]:
 
 
 def prefetch(
-    batches: Iterator[pa.Table], work: Callable[[pa.Table, int], T], depth: int = 2
-) -> Iterator[tuple[pa.Table, int, T]]:
-    """``(batch, first_row, work(batch, first_row))`` in order, with up to ``depth`` batches
-    worked on ahead in threads (numpy and Arrow release the GIL, so two cores both work)."""
+    batches: Iterator[Batch], work: Callable[[Batch], T], depth: int = 2
+) -> Iterator[tuple[Batch, T]]:
+    """``(batch, work(batch))`` in order, with up to ``depth`` batches worked on ahead in
+    threads (numpy and Arrow release the GIL, so two cores both work)."""
     with ThreadPoolExecutor(max_workers=depth) as pool:
         pending: deque = deque()
-        first = 0
         for batch in batches:
-            pending.append((batch, first, pool.submit(work, batch, first)))
-            first += batch.num_rows
+            pending.append((batch, pool.submit(work, batch)))
             if len(pending) > depth:
-                done_batch, done_first, future = pending.popleft()
-                yield done_batch, done_first, future.result()
+                done, future = pending.popleft()
+                yield done, future.result()
         while pending:
-            done_batch, done_first, future = pending.popleft()
-            yield done_batch, done_first, future.result()
+            done, future = pending.popleft()
+            yield done, future.result()
 
 
-def decision_table(table: pa.Table, model: ReadableModel, first_row: int) -> pa.Table:
-    """Assess one batch of a findings table; one output row per input row."""
-    columns, errors = from_arrow(table)
+# -- one batch -------------------------------------------------------------------------------
+
+
+def decision_table(batch: Batch, model: ReadableModel) -> pa.Table:
+    """Assess one batch of a findings table (no text): one output row per input row."""
+    table = batch.table
+    columns, errors = from_arrow(table, text_cells=batch.text_cells)
     n = table.num_rows
     good = np.ones(n, dtype=bool)
     good[list(errors)] = False
     rows = np.flatnonzero(good)
     decisions = assess_batch(take(columns, rows) if errors else columns, model)
 
-    level = np.full(n, -1)
-    level[rows] = decisions.level
-    cause = np.full(n, -1)
-    cause[rows] = np.where(decisions.abstained, -1, decisions.chosen)
-    top = np.full(n, np.nan)
-    top[rows] = decisions.proba.max(axis=1)
-    flags = _flag_lists(decisions.fired, rows, n)
-    out = {}
-    if "id" in table.column_names:
-        out["id"] = table.column("id")
-    out["row"] = pa.array(np.arange(first_row + 1, first_row + n + 1), pa.int64())
-    out["error"] = pa.array(
-        ["; ".join(errors[i]) if i in errors else None for i in range(n)] if errors else [None] * n,
-        pa.string(),
-    )
-    out["triage_level"] = _labels(level, TRIAGE_LEVELS)
-    overridden = np.zeros(n, dtype=bool)
-    overridden[rows] = decisions.overridden
-    out["triage_overridden"] = pa.array(overridden, mask=~good)
-    out["red_flags"] = flags
-    out["cause"] = _labels(cause, CAUSE_IDS)
-    out["cause_probability"] = pa.array(np.round(top, 4), mask=~good)
+    def spread(values: np.ndarray, fill: float | int) -> np.ndarray:
+        full = np.full(n, fill, dtype=np.result_type(values, type(fill)))
+        full[rows] = values
+        return full
+
+    level = spread(decisions.level, -1)
+    cause = spread(np.where(decisions.abstained, -1, decisions.chosen), -1)
+    proba = decisions.proba
+    out = {
+        "row": pa.array(np.arange(batch.first_row + 1, batch.first_row + n + 1), pa.int64()),
+        "error": pa.array(
+            ["; ".join(errors[i]) if i in errors else None for i in range(n)]
+            if errors
+            else [None] * n,
+            pa.string(),
+        ),
+        "triage_level": _labels(level, TRIAGE_LEVELS),
+        "triage_overridden": pa.array(spread(decisions.overridden, False), mask=~good),
+        "red_flags": _flag_lists(decisions.fired, rows, n),
+        "cause": _labels(cause, CAUSE_IDS),
+        "cause_probability": pa.array(np.round(spread(proba.max(axis=1), np.nan), 4), mask=~good),
+    }
     for k, cause_id in enumerate(CAUSE_IDS):
-        p = np.full(n, np.nan)
-        p[rows] = decisions.proba[:, k]
-        out[f"p_{cause_id}"] = pa.array(np.round(p, 4), mask=~good)
-    return pa.table(out)
+        p = np.round(spread(proba[:, k], np.nan), 4)
+        out[f"p_{cause_id}"] = pa.array(p, mask=~good)
+    return _with_carried(table, pa.table(out, schema=OUTPUT_SCHEMA))
 
 
-def records_table(records: list[dict], first_row: int) -> pa.Table:
-    """The columns of :func:`decision_table`, from full assessment records (text input)."""
-    rows = []
-    for k, r in enumerate(records):
-        row = {"id": r.get("id"), "row": first_row + k + 1, "error": r.get("error")}
-        if "error" not in r:
-            probabilities = {d["id"]: d["probability"] for d in r["differential"]}
-            row |= {
-                "triage_level": r["triage"]["level"],
-                "triage_overridden": r["triage"]["overridden"],
-                "red_flags": [f["id"] for f in r["red_flags"]],
-                "cause": (r["cause"] or {}).get("id"),
-                "cause_probability": r["differential"][0]["probability"],
-                **{f"p_{c}": probabilities[c] for c in CAUSE_IDS},
-            }
-        rows.append(row)
-    schema = pa.schema(
-        [
-            ("id", pa.string()),
-            ("row", pa.int64()),
-            ("error", pa.string()),
-            ("triage_level", pa.string()),
-            ("triage_overridden", pa.bool_()),
-            ("red_flags", pa.list_(pa.string())),
-            ("cause", pa.string()),
-            ("cause_probability", pa.float64()),
-        ]
-        + [(f"p_{c}", pa.float64()) for c in CAUSE_IDS]
-    )
-    for row in rows:
-        row["id"] = None if row["id"] is None else str(row["id"])
-    return pa.Table.from_pylist(rows, schema=schema)
+def text_table_records(batch: Batch, model: ReadableModel, extract: Extractor | None) -> list:
+    """Assess one batch of a table row by row, each with its ``text`` (and any findings given
+    in columns, checked in bulk as for any table): the records, in order."""
+    table = batch.table
+    findings = table.drop_columns([c for c in ("text",) if c in table.column_names])
+    columns, errors = from_arrow(findings, text_cells=batch.text_cells)
+    ids = _ids(table)
+    texts = table.column("text").to_pylist() if "text" in table.column_names else [None] * len(ids)
+    cases = []
+    for i in range(table.num_rows):
+        line = batch.first_row + i + 1
+        if i in errors:
+            cases.append(Case(line, ids[i], error="; ".join(errors[i])))
+        else:
+            cases.append(Case(line, ids[i], _row_codes(columns, i), texts[i] or None))
+    return assess_cases(cases, model, extract)
+
+
+def json_records(batch: Batch, model: ReadableModel) -> list[dict]:
+    """One batch of a findings table (no text) as full JSON assessments or error records."""
+    table = batch.table
+    columns, errors = from_arrow(table, text_cells=batch.text_cells)
+    ids = _ids(table)
+    good = [i for i in range(table.num_rows) if i not in errors]
+    sub = take(columns, np.array(good, dtype=np.int64))
+    by_row = dict(zip(good, records(assess_batch(sub, model), [ids[i] for i in good]), strict=True))
+    return [
+        error_record(ids[i], batch.first_row + i + 1, "; ".join(errors[i]))
+        if i in errors
+        else by_row[i]
+        for i in range(table.num_rows)
+    ]
+
+
+def records_table(records_: list[dict], batch: Batch) -> pa.Table:
+    """The output table of a batch from its records (the free-text path)."""
+    rows = [flat_row(r, batch.first_row + k + 1) for k, r in enumerate(records_)]
+    return _with_carried(batch.table, pa.Table.from_pylist(rows, schema=OUTPUT_SCHEMA))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _ids(table: pa.Table) -> list:
+    """The ``id`` column as JSON ids (strings or integers), ``None`` where absent."""
+    if "id" not in table.column_names:
+        return [None] * table.num_rows
+    return [
+        v if isinstance(v, str | int) and not isinstance(v, bool) else None
+        for v in table.column("id").to_pylist()
+    ]
+
+
+def _row_codes(columns: Columns, i: int) -> dict[str, float | int]:
+    codes = {}
+    for name, col in columns.items():
+        code = col[i]
+        if code == code and code != UNKNOWN:  # known (code == code: not NaN)
+            codes[name] = code.item()
+    return codes
+
+
+def _with_carried(table: pa.Table, result: pa.Table) -> pa.Table:
+    """The input's carried-through columns (id, generated labels) first, then the results."""
+    carried = [c for c in CARRIED_COLUMNS if c in table.column_names and c != "text"]
+    for position, name in enumerate(carried):
+        result = result.add_column(position, name, table.column(name))
+    return result
 
 
 def _flag_lists(fired: np.ndarray, rows: np.ndarray, n: int) -> pa.Array:
@@ -176,19 +247,3 @@ def _labels(index: np.ndarray, names: tuple[str, ...]) -> pa.Array:
     valid = index >= 0
     codes = pa.array(np.where(valid, index, 0).astype(np.int8), mask=~valid)
     return pc.cast(pa.DictionaryArray.from_arrays(codes, pa.array(names)), pa.string())
-
-
-def json_records(table: pa.Table, model: ReadableModel, first_row: int) -> Iterator[dict]:
-    """The same batch as full JSON assessments (for table input without ``--output``)."""
-    columns, errors = from_arrow(table)
-    ids = table.column("id").to_pylist() if "id" in table.column_names else [None] * len(table)
-    good = [i for i in range(table.num_rows) if i not in errors]
-    sub = take(columns, np.array(good, dtype=np.int64))
-    assessed = records(assess_batch(sub, model), sub, model, [ids[i] for i in good])
-    by_row = dict(zip(good, assessed, strict=True))
-    for i in range(table.num_rows):
-        if i in errors:
-            record = {"id": ids[i], "line": first_row + i + 1, "error": "; ".join(errors[i])}
-        else:
-            record = by_row[i]
-        yield record

@@ -59,7 +59,8 @@ class BackclfModel(PythonModel):
     def predict(self, context, model_input, params=None):
         import pandas as pd
 
-        from backclf.io.records import Item, assess_items
+        from backclf.io.parse import Item
+        from backclf.io.score import assess_items
 
         items = [Item(i + 1, row) for i, row in enumerate(rows_from_input(model_input))]
         out = []

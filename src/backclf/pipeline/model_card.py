@@ -6,7 +6,8 @@ from typing import Any
 
 from backclf import knowledge
 from backclf.core.explain import strongest_findings, tree_rules
-from backclf.core.model import ReadableModel
+from backclf.core.model import ReadableModel, TreeModel
+from backclf.pipeline.params import Params
 
 COLUMNS = (
     "accuracy",
@@ -29,15 +30,14 @@ def _table(split: dict[str, Any]) -> list[str]:
 
 
 def render_model_card(
-    metrics: dict[str, Any],
-    model: ReadableModel,
-    champion: str,
-    params: dict[str, Any],
-    dev_misses: list[str],
+    metrics: dict[str, Any], details: dict[str, Any], model: ReadableModel, params: Params
 ) -> str:
+    """The card's text, from the headline metrics, the detailed tables and the model."""
     article = knowledge.article()
     champ = metrics["champion"]
-    gen = params["generate"]
+    champion = champ["model"]
+    gen = params.generate
+    dev_misses = details["dev"][champion]["misses"]
     lines = [
         "# Model card: backclf champion",
         "",
@@ -53,16 +53,16 @@ def render_model_card(
         f"- Kind: **{champion}** ({len(model.features)} yes/no/unknown indicator features), "
         f"calibrated with temperature {model.temperature:.3f} on the validation set.",
         f"- Abstains (names no cause) when the top probability is under {model.abstain_below:.0%}.",
-        f"- Training data sha256: `{model.raw['training']['data_sha256']}` "
-        f"({model.raw['training']['n']:,} vignettes).",
+        f"- Training data sha256: `{model.file.training.data_sha256}` "
+        f"({model.file.training.n:,} vignettes).",
         "",
         "## Data",
         "Synthetic vignettes from the generative model in `src/backclf/knowledge/generator.yaml`, "
         "where every probability cites an article sentence, a clinical source "
         "(shared/clinical.md) or states an assumption. "
-        f"Train {gen['train']['n']:,}, validation {gen['validation']['n']:,}, test "
-        f"{gen['test']['n']:,}; a shifted test set ({gen['shifted']['n']:,}) has other class "
-        f"priors and {gen['shifted']['missing_rate']:.0%} extra unanswered findings. "
+        f"Train {gen.train.n:,}, validation {gen.validation.n:,}, test "
+        f"{gen.test.n:,}; a shifted test set ({gen.shifted.n:,}) has other class "
+        f"priors and {gen.shifted.missing_rate:.0%} extra unanswered findings. "
         "The hand-written development vignettes (shared/vignettes/dev.jsonl) are scored, never "
         "trained on.",
         "",
@@ -73,19 +73,19 @@ def render_model_card(
         f"{champ['dev_cause_first_rate']:.0%} of cases that name one.",
         "",
         "### Synthetic test set",
-        *_table(metrics["test"]),
+        *_table(details["test"]),
         "",
         "### Shifted test set",
-        *_table(metrics["shifted"]),
+        *_table(details["shifted"]),
         "",
         "### Development vignettes (hand-written)",
         "| predictor | cause first | triage within range | under-triaged | over-triaged |",
         "|---|---|---|---|---|",
     ]
-    for name, m in metrics["dev"].items():
+    for name, m in details["dev"].items():
         lines.append(
             f"| {name} | {m['cause_first_rate']:.2%} | {m['triage_within_range_rate']:.2%}"
-            f" | {m['under_triaged']} | {m['over_triaged']} |"
+            f" | {len(m['under_triaged'])} | {len(m['over_triaged'])} |"
         )
     if dev_misses:
         lines.append(f"\nChampion misses on the development vignettes: {', '.join(dev_misses)}.")
@@ -106,7 +106,7 @@ def render_model_card(
     for cause, items in strongest.items():
         words = ", ".join(f"{f} ({v:+.2f})" for f, v in items)
         lines.append(f"- **{article.cause(cause).name}**: {words}")
-    if model.kind == "tree":
+    if isinstance(model, TreeModel):
         lines += ["", "Decision rules:", *[f"- {r}" for r in tree_rules(model)]]
     lines += [
         "",

@@ -1,23 +1,170 @@
-"""Reading ``params.yaml`` (the pipeline's parameters) for the pipeline scripts."""
+"""``params.yaml``, the pipeline's parameters, as a typed schema checked before any work.
+
+Every stage reads its section through :func:`load_params`, which checks the whole file: an
+unknown key is an error with a suggestion (``-S train.trian.n=1`` is not silently ignored),
+every value has a range, and every problem is reported at once, one line each.
+There are no defaults here: ``params.yaml`` is the one place where the values live.
+"""
 
 from __future__ import annotations
 
+import math
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from backclf.synth.sampler import GenerationConfig
+from backclf.contract.rules import suggest
+from backclf.knowledge import CAUSE_IDS
+from backclf.synth.config import GenerationConfig
+
+PARAMS = Path("params.yaml")
+
+Rate = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
+Size = Annotated[int, Field(ge=1, le=10_000_000)]
+Seed = Annotated[int, Field(ge=0, lt=2**63)]
 
 
-def load_params(path: Path = Path("params.yaml")) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
+class ParamsError(ValueError):
+    """A params.yaml that the pipeline cannot run with; one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
 
 
-def generation_config(params: dict[str, Any], split: str) -> GenerationConfig:
-    """The generator config of one split: the shared knobs, overridden by the split's own."""
-    section = params["generate"]
-    merged = {**section["knobs"], **section[split]}
-    merged.pop("family", None)
-    return GenerationConfig(**merged)
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Knobs(_Section):
+    """The generator's knobs shared by the in-distribution sets."""
+
+    missing_rate: Rate
+    atypical_rate: Rate
+    red_flag_rate: Rate
+    # Beyond a half, most labels are noise: the set would teach nothing about its causes.
+    label_noise: Annotated[float, Field(ge=0, le=0.5)]
+
+
+class GeneratedSet(_Section):
+    n: Size
+    seed: Seed
+    missing_rate: Rate | None = None
+    atypical_rate: Rate | None = None
+    red_flag_rate: Rate | None = None
+    label_noise: Annotated[float, Field(ge=0, le=0.5)] | None = None
+    priors: dict[Literal[CAUSE_IDS], Annotated[float, Field(ge=0, le=1)]] | None = None
+    family: Literal["train", "heldout"] | None = None
+
+    @field_validator("priors")
+    @classmethod
+    def _a_distribution(cls, priors: dict[str, float] | None) -> dict[str, float] | None:
+        if priors is not None and not math.isclose(sum(priors.values()), 1, abs_tol=1e-6):
+            raise ValueError(f"priors must sum to 1, got {sum(priors.values()):g}")
+        return priors
+
+
+class GenerateParams(_Section):
+    knobs: Knobs
+    train: GeneratedSet
+    validation: GeneratedSet
+    test: GeneratedSet
+    shifted: GeneratedSet
+    text_heldout: GeneratedSet
+
+
+class TrainParams(_Section):
+    model: Literal["logistic", "points", "tree"]
+    seed: Seed
+    cv_folds: Annotated[int, Field(ge=2, le=20)]
+    c_grid: Annotated[list[Annotated[float, Field(gt=0, le=1e6)]], Field(min_length=1)]
+    tree_max_depth: Annotated[int, Field(ge=1, le=16)]
+    tree_min_samples_leaf: Annotated[int, Field(ge=1)]
+    points_max: Annotated[int, Field(ge=1, le=100)]
+
+
+class AssessParams(_Section):
+    # A cause is named only when its probability reaches abstain_below: at 0.9 or more the
+    # model would abstain on nearly every case.
+    abstain_below: Annotated[float, Field(ge=0, le=0.9)]
+    # A cause this likely adds its triage level (a likely infection that is not the top cause
+    # still sends the person to a doctor): above a half it could never apply beside the top.
+    consider_above: Annotated[float, Field(gt=0, le=0.5)]
+
+
+class EvaluateParams(_Section):
+    ece_bins: Annotated[int, Field(ge=2, le=100)]
+    dev_vignettes: str
+
+
+class PublishParams(_Section):
+    experiment: str = Field(min_length=1)
+    registered_model: str = Field(min_length=1)
+    alias: str = Field(min_length=1)
+
+
+class Params(_Section):
+    generate: GenerateParams
+    train: TrainParams
+    assess: AssessParams
+    evaluate: EvaluateParams
+    publish: PublishParams
+
+    def generation_config(self, split: str) -> GenerationConfig:
+        """The generator config of one split: the shared knobs, overridden by the split's own."""
+        own = getattr(self.generate, split)
+        merged = {**self.generate.knobs.model_dump(), **own.model_dump(exclude_none=True)}
+        merged.pop("family", None)
+        return GenerationConfig(**merged)
+
+
+def load_params(path: Path = PARAMS) -> Params:
+    """The checked parameters; raises :class:`ParamsError` listing every problem."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ParamsError([f"cannot read {path}: {exc.strerror or exc}"]) from None
+    except yaml.YAMLError as exc:
+        raise ParamsError([f"{path} is not valid YAML: {exc}"]) from None
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        raise ParamsError([_problem(e) for e in exc.errors(include_url=False)]) from None
+
+
+def _problem(error: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        *parent, key = (str(part) for part in error["loc"])
+        section = _section_at(parent)
+        hint = suggest(key, tuple(section.model_fields)) if section else None
+        tail = f"; did you mean '{'.'.join([*parent, hint])}'?" if hint else ""
+        return f"params.yaml: unknown key '{where}'{tail}"
+    if error["type"] == "missing":
+        return f"params.yaml: '{where}' is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"params.yaml: '{where}': {message} (got {error.get('input')!r})"
+
+
+def _section_at(path: list[str]) -> type[BaseModel] | None:
+    model: Any = Params
+    for part in path:
+        field = model.model_fields.get(part) if isinstance(model, type) else None
+        if field is None:
+            return None
+        model = field.annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+    return model
+
+
+def params_or_exit(path: Path = PARAMS) -> Params:
+    """For a stage script: the parameters, or exit with every problem on stderr."""
+    try:
+        return load_params(path)
+    except ParamsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None

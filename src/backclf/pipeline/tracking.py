@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from backclf.contract.findings import FIELDS
-from backclf.pipeline.evaluate import flatten, numeric_metrics
+from backclf.contract.fields import FIELDS
+from backclf.pipeline.metrics import flatten, numeric_metrics
 
 MODEL_CODE = Path(__file__).with_name("mlflow_model.py")
 
@@ -105,6 +105,7 @@ def log_pipeline_run(
     plots: list[Path],
     data_hashes: dict[str, str],
     candidate_files: dict[str, Path] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> str:
     """One run per publish: params, metrics.json (flattened), plots, model file and card;
     the pyfunc model registered as ``backclf@champion``; one nested run per candidate with
@@ -160,7 +161,7 @@ def log_pipeline_run(
         client.set_registered_model_alias(section["registered_model"], section["alias"], version)
         client.update_model_version(section["registered_model"], version, description=description)
         for candidate, path in (candidate_files or {}).items():
-            _log_candidate(candidate, path, metrics, kind, data_hashes)
+            _log_candidate(candidate, path, details or metrics, kind, data_hashes)
         return run.info.run_id
 
 

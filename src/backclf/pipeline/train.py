@@ -1,57 +1,57 @@
-"""Fit the interpretable candidates and export each to a readable model file.
+"""Fit the interpretable candidates and export each as a model file.
 
 Candidates: (a) multinomial logistic regression, regularisation chosen by cross-validation;
 (b) a shallow decision tree; (c) a points scorecard (small integers per finding per cause)
 derived from (a). Each is calibrated by a single temperature fitted on the validation set.
-Needs the ``pipeline`` extra (scikit-learn); the exported files need numpy alone.
+Needs the ``pipeline`` extra (scikit-learn); the model files need numpy alone.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from backclf import __version__
 from backclf.core.features import Feature
-from backclf.core.model import FORMAT, FORMAT_VERSION, model_from_dict
+from backclf.core.model import model_from_file
+from backclf.core.model_file import (
+    FORMAT,
+    FORMAT_VERSION,
+    LogisticModelFile,
+    ModelFile,
+    PointsModelFile,
+    TreeModelFile,
+)
 from backclf.knowledge import CAUSE_IDS
+from backclf.pipeline.metrics import log_loss
+from backclf.pipeline.params import AssessParams, TrainParams
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    seed: int = 0
-    cv_folds: int = 3
-    c_grid: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
-    tree_max_depth: int = 6
-    tree_min_samples_leaf: int = 50
-    points_max: int = 10
-    abstain_below: float = 0.4
-    consider_above: float = 0.25
-
-
-def _header(kind: str, features: list[Feature], config: TrainConfig, training: dict) -> dict:
+def _header(
+    features: list[Feature], assess: AssessParams, training: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "kind": kind,
         "version": __version__,
-        "classes": list(CAUSE_IDS),
+        "classes": CAUSE_IDS,
         "encoding": [f.to_dict() for f in features],
         "calibration": {"temperature": 1.0, "fitted_on": "validation set, log loss"},
-        "decision": {
-            "abstain_below": config.abstain_below,
-            "consider_above": config.consider_above,
-        },
+        "decision": assess.model_dump(),
         "training": training,
     }
 
 
 def fit_logistic(
-    x: np.ndarray, y: np.ndarray, features: list[Feature], config: TrainConfig, training: dict
-) -> dict[str, Any]:
+    x: np.ndarray,
+    y: np.ndarray,
+    features: list[Feature],
+    config: TrainParams,
+    assess: AssessParams,
+    training: dict[str, Any],
+) -> LogisticModelFile:
     """Multinomial logistic regression with C chosen by stratified K-fold log loss."""
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
     from sklearn.model_selection import StratifiedKFold
@@ -70,44 +70,53 @@ def fit_logistic(
     fitted = LogisticRegression(C=best_c, max_iter=2000, random_state=config.seed).fit(x, y)
     weights = fitted.coef_ - fitted.coef_.mean(axis=0, keepdims=True)  # same softmax, centred
     intercept = fitted.intercept_ - fitted.intercept_.mean()
-    data = _header("logistic", features, config, {**training, "C": best_c})
-    data["causes"] = [
-        {
-            "id": cause,
-            "intercept": float(intercept[k]),
-            "weights": {f.name: float(weights[k, j]) for j, f in enumerate(features)},
-        }
-        for k, cause in enumerate(CAUSE_IDS)
-    ]
-    return data
+    return LogisticModelFile(
+        kind="logistic",
+        **_header(features, assess, {**training, "C": best_c}),
+        causes=[
+            {
+                "id": cause,
+                "intercept": float(intercept[k]),
+                "weights": {f.name: float(weights[k, j]) for j, f in enumerate(features)},
+            }
+            for k, cause in enumerate(CAUSE_IDS)
+        ],
+    )
 
 
-def points_from_logistic(logistic: dict[str, Any], config: TrainConfig) -> dict[str, Any]:
+def points_from_logistic(logistic: LogisticModelFile, config: TrainParams) -> PointsModelFile:
     """A scorecard: the logistic weights scaled so the largest is ``points_max``, rounded."""
-    features = [f["name"] for f in logistic["encoding"]]
-    weights = np.array([[c["weights"][f] for f in features] for c in logistic["causes"]])
+    features = [f.name for f in logistic.encoding]
+    weights = np.array([[c.weights[f] for f in features] for c in logistic.causes])
     scale = config.points_max / max(np.abs(weights).max(), 1e-9)
-    data = {k: v for k, v in logistic.items() if k not in ("causes", "kind")}
-    data["kind"] = "points"
-    data["points_per_logit"] = float(scale)
-    data["causes"] = [
-        {
-            "id": c["id"],
-            "base_points": int(round(c["intercept"] * scale)),
-            "points": {
-                f: int(round(weights[k, j] * scale))
-                for j, f in enumerate(features)
-                if round(weights[k, j] * scale) != 0
-            },
-        }
-        for k, c in enumerate(logistic["causes"])
-    ]
-    return data
+    header = logistic.model_dump(exclude={"kind", "causes"})
+    return PointsModelFile(
+        kind="points",
+        **header,
+        points_per_logit=float(scale),
+        causes=[
+            {
+                "id": c.id,
+                "base_points": int(round(c.intercept * scale)),
+                "points": {
+                    f: int(round(weights[k, j] * scale))
+                    for j, f in enumerate(features)
+                    if round(weights[k, j] * scale) != 0
+                },
+            }
+            for k, c in enumerate(logistic.causes)
+        ],
+    )
 
 
 def fit_tree(
-    x: np.ndarray, y: np.ndarray, features: list[Feature], config: TrainConfig, training: dict
-) -> dict[str, Any]:
+    x: np.ndarray,
+    y: np.ndarray,
+    features: list[Feature],
+    config: TrainParams,
+    assess: AssessParams,
+    training: dict[str, Any],
+) -> TreeModelFile:
     """A shallow decision tree, exported as readable rules (one entry per node)."""
     from sklearn.tree import DecisionTreeClassifier
 
@@ -138,19 +147,12 @@ def fit_tree(
             node["if_present"] = int(t.children_right[i])
             depth[t.children_left[i]] = depth[t.children_right[i]] = depth[i] + 1
         nodes.append(node)
-    data = _header("tree", features, config, training)
-    data["tree"] = nodes
-    return data
+    return TreeModelFile(kind="tree", **_header(features, assess, training), tree=nodes)
 
 
-def log_loss(proba: np.ndarray, y: np.ndarray) -> float:
-    return float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, None))))
-
-
-def calibrate(data: dict[str, Any], x_val: np.ndarray, y_val: np.ndarray) -> dict[str, Any]:
+def calibrate(file: ModelFile, x_val: np.ndarray, y_val: np.ndarray) -> ModelFile:
     """Fit the temperature that minimises validation log loss (golden-section on log T)."""
-    model = model_from_dict({**data, "calibration": {"temperature": 1.0}})
-    logits = model.logits(x_val)
+    logits = model_from_file(file).logits(x_val)  # before any temperature
 
     def loss(log_t: float) -> float:
         z = logits / np.exp(log_t)
@@ -167,4 +169,5 @@ def calibrate(data: dict[str, Any], x_val: np.ndarray, y_val: np.ndarray) -> dic
         else:
             low = a
     temperature = float(np.exp((low + high) / 2))
-    return {**data, "calibration": {**data["calibration"], "temperature": temperature}}
+    calibration = file.calibration.model_copy(update={"temperature": temperature})
+    return file.model_copy(update={"calibration": calibration})

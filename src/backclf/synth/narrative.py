@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from backclf import knowledge
-from backclf.contract.columns import Columns, value_of
-from backclf.contract.findings import FIELDS
-from backclf.synth.sampler import STREAM_TEXT, _draws
+from backclf.contract.columns import Columns
+from backclf.contract.fields import FIELDS
+from backclf.contract.rules import decode
+from backclf.synth.streams import STREAM_TEXT, draws
 
 FAMILIES = ("train", "heldout")
 STYLES = ("lay", "clinical")
@@ -89,7 +90,7 @@ def render_texts(columns: Columns, seed: int, start: int, family: str) -> list[s
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}")
     n = len(next(iter(columns.values())))
-    u = _draws(seed, STREAM_TEXT, start, n)
+    u = draws(seed, STREAM_TEXT, start, n)
     names = list(FIELDS)
     specs = [FIELDS[name] for name in names]
     cols = [columns[name] for name in names]
@@ -97,7 +98,7 @@ def render_texts(columns: Columns, seed: int, start: int, family: str) -> list[s
     for i in range(n):
         findings = {}
         for name, spec, col in zip(names, specs, cols, strict=True):
-            value = value_of(spec, col[i])
+            value = decode(spec, col[i])
             if value is not None:
                 findings[name] = value
         texts.append(render_one(findings, u[i], family))

@@ -20,10 +20,11 @@ import numpy as np
 
 from backclf.contract.columns import UNKNOWN, Columns
 from backclf.knowledge import CAUSE_IDS
-from backclf.synth.sampler import GenerationConfig, Table, compiled_tables
+from backclf.synth.config import GenerationConfig
+from backclf.synth.sampler import CompiledTable, compiled_tables
 
 
-def _observed_index(table: Table, col: np.ndarray) -> np.ndarray:
+def _observed_index(table: CompiledTable, col: np.ndarray) -> np.ndarray:
     """For each row, the index of its observed value in ``table.values`` (last = unknown)."""
     if col.dtype == np.float64:
         known = ~np.isnan(col)

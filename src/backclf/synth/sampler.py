@@ -16,53 +16,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from numpy.random import Generator, Philox, SeedSequence
 
 from backclf import knowledge
-from backclf.contract.columns import UNKNOWN, Columns, empty, normalise_fever, to_arrow
-from backclf.contract.findings import FIELDS
+from backclf.contract.arrow import from_arrow, to_arrow
+from backclf.contract.columns import UNKNOWN, Columns, empty, normalise_fever
+from backclf.contract.fields import FIELDS
 from backclf.knowledge import CAUSE_IDS
+from backclf.synth.config import GenerationConfig
+from backclf.synth.streams import DRAWS_PER_ROW, STREAM_FINDINGS, draws
 
-#: Uniform draws reserved per row; a multiple of 4 (Philox yields 4 at a time).
-DRAWS_PER_ROW = 128
-STREAM_FINDINGS = 0
-STREAM_TEXT = 1
 DEFAULT_CHUNK = 100_000
-
-
-@dataclass(frozen=True)
-class GenerationConfig:
-    """The knobs of one generated set (all of them in ``params.yaml``)."""
-
-    n: int = 10_000
-    seed: int = 0
-    priors: dict[str, float] | None = None  # override of generator.yaml's priors
-    missing_rate: float = 0.1  # extra chance that any answered finding is left unanswered
-    atypical_rate: float = 0.05  # findings drawn from the pool of all causes
-    red_flag_rate: float = 0.05  # one red-flag scenario added; the label stays the cause
-    label_noise: float = 0.02  # label swapped for another cause at random
-
-    def __post_init__(self) -> None:
-        for name in ("missing_rate", "atypical_rate", "red_flag_rate", "label_noise"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"{name} must be in [0, 1)")
-        if self.n < 0:
-            raise ValueError("n must be >= 0")
-        if self.priors is not None:
-            unknown = set(self.priors) - set(CAUSE_IDS)
-            if unknown or abs(sum(self.priors.values()) - 1) > 1e-6:
-                raise ValueError(f"priors must be over {CAUSE_IDS} and sum to 1")
-
-    def prior_vector(self) -> np.ndarray:
-        priors = self.priors or knowledge.generator_spec().priors.p
-        return np.array([priors.get(c, 0.0) for c in CAUSE_IDS])
 
 
 # -- Compiled tables -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Table:
+class CompiledTable:
     """One finding's table as arrays: ``probs[row, value]``; ``codes[value]`` its column code.
 
     Rows are the five causes then the pooled atypical row (``by_cause`` and ``all_causes``),
@@ -99,7 +69,7 @@ def _row(row: knowledge.Row, values: tuple[str, ...], where: str) -> np.ndarray:
 
 
 @cache
-def compiled_tables() -> tuple[Table, ...]:
+def compiled_tables() -> tuple[CompiledTable, ...]:
     """Every finding's table, in generator.yaml order, with the pooled atypical row."""
     spec = knowledge.generator_spec()
     base_prior = np.array([spec.priors.p[c] for c in CAUSE_IDS])
@@ -131,7 +101,7 @@ def compiled_tables() -> tuple[Table, ...]:
                 high[-1] = min(high[-1], bins.sample_max)
             step = bins.step
         tables.append(
-            Table(
+            CompiledTable(
                 finding,
                 values,
                 codes,
@@ -155,13 +125,6 @@ def _masking_units() -> list[tuple[str, ...]]:
 
 
 # -- Sampling --------------------------------------------------------------------------------
-
-
-def _draws(seed: int, stream: int, start: int, n: int) -> np.ndarray:
-    """The ``(n, DRAWS_PER_ROW)`` uniforms of rows ``start .. start + n``."""
-    bit_generator = Philox(SeedSequence([seed, stream]))
-    bit_generator.advance(start * DRAWS_PER_ROW // 4)
-    return Generator(bit_generator).random((n, DRAWS_PER_ROW))
 
 
 def _categorical(u: np.ndarray, probs: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -189,7 +152,7 @@ def sample_rows(config: GenerationConfig, start: int, n: int) -> Sample:
     needed = 2 + 2 * len(tables) + len(_masking_units()) + 4
     if needed > DRAWS_PER_ROW:  # a knowledge file grew: reserve more draws per row
         raise ValueError(f"a row needs {needed} random draws; raise DRAWS_PER_ROW")
-    u = _draws(config.seed, STREAM_FINDINGS, start, n)
+    u = draws(config.seed, STREAM_FINDINGS, start, n)
     next_draw = iter(range(DRAWS_PER_ROW))
     k = len(CAUSE_IDS)
     cause = _categorical(u[:, next(next_draw)], config.prior_vector()[None, :], np.zeros(n, int))
@@ -337,8 +300,6 @@ def label_indices(labels: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def read_labelled(path: Path) -> tuple[Columns, np.ndarray, pa.Table]:
     """Read a generated file back: findings as columns, label indices, and the table."""
-    from backclf.contract.columns import from_arrow
-
     table = pq.read_table(path)
     findings = table.select([c for c in table.column_names if c in FIELDS])
     columns, errors = from_arrow(findings)

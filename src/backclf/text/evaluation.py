@@ -1,4 +1,5 @@
-"""How well the free-text reader recovers findings, and what it does end to end.
+"""How well the free-text reader recovers findings (end to end scores are in
+:mod:`backclf.pipeline.dev_vignettes`).
 
 Per-finding precision and recall on generated narratives (held-out phrase family): a
 finding counts as correct when the extracted value equals the generator's. Negation
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from backclf.contract.findings import FIELDS
+from backclf.contract.fields import FIELDS
 
 #: Numbers are compared after the rounding the narrative applies.
 TOLERANCE = {"temperature_c": 0.051, "days_since_onset": 0.5}
@@ -62,43 +63,4 @@ def extraction_scores(truth: list[dict[str, Any]], predicted: list[dict[str, Any
         "negation_errors": {
             k: negation[k] for k in ("false_read_as_true", "true_read_as_false", "negation_missed")
         },
-    }
-
-
-def dev_text_scores(rows: list[dict], model) -> dict[str, Any]:
-    """End to end on the development vignettes' own words: cause first, triage safety."""
-    from backclf.io.records import Item, assess_items
-    from backclf.knowledge import TRIAGE_LEVELS
-    from backclf.text.extract import extract_findings
-
-    items = [Item(i + 1, {"id": r["id"], "text": r["text"]}) for i, r in enumerate(rows)]
-    results = assess_items(items, model, extract_findings)
-    named = flagged = first = reached = within = 0
-    misses, unsafe = [], []
-    for row, result in zip(rows, results, strict=True):
-        expect = row["expect"]
-        level = TRIAGE_LEVELS.index(result["triage"]["level"])
-        low, high = (
-            TRIAGE_LEVELS.index(expect["triage_min"]),
-            TRIAGE_LEVELS.index(expect["triage_max"]),
-        )
-        within += low <= level <= high
-        if expect["cause"] is not None:
-            named += 1
-            got = result["differential"][0]["id"]
-            first += got == expect["cause"]
-            if got != expect["cause"]:
-                misses.append(row["id"])
-        else:
-            flagged += 1
-            reached += level >= low
-            if level < low:
-                unsafe.append(row["id"])
-    return {
-        "n": len(rows),
-        "cause_first_rate": round(first / named, 4) if named else 0.0,
-        "red_flag_cases_reaching_triage_min": round(reached / flagged, 4) if flagged else 1.0,
-        "triage_within_range_rate": round(within / len(rows), 4),
-        "misses": misses,
-        "under_triaged": unsafe,
     }

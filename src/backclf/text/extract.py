@@ -20,7 +20,7 @@ from typing import Any
 
 from backclf import knowledge
 from backclf.contract.assessment import ExtractedFinding as Mention
-from backclf.contract.findings import FIELDS
+from backclf.contract.fields import FIELDS
 
 WORD_NUMBERS = {
     "a": 1,

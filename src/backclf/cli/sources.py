@@ -1,0 +1,83 @@
+"""Where `backclf predict` reads cases from: flags, a JSON or JSON Lines file, or stdin.
+
+Every source gives chunks of raw lines or decoded items, in order. JSON Lines is the form
+unless the input is one JSON document: a ``.json`` file, or input whose first line opens a
+value that goes on (a pretty-printed array). One line of JSON Lines is always one case, so a
+bad line is one error record and never makes the rest be read another way.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backclf.io.json_lines import line_batches, starts_a_document, whole_document
+from backclf.io.parse import Item, document_items, parse_json_lines
+
+LINES_PER_CHUNK = 2048
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Some cases in input order: raw JSON Lines (decoded where they are assessed, perhaps in
+    a worker process) or items already decoded."""
+
+    lines: list[tuple[int, bytes]] | None = None
+    items: list[Item] | None = None
+
+    def decoded(self) -> list[Item]:
+        return self.items if self.items is not None else list(parse_json_lines(self.lines))
+
+    def __len__(self) -> int:
+        return len(self.lines if self.lines is not None else self.items)
+
+
+def single_case(flags: dict[str, Any], text: str | None) -> Iterator[Chunk]:
+    """The one case given as finding flags and ``--text``."""
+    record = dict(flags)
+    if text is not None:
+        record["text"] = text
+    yield Chunk(items=[Item(1, record)])
+
+
+def file_chunks(path: Path) -> Iterator[Chunk]:
+    """A JSON document (``.json``, or a pretty-printed one) or JSON Lines, from a file."""
+    data = path.read_bytes().removeprefix(BOM)
+    first_line = data.lstrip().split(b"\n", 1)[0]
+    if path.suffix.lower() == ".json" or starts_a_document(first_line):
+        document = whole_document(data)
+        if document is not None:
+            yield Chunk(items=document_items(document))
+            return
+    lines = data.split(b"\n")
+    for start in range(0, len(lines), LINES_PER_CHUNK):
+        numbered = enumerate(lines[start : start + LINES_PER_CHUNK], start=start + 1)
+        yield Chunk(lines=list(numbered))
+
+
+def stdin_chunks() -> Iterator[Chunk]:
+    """JSON Lines from stdin in chunks of what is already available (so an app streaming one
+    case at a time gets each answer at once), or one pretty-printed JSON document."""
+    batches = line_batches(sys.stdin.buffer)
+    first = next(batches, None)
+    if first is None:
+        return
+    if first and first[0][1].startswith(BOM):
+        first[0] = (first[0][0], first[0][1].removeprefix(BOM))
+    opening = next((line for _, line in first if line.strip()), b"")
+    if starts_a_document(opening):
+        rest = [line for batch in batches for line in batch]
+        numbered = [*first, *rest]
+        document = whole_document(b"\n".join(line for _, line in numbered))
+        if document is not None:
+            yield Chunk(items=document_items(document))
+        else:
+            yield Chunk(lines=numbered)
+        return
+    yield Chunk(lines=first)
+    for batch in batches:
+        yield Chunk(lines=batch)

@@ -1,0 +1,149 @@
+"""Tables of cases (Arrow: from CSV or Parquet) to columns and back, by the contract's rules.
+
+A table has one column per finding, any subset of them. Each column is checked by
+:func:`backclf.contract.rules.check_value` once per *distinct* value (there are few: ages,
+yes/no, enum values), and the codes are mapped back to the rows, so a table gets exactly the
+answers and messages a JSON record would, at columnar speed.
+
+Parquet columns are typed, and checked as strictly as JSON values (a string ``"40"`` is not
+an age). CSV cells are text: :func:`value_from_text` reads a cell first (``true``/``false``,
+``yes``/``no``, ``1``/``0`` for yes/no findings; numbers for numbers), then the same rules
+apply. A bad cell makes its row an error, never its whole column.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from backclf.contract.columns import Columns, empty
+from backclf.contract.fields import FIELDS, FieldSpec
+from backclf.contract.rules import UNKNOWN, check_value, cross_field_problems, unknown_field
+
+if TYPE_CHECKING:  # pyarrow is imported where tables are read, off the JSON fast path
+    import pyarrow as pa
+
+#: Columns a table may carry besides the findings: the case's id and free text, and the
+#: bookkeeping columns of ``backclf generate`` (carried through to table output, not read).
+PASSTHROUGH_COLUMNS = ("id", "text")
+GENERATED_COLUMNS = ("case_id", "label", "true_cause", "atypical", "red_flag_added")
+CARRIED_COLUMNS = PASSTHROUGH_COLUMNS + GENERATED_COLUMNS
+
+YES_WORDS = ("true", "yes", "1")
+NO_WORDS = ("false", "no", "0")
+
+
+def value_from_text(spec: FieldSpec, text: str | None) -> Any:
+    """One CSV cell as a contract value, before the contract's rules check it. A cell that
+    cannot be read is returned as it is, so the rules report it in their own words."""
+    if text is None or text == "":
+        return None
+    if spec.kind == "bool":
+        word = text.strip().lower()
+        if word in YES_WORDS:
+            return True
+        if word in NO_WORDS:
+            return False
+        return text
+    if spec.numeric:
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return text
+
+
+def from_arrow(table: pa.Table, *, text_cells: bool = False) -> tuple[Columns, dict[int, list]]:
+    """Columns from a table, and for each bad row its problems (``{row: [problem]}``).
+
+    Bad rows keep their place (their columns hold what could be read) so that callers can
+    report them in order. A column no row can be read by (an unknown or repeated name) makes
+    every row bad, as the same key would make every JSON record bad. ``text_cells``: the
+    cells are text (CSV), read by :func:`value_from_text`.
+    """
+    n = table.num_rows
+    columns = empty(n)
+    table_problems = _column_name_problems(table.column_names)
+    errors: dict[int, list[str]] = {}
+    for name in FIELDS:  # contract order, so a row's problems come in that order
+        if name not in table.column_names or name in _repeated(table.column_names):
+            continue
+        codes, bad = _checked_column(FIELDS[name], table.column(name), text_cells)
+        columns[name] = codes
+        for row, problem in bad:
+            errors.setdefault(row, []).append(problem)
+    for row, problems in cross_field_problems(columns).items():
+        errors.setdefault(row, []).extend(problems)
+    if table_problems:
+        errors = {row: table_problems + errors.get(row, []) for row in range(n)}
+    return columns, errors
+
+
+def _repeated(names: list[str]) -> set[str]:
+    return {name for name, count in Counter(names).items() if count > 1}
+
+
+def _column_name_problems(names: list[str]) -> list[str]:
+    problems = [
+        unknown_field(name) for name in names if name not in FIELDS and name not in CARRIED_COLUMNS
+    ]
+    problems += [f"column {name!r} appears more than once" for name in sorted(_repeated(names))]
+    return problems
+
+
+def _checked_column(
+    spec: FieldSpec, col: pa.ChunkedArray, text_cells: bool
+) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """One column's codes, and its bad cells as ``(row, problem)``: each distinct value is
+    checked once."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_dictionary(array.type):
+        dictionary, indices = array.dictionary, array.indices
+    else:
+        encoded = pc.dictionary_encode(array)
+        dictionary, indices = encoded.dictionary, encoded.indices
+    lookup = np.empty(len(dictionary) + 1, dtype=np.float64 if spec.numeric else np.int8)
+    lookup[-1] = np.nan if spec.numeric else UNKNOWN  # the last slot: null cells
+    problems: dict[int, str] = {}
+    for entry, value in enumerate(dictionary.to_pylist()):
+        if text_cells:
+            value = value_from_text(spec, value)
+        code, problem = check_value(spec, value)
+        lookup[entry] = code
+        if problem is not None:
+            problems[entry] = problem
+    slots = indices.fill_null(len(dictionary)).to_numpy(zero_copy_only=False).astype(np.int64)
+    bad: list[tuple[int, str]] = []
+    for entry, problem in problems.items():
+        bad.extend((int(row), problem) for row in np.flatnonzero(slots == entry))
+    return lookup[slots], bad
+
+
+def to_arrow(columns: Columns) -> pa.Table:
+    """A table of contract values (nulls for unknown), one column per finding."""
+    import pyarrow as pa
+
+    arrays = {}
+    for name, spec in FIELDS.items():
+        col = columns[name]
+        if spec.kind == "bool":
+            arrays[name] = pa.array(col == 1, mask=col == UNKNOWN)
+        elif spec.kind == "enum":
+            indices = pa.array(
+                np.where(col == UNKNOWN, 0, col).astype(np.int8), mask=col == UNKNOWN
+            )
+            arrays[name] = pa.DictionaryArray.from_arrays(indices, pa.array(spec.values))
+        elif spec.kind == "int":
+            arrays[name] = pa.array(np.nan_to_num(col).astype(np.int16), mask=np.isnan(col))
+        else:
+            arrays[name] = pa.array(col, mask=np.isnan(col))
+    return pa.table(arrays)

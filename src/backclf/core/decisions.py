@@ -1,0 +1,35 @@
+"""The decisions for a batch of cases, as arrays: what :func:`backclf.core.decide.assess_batch`
+returns and every output (records, tables, metrics) is built from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from backclf.contract.columns import Columns
+from backclf.core.model import ReadableModel
+
+
+@dataclass
+class Decisions:
+    """The decisions for a batch of cases, as arrays (row ``i`` is case ``i``)."""
+
+    proba: np.ndarray  # (n, K) calibrated differential
+    chosen: np.ndarray  # (n,) index of the most probable cause
+    abstained: np.ndarray  # (n,) bool: top probability under the model's threshold
+    fired: np.ndarray  # (n, R) bool: red-flag rules that fire
+    level: np.ndarray  # (n,) triage rank (index into TRIAGE_LEVELS)
+    overridden: np.ndarray  # (n,) bool: a red flag set the level
+    x: np.ndarray  # (n, F) features
+    model: ReadableModel
+    columns: Columns  # the findings decided on (fever derived from the temperature)
+
+    def __len__(self) -> int:
+        return len(self.chosen)
+
+    @cached_property
+    def effects(self) -> np.ndarray:
+        """(n, F) signed effect of each feature on the chosen cause (computed when asked)."""
+        return self.model.effects(self.x, self.proba, self.chosen)

@@ -1,0 +1,218 @@
+"""The schema of a model file: what training writes and what serving, explanation and the
+model card read.
+
+A model file is JSON a clinician can read: the feature encoding, the classes, a calibration
+temperature, the decision thresholds, where it was trained, and one of three bodies:
+
+- ``logistic``: per-cause weights (log-odds) for each feature, and an intercept;
+- ``points``: the same as small integers (``points_per_logit`` points make one logit);
+- ``tree``: the nodes of a shallow decision tree, each with its cause probabilities.
+
+Everything is checked when a file is loaded, with limits, so a damaged or hostile file is
+refused with one clear line instead of crashing or hanging the command that loads it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from backclf.contract.fields import FIELDS
+from backclf.knowledge import CAUSE_IDS
+
+FORMAT = "backclf-model"
+FORMAT_VERSION = 1
+MAX_FEATURES = 10_000
+MAX_TREE_NODES = 100_000
+MAX_TREE_DEPTH = 64
+#: Weights, intercepts and points beyond this are not a model a person could read.
+MAX_MAGNITUDE = 1e6
+
+CauseId = Literal[CAUSE_IDS]
+Finite = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+Points = Annotated[int, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+Probability = Annotated[float, Field(allow_inf_nan=False, gt=0, le=1)]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+class EncodedFeature(_Part):
+    """One 0/1 feature: ``finding`` equals ``code``, or lies in ``[low, high)``."""
+
+    name: str = Field(min_length=1, max_length=200)
+    finding: str
+    code: int | None = Field(None, ge=0, le=100)
+    low: Finite | None = None
+    high: Finite | None = None
+
+    @model_validator(mode="after")
+    def _fits_the_contract(self) -> EncodedFeature:
+        spec = FIELDS.get(self.finding)
+        if spec is None:
+            raise ValueError(f"feature {self.name!r} reads unknown finding {self.finding!r}")
+        if spec.numeric:
+            if self.code is not None or self.low is None or self.high is None:
+                raise ValueError(f"feature {self.name!r}: a number is read by a bin (low, high)")
+            if not self.low < self.high:
+                raise ValueError(f"feature {self.name!r}: low must be below high")
+        else:
+            size = 2 if spec.kind == "bool" else len(spec.values)
+            if self.code is None or self.code >= size or self.low is not None:
+                raise ValueError(f"feature {self.name!r}: {self.finding} has codes 0..{size - 1}")
+        return self
+
+
+class Calibration(_Part):
+    temperature: float = Field(allow_inf_nan=False, gt=0.01, le=100)
+    fitted_on: str = ""
+
+
+class DecisionThresholds(_Part):
+    abstain_below: float = Field(ge=0, le=1)
+    consider_above: float = Field(gt=0, le=1)
+
+
+class Training(_Part):
+    data: str
+    data_sha256: str
+    n: int = Field(ge=0)
+    seed: int
+    C: float | None = Field(None, allow_inf_nan=False, gt=0)
+
+
+class _ModelFileBase(_Part):
+    format: Literal["backclf-model"]
+    format_version: Literal[1]
+    version: str
+    classes: tuple[CauseId, ...]
+    encoding: list[EncodedFeature] = Field(min_length=1, max_length=MAX_FEATURES)
+    calibration: Calibration
+    decision: DecisionThresholds
+    training: Training
+
+    @field_validator("classes")
+    @classmethod
+    def _the_five_causes(cls, classes: tuple[str, ...]) -> tuple[str, ...]:
+        if classes != CAUSE_IDS:
+            raise ValueError(f"classes must be {list(CAUSE_IDS)} in that order")
+        return classes
+
+    @field_validator("encoding")
+    @classmethod
+    def _unique_names(cls, encoding: list[EncodedFeature]) -> list[EncodedFeature]:
+        names = [f.name for f in encoding]
+        if len(set(names)) != len(names):
+            raise ValueError("feature names must be unique")
+        return encoding
+
+    def feature_names(self) -> set[str]:
+        return {f.name for f in self.encoding}
+
+    def _check_causes(self, causes: list, scores: str) -> None:
+        if tuple(c.id for c in causes) != CAUSE_IDS:
+            raise ValueError(f"causes must be {list(CAUSE_IDS)} in that order")
+        known = self.feature_names()
+        for cause in causes:
+            unknown = set(getattr(cause, scores)) - known
+            if unknown:
+                raise ValueError(f"{cause.id}: {scores} for unknown features {sorted(unknown)[:3]}")
+
+
+class LinearCause(_Part):
+    id: CauseId
+    intercept: Finite
+    weights: dict[str, Finite]
+
+
+class LogisticModelFile(_ModelFileBase):
+    """Multinomial logistic regression: ``logit_c = intercept_c + Σ_f weights_c[f] x_f``."""
+
+    kind: Literal["logistic"]
+    causes: list[LinearCause]
+
+    @model_validator(mode="after")
+    def _causes(self) -> LogisticModelFile:
+        self._check_causes(self.causes, "weights")
+        return self
+
+
+class PointsCause(_Part):
+    id: CauseId
+    base_points: Points
+    points: dict[str, Points]
+
+
+class PointsModelFile(_ModelFileBase):
+    """A scorecard: add the points of each finding present; the highest total wins.
+    ``points_per_logit`` points make one logit (for the probabilities)."""
+
+    kind: Literal["points"]
+    points_per_logit: float = Field(allow_inf_nan=False, gt=0, le=MAX_MAGNITUDE)
+    causes: list[PointsCause]
+
+    @model_validator(mode="after")
+    def _causes(self) -> PointsModelFile:
+        self._check_causes(self.causes, "points")
+        return self
+
+
+class TreeNode(_Part):
+    node: int = Field(ge=0)
+    depth: int = Field(ge=0, lt=MAX_TREE_DEPTH)
+    samples: int = Field(ge=0)
+    probabilities: dict[CauseId, Probability]
+    feature: str | None = None
+    if_absent: int | None = None
+    if_present: int | None = None
+
+    @model_validator(mode="after")
+    def _leaf_or_split(self) -> TreeNode:
+        if set(self.probabilities) != set(CAUSE_IDS):
+            raise ValueError(f"node {self.node}: probabilities for every cause are needed")
+        if not math.isclose(sum(self.probabilities.values()), 1, abs_tol=1e-4):
+            raise ValueError(f"node {self.node}: probabilities must sum to 1")
+        split = (self.feature, self.if_absent, self.if_present)
+        if any(part is None for part in split) and any(part is not None for part in split):
+            raise ValueError(f"node {self.node}: a split needs feature, if_absent and if_present")
+        return self
+
+
+class TreeModelFile(_ModelFileBase):
+    """A shallow decision tree: from node 0, follow ``if_present`` or ``if_absent`` on the
+    node's feature until a leaf; the leaf's probabilities are the answer."""
+
+    kind: Literal["tree"]
+    tree: list[TreeNode] = Field(min_length=1, max_length=MAX_TREE_NODES)
+
+    @model_validator(mode="after")
+    def _a_tree(self) -> TreeModelFile:
+        known = self.feature_names()
+        for i, node in enumerate(self.tree):
+            if node.node != i:
+                raise ValueError(f"tree nodes must be numbered 0..{len(self.tree) - 1} in order")
+            if node.feature is None:
+                continue
+            if node.feature not in known:
+                raise ValueError(f"node {i}: unknown feature {node.feature!r}")
+            for child in (node.if_absent, node.if_present):
+                # Children come after their parent: no cycles, every path ends.
+                if not i < child < len(self.tree):
+                    raise ValueError(f"node {i}: child {child} is not a later node")
+                if self.tree[child].depth != node.depth + 1:
+                    raise ValueError(f"node {child}: depth must be its parent's plus one")
+        if self.tree[0].depth != 0:
+            raise ValueError("node 0 is the root, at depth 0")
+        return self
+
+    def depth(self) -> int:
+        """Splits on the longest path (the number of steps from the root to a leaf)."""
+        return max(node.depth for node in self.tree)
+
+
+ModelFile = Annotated[
+    LogisticModelFile | PointsModelFile | TreeModelFile, Field(discriminator="kind")
+]

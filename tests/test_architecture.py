@@ -1,0 +1,142 @@
+"""The architecture as tests: the layers of src/backclf, no import cycles, and DVC stages that
+depend on every file they import.
+
+Imports are read from the source (every ``import`` statement, including those inside
+functions and under ``TYPE_CHECKING``), so a lazy import counts as a dependency too.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "backclf"
+
+#: Lower layers never import upper ones; packages in the same layer never import each other.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("knowledge",),
+    ("contract",),
+    ("core",),
+    ("synth", "text", "io"),
+    ("cli", "pipeline", "serve"),
+)
+#: Modules outside the layers: the version, and the program entry (which starts the CLI).
+UNLAYERED = {"backclf", "backclf.__main__"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@cache
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+@cache
+def imports_of(name: str) -> frozenset[str]:
+    """The backclf modules a module imports (resolved to modules that exist)."""
+    tree = ast.parse(modules()[name].read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            targets = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            if target.startswith("backclf"):
+                while target not in modules() and "." in target:
+                    target = target.rsplit(".", 1)[0]
+                if target in modules() and target != name:
+                    found.add(target)
+    return frozenset(found)
+
+
+def package_of(name: str) -> str | None:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 and name not in UNLAYERED else None
+
+
+def layer_of(package: str) -> int:
+    return next(i for i, layer in enumerate(LAYERS) if package in layer)
+
+
+def test_every_subpackage_has_a_layer():
+    packages = {package_of(n) for n in modules()} - {None, "published"}
+    assert packages <= {p for layer in LAYERS for p in layer}, packages
+
+
+@pytest.mark.parametrize("name", sorted(n for n in modules() if package_of(n) not in (None,)))
+def test_lower_layers_never_import_upper_ones(name):
+    package = package_of(name)
+    if package == "published":
+        return
+    own = layer_of(package)
+    for target in imports_of(name):
+        other = package_of(target)
+        if other is None or other == package:
+            assert target != "backclf.__main__", name
+            continue
+        assert layer_of(other) < own, f"{name} imports {target}"
+
+
+def test_no_import_cycles():
+    graph = {name: imports_of(name) - {"backclf"} for name in modules()}
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for target in graph[name]:
+            if state.get(target) == 1:
+                raise AssertionError(" -> ".join([*path, name, target]))
+            if target not in state:
+                visit(target, [*path, name])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [])
+
+
+def _closure(script: Path) -> set[str]:
+    """Every backclf module a stage script needs, following imports transitively."""
+    tree = ast.parse(script.read_text())
+    todo = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("backclf"):
+            for target in [node.module] + [f"{node.module}.{a.name}" for a in node.names]:
+                if target in modules():
+                    todo.append(target)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(imports_of(name))
+            parent = name.rsplit(".", 1)[0]
+            if parent in modules():  # a package's __init__ runs first
+                todo.append(parent)
+    return seen
+
+
+STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_each_stage_depends_on_every_module_it_imports(stage):
+    deps = [ROOT / d for d in STAGES[stage]["deps"]]
+    script = ROOT / STAGES[stage]["cmd"].split()[-1]
+    assert script in deps, f"{stage}: its own script {script.name} is not a dependency"
+    for name in sorted(_closure(script)):
+        path = modules()[name]
+        covered = any(path == d or d in path.parents for d in deps)
+        where = path.relative_to(ROOT)
+        assert covered, f"{stage} imports {name} ({where}) but does not depend on it"
