@@ -18,7 +18,10 @@ def problems(data) -> list[str]:
 
 
 def test_the_contract_has_every_field_of_contract_md():
-    assert len(FIELDS) == 37
+    assert len(FIELDS) == 40  # the 37 of contract v1, and three the clinical review added
+    assert {"recent_spinal_procedure", "bilateral_leg_weakness", "new_sexual_dysfunction"} < set(
+        FIELDS
+    )
     assert FIELDS["trigger"].values == (
         "bending_or_twisting",
         "lifting_heavy_object",
@@ -28,6 +31,13 @@ def test_the_contract_has_every_field_of_contract_md():
     )
     assert (FIELDS["age"].minimum, FIELDS["age"].maximum) == (1, 120)
     assert (FIELDS["temperature_c"].minimum, FIELDS["temperature_c"].maximum) == (30, 45)
+
+
+def test_weakness_of_both_legs_is_weakness_of_a_leg():
+    assert parse_case({"bilateral_leg_weakness": True}).leg_weakness is True
+    assert problems({"bilateral_leg_weakness": True, "leg_weakness": False}) == [
+        "leg_weakness is false but bilateral_leg_weakness is true"
+    ]
 
 
 def test_absent_is_unknown_not_false():

@@ -37,6 +37,8 @@ def cases(draw) -> Case:
         data["fever"] = True
     if data.get("pregnant") and data.get("sex") == "male":
         data["sex"] = "female"
+    if data.get("bilateral_leg_weakness") and data.get("leg_weakness") is False:
+        data["leg_weakness"] = True
     return parse_case(data)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from backclf.contract.fields import FIELDS
-from backclf.contract.rules import UNKNOWN, check_record, decode, fever_from_temperature
+from backclf.contract.rules import UNKNOWN, check_record, decode, derive_columns
 
 Columns = dict[str, np.ndarray]
 __all__ = ["UNKNOWN", "Columns", "decoded", "empty", "from_codes", "from_values", "row_findings"]
@@ -80,8 +80,7 @@ def take(columns: Columns, rows: np.ndarray) -> Columns:
     return {name: col[rows] for name, col in columns.items()}
 
 
-def normalise_fever(columns: Columns) -> None:
-    """Contract: a temperature of 38.0 or more counts as fever (in place)."""
-    columns["fever"] = fever_from_temperature(columns["fever"], columns["temperature_c"]).astype(
-        np.int8
-    )
+def derive(columns: Columns) -> None:
+    """The findings that others imply (fever from a temperature of 38.0 or more; weakness of
+    a leg from weakness of both), in place."""
+    derive_columns(columns)

@@ -143,6 +143,16 @@ _TABLE = (
         "leg weakness",
         "new or worsening weakness of a leg or foot (e.g. foot drop)",
     ),
+    _yes_no(
+        "bilateral_leg_weakness",
+        "weakness of both legs",
+        "new weakness of both legs (implies leg_weakness)",
+    ),
+    _yes_no(
+        "new_sexual_dysfunction",
+        "new sexual problems",
+        "new loss of feeling in the genitals, or new erection or sexual problems",
+    ),
     _yes_no("history_of_cancer", "history of cancer"),
     _yes_no("unexplained_weight_loss", "unexplained weight loss"),
     _yes_no(
@@ -155,6 +165,12 @@ _TABLE = (
         "immunosuppressed",
         "weakened immune system",
         "chemotherapy, transplant drugs, HIV, other immune suppression",
+    ),
+    _yes_no(
+        "recent_spinal_procedure",
+        "recent spinal procedure",
+        "spinal surgery, an epidural or spinal injection, or a lumbar puncture "
+        "in the last 3 months",
     ),
     _yes_no("fainting_or_collapse", "fainting or collapse"),
     _yes_no("pulsating_abdominal_mass", "pulsating lump in the abdomen"),

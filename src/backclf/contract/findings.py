@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from backclf.contract.fields import FIELDS, FieldSpec
-from backclf.contract.rules import UNKNOWN, CaseError, check_record, decode, fever_from_temperature
+from backclf.contract.rules import CaseError, check_record, decode, derive_codes
 
 
 def _annotation(spec: FieldSpec) -> Any:
@@ -57,15 +57,11 @@ Case = create_model(
 
 def checked_values(data: Any) -> dict[str, Any]:
     """The known findings of a case, checked by the contract's rules (raising
-    :class:`CaseError`), with fever derived from a measured temperature."""
+    :class:`CaseError`), with the findings they imply (fever from a measured temperature)."""
     if not isinstance(data, Mapping):
         raise CaseError([f"a case must be a JSON object of findings, got {type(data).__name__}"])
-    codes = check_record(data)
-    if "temperature_c" in codes and "fever" not in codes:
-        fever = int(fever_from_temperature(UNKNOWN, codes["temperature_c"]))
-        if fever != UNKNOWN:
-            codes["fever"] = fever
-    return {name: decode(FIELDS[name], code) for name, code in codes.items()}
+    codes = derive_codes(check_record(data))
+    return {name: decode(FIELDS[name], codes[name]) for name in FIELDS if name in codes}
 
 
 def parse_case(data: Any) -> Case:

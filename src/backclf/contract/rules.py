@@ -158,6 +158,11 @@ CROSS_FIELD_RULES = (
         ),
     ),
     CrossFieldRule(
+        ("leg_weakness", "bilateral_leg_weakness"),
+        lambda one, both: (one == 0) & (both == 1),
+        lambda one, both: "leg_weakness is false but bilateral_leg_weakness is true",
+    ),
+    CrossFieldRule(
         ("pregnant", "sex"),
         lambda pregnant, sex: (pregnant == 1) & (sex == _MALE),
         lambda pregnant, sex: "pregnant is true but sex is male",
@@ -189,10 +194,43 @@ def cross_field_problems(columns: Mapping[str, np.ndarray]) -> dict[int, list[st
     return problems
 
 
-def fever_from_temperature(fever: Any, temperature: Any) -> Any:
-    """Contract: a temperature of 38.0 or more counts as fever (codes, scalars or columns)."""
-    with np.errstate(invalid="ignore"):
-        return np.where((fever == UNKNOWN) & (temperature >= FEVER_THRESHOLD_C), 1, fever)
+@dataclass(frozen=True)
+class Derivation:
+    """A finding that others imply: where ``finding`` is unknown and ``implied`` holds for
+    the codes of ``sources`` (scalars or columns alike), it is true."""
+
+    finding: str
+    sources: tuple[str, ...]
+    implied: Callable[..., Any]
+
+
+DERIVATIONS = (
+    # Contract: "38.0 or more counts as fever".
+    Derivation("fever", ("temperature_c",), lambda t: t >= FEVER_THRESHOLD_C),
+    # Weakness of both legs is weakness of a leg.
+    Derivation("leg_weakness", ("bilateral_leg_weakness",), lambda both: both == 1),
+)
+
+
+def derive_codes(codes: dict[str, float | int]) -> dict[str, float | int]:
+    """One case's codes (known findings only) with the findings they imply."""
+    derived = dict(codes)
+    for rule in DERIVATIONS:
+        known = rule.finding not in derived and all(s in derived for s in rule.sources)
+        if known and rule.implied(*(derived[s] for s in rule.sources)):
+            derived[rule.finding] = 1
+    return derived
+
+
+def derive_columns(columns: dict[str, np.ndarray]) -> None:
+    """Every case's implied findings, in place (columns of codes)."""
+    for rule in DERIVATIONS:
+        target = columns[rule.finding]
+        with np.errstate(invalid="ignore"):
+            implied = rule.implied(*(columns[s] for s in rule.sources))
+        columns[rule.finding] = np.where((target == UNKNOWN) & implied, 1, target).astype(
+            target.dtype
+        )
 
 
 # -- one record ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backclf import knowledge
-from backclf.contract.columns import Columns, from_values, normalise_fever
+from backclf.contract.columns import Columns, derive, from_values
 from backclf.core.decisions import Decisions
 from backclf.core.model import ReadableModel, load_model
 from backclf.core.red_flags import rule_set
@@ -42,7 +42,7 @@ def assess_batch(columns: Columns, model: ReadableModel | None = None) -> Decisi
     """Decide every case of a batch of columns. The single decision path of backclf."""
     model = model or load_model()
     columns = dict(columns)
-    normalise_fever(columns)  # contract: 38.0 C or more is fever, however the case was built
+    derive(columns)  # e.g. 38.0 C or more is fever, however the case was built
     x = model.encode(columns)
     proba = model.predict_proba(x)
     chosen = proba.argmax(axis=1)

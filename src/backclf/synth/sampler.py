@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from backclf import knowledge
 from backclf.contract.arrow import from_arrow, to_arrow
-from backclf.contract.columns import UNKNOWN, Columns, empty, normalise_fever
+from backclf.contract.columns import UNKNOWN, Columns, derive, empty
 from backclf.contract.fields import FIELDS
 from backclf.knowledge import CAUSE_IDS
 from backclf.synth.config import GenerationConfig
@@ -187,7 +187,7 @@ def sample_rows(config: GenerationConfig, start: int, n: int) -> Sample:
     noisy = u[:, next(next_draw)] < config.label_noise
     shift = 1 + np.minimum((u[:, next(next_draw)] * (k - 1)).astype(int), k - 2)
     label = np.where(noisy, (cause + shift) % k, cause)
-    normalise_fever(columns)
+    derive(columns)
     return Sample(columns, label, cause, atypical, red_flag_added, start)
 
 
