@@ -106,7 +106,7 @@ def test_pregnancy_is_only_asked_of_women_of_childbearing_age():
 
 
 def _phrases(finding: str) -> list[str]:
-    spec = narrative_spec()["phrases"][finding]
+    spec = narrative_spec().model_dump()["phrases"][finding]
     return [
         p.split("{v}")[0].strip().lower()
         for styles in spec.values()
@@ -117,7 +117,7 @@ def _phrases(finding: str) -> list[str]:
 
 
 def _negations(finding: str) -> list[str]:
-    styles = narrative_spec()["phrases"][finding]["false"]
+    styles = narrative_spec().model_dump()["phrases"][finding]["false"]
     return [
         p.lower() for families in styles.values() for options in families.values() for p in options
     ]
@@ -127,7 +127,7 @@ def _negations(finding: str) -> list[str]:
 def test_text_never_mentions_unknown_findings_and_negates_false_ones(family):
     sample = sample_rows(GenerationConfig(seed=10, red_flag_rate=0.2), 0, 1500)
     texts = render_texts(sample.columns, 10, 0, family)
-    audited = [f for f in narrative_spec()["phrases"] if FIELDS[f].kind == "bool"]
+    audited = [f for f in narrative_spec().model_dump()["phrases"] if FIELDS[f].kind == "bool"]
     for i, text in enumerate(texts):
         lowered = text.lower()
         findings = row_findings(sample.columns, i)
@@ -140,7 +140,7 @@ def test_text_never_mentions_unknown_findings_and_negates_false_ones(family):
 
 
 def test_text_families_are_disjoint():
-    spec = narrative_spec()
+    spec = narrative_spec().model_dump()
     for finding, values in spec["phrases"].items():
         for value, styles in values.items():
             for style, families in styles.items():

@@ -239,7 +239,7 @@ def _finding_parameters() -> list[inspect.Parameter]:
     params = []
     for name, spec in FIELDS.items():
         dashed = name.replace("_", "-")
-        words = spec.description or name.replace("_", " ")
+        words = spec.description or spec.label
         if spec.kind == "bool":
             option = typer.Option(
                 None,

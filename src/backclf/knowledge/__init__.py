@@ -1,9 +1,11 @@
 """The knowledge files (YAML beside this module), loaded into typed, validated objects.
 
 - ``article.yaml``: the article's causes, advice, medicines and warnings, in its own words.
-- ``findings.yaml``: bins and plain words for the contract's findings.
+- ``findings.yaml``: the bins of the numeric findings.
 - ``generator.yaml``: the generative model of synthetic vignettes, every number sourced.
 - ``red_flags.yaml``: the rules that override the model.
+- ``narrative.yaml``: phrases for the narrative text of generated vignettes.
+- ``lexicon.yaml``: words to findings for the free-text reader (loaded by ``backclf.text``).
 
 Each loader reads its file once per process.
 """
@@ -120,7 +122,6 @@ class Bins(_Strict):
 class FindingsInfo(_Strict):
     version: int
     bins: dict[str, Bins]
-    words: dict[str, str]
 
 
 @cache
@@ -204,6 +205,58 @@ class GeneratorSpec(_Strict):
 @cache
 def generator_spec() -> GeneratorSpec:
     return GeneratorSpec.model_validate(read_yaml("generator.yaml"))
+
+
+# -- narrative.yaml --------------------------------------------------------------------------
+
+Style = Literal["lay", "clinical"]
+Family = Literal["train", "heldout"]
+
+
+class PhraseFamilies(_Strict):
+    """Phrases of one style, in the two disjoint families (``heldout`` is never trained on)."""
+
+    train: list[str] = Field(min_length=1)
+    heldout: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> PhraseFamilies:
+        shared = set(self.train) & set(self.heldout)
+        if shared:
+            raise ValueError(f"phrases in both families: {sorted(shared)}")
+        return self
+
+
+class StyledPhrases(_Strict):
+    lay: PhraseFamilies
+    clinical: PhraseFamilies
+
+
+class Intros(_Strict):
+    """Opening sentences, by what is known of the person."""
+
+    both: list[str] = Field(min_length=1)
+    age: list[str] = Field(min_length=1)
+    sex: list[str] = Field(min_length=1)
+    none: list[str] = Field(min_length=1)
+
+
+class Narrative(_Strict):
+    version: int
+    intro: dict[Style, dict[Family, Intros]]
+    sex_words: dict[Style, dict[str, str]]
+    #: finding -> value ("true"/"false", an enum value, or "value" for numbers) -> phrases
+    phrases: dict[str, dict[str, StyledPhrases]]
+
+    @field_validator("phrases", mode="before")
+    @classmethod
+    def _value_keys(cls, phrases: dict[str, dict[Any, Any]]) -> dict[str, dict[str, Any]]:
+        return {f: {_value_key(k): v for k, v in values.items()} for f, values in phrases.items()}
+
+
+@cache
+def narrative() -> Narrative:
+    return Narrative.model_validate(read_yaml("narrative.yaml"))
 
 
 # -- red_flags.yaml --------------------------------------------------------------------------

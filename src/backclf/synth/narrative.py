@@ -24,19 +24,24 @@ STYLES = ("lay", "clinical")
 
 
 @cache
-def narrative_spec() -> dict[str, Any]:
-    spec = knowledge.read_yaml("narrative.yaml")
-    for finding, values in spec["phrases"].items():
+def narrative_spec() -> knowledge.Narrative:
+    """narrative.yaml, checked against the contract: every finding and value it names exists."""
+    spec = knowledge.narrative()
+    for finding, values in spec.phrases.items():
         if finding not in FIELDS:
             raise ValueError(f"narrative.yaml names unknown finding {finding!r}")
-        for value, styles in values.items():
-            for style in STYLES:
-                for family in FAMILIES:
-                    if not styles[style][family]:
-                        raise ValueError(
-                            f"narrative.yaml: no {style}/{family} phrase for {finding}={value}"
-                        )
+        allowed = _value_keys(finding)
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"narrative.yaml: {finding} has no value {sorted(unknown)[0]!r}")
     return spec
+
+
+def _value_keys(finding: str) -> set[str]:
+    spec = FIELDS[finding]
+    if spec.kind == "bool":
+        return {"true", "false"}
+    return set(spec.values) if spec.kind == "enum" else {"value"}
 
 
 def _pick(options: list[str], u: float) -> str:
@@ -62,17 +67,18 @@ def render_one(findings: dict[str, Any], u: np.ndarray, family: str) -> str:
     style = STYLES[int(u[0] >= 0.5)]
     age, sex = findings.get("age"), findings.get("sex")
     which = "both" if age and sex else "age" if age else "sex" if sex else "none"
-    sex_word = spec["sex_words"][style].get(sex, "")
-    intro = _pick(spec["intro"][style][family][which], u[1]).format(
+    sex_word = spec.sex_words[style].get(sex, "")
+    intro = _pick(getattr(spec.intro[style][family], which), u[1]).format(
         age=age, sex=sex_word, Sex=sex_word.capitalize()
     )
     clauses = []
     slots = []
-    for j, (finding, values) in enumerate(spec["phrases"].items()):
+    for j, (finding, values) in enumerate(spec.phrases.items()):
         if finding not in findings:
             continue
         value = findings[finding]
-        phrase = _pick(values[_value_key(finding, value)][style][family], u[2 + j])
+        styled = getattr(values[_value_key(finding, value)], style)
+        phrase = _pick(getattr(styled, family), u[2 + j])
         if "{v}" in phrase:
             phrase = phrase.replace("{v}", _format_number(finding, value))
         clauses.append(phrase)
