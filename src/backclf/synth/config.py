@@ -5,12 +5,17 @@ Light on purpose: reading the pipeline's parameters imports this, not the sample
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from backclf import knowledge
 from backclf.knowledge import CAUSE_IDS
+
+#: A missing rate at or above this would leave almost nothing answered (the sensitivity
+#: study's worlds stay under it).
+MAX_MISSING_RATE = 0.9
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ class GenerationConfig:
             if unknown or abs(sum(self.priors.values()) - 1) > 1e-6:
                 raise ValueError(f"priors must be over {CAUSE_IDS} and sum to 1")
 
-    def prior_vector(self) -> np.ndarray:
-        priors = self.priors or knowledge.generator_spec().priors.p
+    def prior_vector(self, spec_priors: Mapping[str, float] | None = None) -> np.ndarray:
+        """The class priors: this config's override, else the spec's (by default the
+        packaged generator.yaml's)."""
+        priors = self.priors or spec_priors or knowledge.generator_spec().priors.p
         return np.array([priors.get(c, 0.0) for c in CAUSE_IDS])

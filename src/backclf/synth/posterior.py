@@ -11,7 +11,9 @@ bin are uniform under every cause and cancel too. Label noise ε then mixes the 
 P(label = k | x) = (1 - ε) P(k | x) + ε / (K - 1) (1 - P(k | x)).
 
 The Bayes-optimal classifier picks the arg-max of this posterior; its accuracy on a set is
-the ceiling no classifier can beat on that distribution.
+the ceiling no classifier can beat on that distribution. Every function takes the generator
+``world`` the set was drawn from (:class:`~backclf.synth.sampler.GeneratorTables`), by default
+the packaged ``generator.yaml``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 from backclf.contract.columns import UNKNOWN, Columns
 from backclf.knowledge import CAUSE_IDS
 from backclf.synth.config import GenerationConfig
-from backclf.synth.sampler import CompiledTable, compiled_tables
+from backclf.synth.sampler import CompiledTable, GeneratorTables, default_tables
 
 
 def _observed_index(table: CompiledTable, col: np.ndarray) -> np.ndarray:
@@ -50,11 +52,13 @@ def _observed_log_probs(probs: np.ndarray, missing_rate: float) -> np.ndarray:
         return np.log(observed)
 
 
-def log_likelihoods(columns: Columns, missing_rate: float) -> np.ndarray:
+def log_likelihoods(
+    columns: Columns, missing_rate: float, world: GeneratorTables | None = None
+) -> np.ndarray:
     """``(n, K + 1)``: log P_obs(x | cause) for each cause, then for the atypical pool."""
     n = len(next(iter(columns.values())))
     total = np.zeros((n, len(CAUSE_IDS) + 1))
-    for table in compiled_tables():
+    for table in (world or default_tables()).tables:
         if not table.informative:
             continue
         log_p = _observed_log_probs(table.probs, missing_rate)  # (K + 1, V)
@@ -62,14 +66,18 @@ def log_likelihoods(columns: Columns, missing_rate: float) -> np.ndarray:
     return total
 
 
-def posterior(columns: Columns, config: GenerationConfig) -> np.ndarray:
+def posterior(
+    columns: Columns, config: GenerationConfig, world: GeneratorTables | None = None
+) -> np.ndarray:
     """``(n, K)``: the exact P(label | findings) of the set generated with ``config``."""
+    world = world or default_tables()
     k = len(CAUSE_IDS)
-    log_l = log_likelihoods(columns, config.missing_rate)
+    log_l = log_likelihoods(columns, config.missing_rate, world)
     with np.errstate(divide="ignore"):
         log_typical = np.log1p(-config.atypical_rate) + log_l[:, :k]
         log_atypical = np.log(config.atypical_rate) + log_l[:, k:]
-        log_joint = np.log(config.prior_vector()) + np.logaddexp(log_typical, log_atypical)
+        log_prior = np.log(config.prior_vector(world.priors))
+        log_joint = log_prior + np.logaddexp(log_typical, log_atypical)
     log_joint -= log_joint.max(axis=1, keepdims=True)
     clean = np.exp(log_joint)
     clean /= clean.sum(axis=1, keepdims=True)
@@ -77,11 +85,18 @@ def posterior(columns: Columns, config: GenerationConfig) -> np.ndarray:
     return (1 - eps) * clean + eps / (k - 1) * (1 - clean)
 
 
-def bayes_accuracy(columns: Columns, label: np.ndarray, config: GenerationConfig) -> float:
+def bayes_accuracy(
+    columns: Columns,
+    label: np.ndarray,
+    config: GenerationConfig,
+    world: GeneratorTables | None = None,
+) -> float:
     """Accuracy of the Bayes-optimal classifier on a labelled set (the ceiling)."""
-    return float(np.mean(posterior(columns, config).argmax(axis=1) == label))
+    return float(np.mean(posterior(columns, config, world).argmax(axis=1) == label))
 
 
-def expected_bayes_accuracy(columns: Columns, config: GenerationConfig) -> float:
+def expected_bayes_accuracy(
+    columns: Columns, config: GenerationConfig, world: GeneratorTables | None = None
+) -> float:
     """The ceiling's expectation given the findings alone: mean of the top posterior."""
-    return float(np.mean(posterior(columns, config).max(axis=1)))
+    return float(np.mean(posterior(columns, config, world).max(axis=1)))

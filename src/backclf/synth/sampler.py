@@ -3,6 +3,11 @@
 Row ``i`` of a run depends only on ``(seed, i)``: its random numbers come from a Philox
 counter stream advanced to row ``i``, so any chunking gives the same rows and the same
 seed gives byte-identical Parquet. See ``generator.yaml`` for the story of one vignette.
+
+The sampler (and the exact posterior) take a :class:`GeneratorTables`, a generator spec
+compiled by :func:`compile_spec`; left out, it is the packaged ``generator.yaml``
+(:func:`default_tables`, compiled once per process). Another spec, such as a perturbed world
+of the sensitivity study, is compiled the same way and passes the same checks.
 """
 
 from __future__ import annotations
@@ -68,15 +73,28 @@ def _row(row: knowledge.Row, values: tuple[str, ...], where: str) -> np.ndarray:
     return np.array([row.p.get(v, 0.0) for v in values])
 
 
-@cache
-def compiled_tables() -> tuple[CompiledTable, ...]:
-    """Every finding's table, in generator.yaml order, with the pooled atypical row."""
-    spec = knowledge.generator_spec()
+@dataclass(frozen=True, eq=False)
+class GeneratorTables:
+    """A generator spec made executable: every finding's compiled table, in spec order, and
+    the findings answered or left unanswered together."""
+
+    spec: knowledge.GeneratorSpec
+    tables: tuple[CompiledTable, ...]
+    masking_units: tuple[tuple[str, ...], ...]
+
+    @property
+    def priors(self) -> dict[str, float]:
+        return self.spec.priors.p
+
+
+def compile_spec(spec: knowledge.GeneratorSpec) -> GeneratorTables:
+    """Compile (and so check) a generator spec: every finding is a contract finding, every
+    value one of the finding's values; the pooled atypical row uses the spec's priors."""
     base_prior = np.array([spec.priors.p[c] for c in CAUSE_IDS])
     tables = []
     for finding, table in spec.findings.items():
         if finding not in FIELDS:
-            raise ValueError(f"generator.yaml names unknown finding {finding!r}")
+            raise ValueError(f"the generator names unknown finding {finding!r}")
         values, codes = _values_and_codes(finding)
         given, parent_codes = None, ()
         if table.by_cause is not None:
@@ -114,14 +132,21 @@ def compiled_tables() -> tuple[CompiledTable, ...]:
                 table.informative,
             )
         )
-    return tuple(tables)
-
-
-def _masking_units() -> list[tuple[str, ...]]:
-    """Findings answered or left unanswered together (generator.yaml's masking groups)."""
-    groups = [tuple(g) for g in knowledge.generator_spec().masking_groups]
+    groups = tuple(tuple(g) for g in spec.masking_groups)
     grouped = {f for g in groups for f in g}
-    return groups + [(t.finding,) for t in compiled_tables() if t.finding not in grouped]
+    units = groups + tuple((t.finding,) for t in tables if t.finding not in grouped)
+    return GeneratorTables(spec, tuple(tables), units)
+
+
+@cache
+def default_tables() -> GeneratorTables:
+    """The packaged ``generator.yaml``, compiled once per process."""
+    return compile_spec(knowledge.generator_spec())
+
+
+def compiled_tables() -> tuple[CompiledTable, ...]:
+    """Every finding's table of the packaged spec, in generator.yaml order."""
+    return default_tables().tables
 
 
 # -- Sampling --------------------------------------------------------------------------------
@@ -146,16 +171,21 @@ class Sample:
     start: int
 
 
-def sample_rows(config: GenerationConfig, start: int, n: int) -> Sample:
-    """Rows ``start .. start + n`` of the set defined by ``config``."""
-    tables = compiled_tables()
-    needed = 2 + 2 * len(tables) + len(_masking_units()) + 4
+def sample_rows(
+    config: GenerationConfig, start: int, n: int, world: GeneratorTables | None = None
+) -> Sample:
+    """Rows ``start .. start + n`` of the set defined by ``config`` (and the generator
+    ``world``, by default the packaged one)."""
+    world = world or default_tables()
+    tables = world.tables
+    needed = 2 + 2 * len(tables) + len(world.masking_units) + 4
     if needed > DRAWS_PER_ROW:  # a knowledge file grew: reserve more draws per row
         raise ValueError(f"a row needs {needed} random draws; raise DRAWS_PER_ROW")
     u = draws(config.seed, STREAM_FINDINGS, start, n)
     next_draw = iter(range(DRAWS_PER_ROW))
     k = len(CAUSE_IDS)
-    cause = _categorical(u[:, next(next_draw)], config.prior_vector()[None, :], np.zeros(n, int))
+    prior = config.prior_vector(world.priors)
+    cause = _categorical(u[:, next(next_draw)], prior[None, :], np.zeros(n, int))
     atypical = u[:, next(next_draw)] < config.atypical_rate
     table_row = np.where(atypical, k, cause)
 
@@ -179,10 +209,10 @@ def sample_rows(config: GenerationConfig, start: int, n: int) -> Sample:
         else:
             columns[table.finding] = code.astype(np.int8)
 
-    _mask(columns, u, next_draw, config.missing_rate)
-    _pregnancy_only_when_asked(columns)
+    _mask(columns, u, next_draw, config.missing_rate, world.masking_units)
+    _pregnancy_only_when_asked(columns, world.spec)
     red_flag_added = u[:, next(next_draw)] < config.red_flag_rate
-    _add_red_flags(columns, red_flag_added, u[:, next(next_draw)])
+    _add_red_flags(columns, red_flag_added, u[:, next(next_draw)], world.spec)
 
     noisy = u[:, next(next_draw)] < config.label_noise
     shift = 1 + np.minimum((u[:, next(next_draw)] * (k - 1)).astype(int), k - 2)
@@ -198,17 +228,23 @@ def _parent_rows(parent_codes: tuple[int, ...], parent: np.ndarray) -> np.ndarra
     return lookup[parent.astype(int) + 1]
 
 
-def _mask(columns: Columns, u: np.ndarray, next_draw: Iterator[int], rate: float) -> None:
-    for unit in _masking_units():
+def _mask(
+    columns: Columns,
+    u: np.ndarray,
+    next_draw: Iterator[int],
+    rate: float,
+    units: tuple[tuple[str, ...], ...],
+) -> None:
+    for unit in units:
         masked = u[:, next(next_draw)] < rate
         for finding in unit:
             col = columns[finding]
             col[masked] = np.nan if col.dtype == np.float64 else UNKNOWN
 
 
-def _pregnancy_only_when_asked(columns: Columns) -> None:
+def _pregnancy_only_when_asked(columns: Columns, spec: knowledge.GeneratorSpec) -> None:
     """Pregnancy is asked of women of child-bearing age only (generator.yaml ``adult_age``)."""
-    low, high = knowledge.generator_spec().findings["pregnant"].adult_age
+    low, high = spec.findings["pregnant"].adult_age
     female = columns["sex"] == FIELDS["sex"].values.index("female")
     age = columns["age"]
     with np.errstate(invalid="ignore"):
@@ -216,8 +252,10 @@ def _pregnancy_only_when_asked(columns: Columns) -> None:
     columns["pregnant"][~asked] = UNKNOWN
 
 
-def _add_red_flags(columns: Columns, added: np.ndarray, choice: np.ndarray) -> None:
-    scenarios = knowledge.generator_spec().red_flag_scenarios
+def _add_red_flags(
+    columns: Columns, added: np.ndarray, choice: np.ndarray, spec: knowledge.GeneratorSpec
+) -> None:
+    scenarios = spec.red_flag_scenarios
     which = np.minimum((choice * len(scenarios)).astype(int), len(scenarios) - 1)
     for s, scenario in enumerate(scenarios):
         rows = added & (which == s)
@@ -226,9 +264,13 @@ def _add_red_flags(columns: Columns, added: np.ndarray, choice: np.ndarray) -> N
             columns[finding][rows] = int(value) if spec.kind == "bool" else spec.values.index(value)
 
 
-def iter_samples(config: GenerationConfig, chunk_size: int = DEFAULT_CHUNK) -> Iterator[Sample]:
+def iter_samples(
+    config: GenerationConfig,
+    chunk_size: int = DEFAULT_CHUNK,
+    world: GeneratorTables | None = None,
+) -> Iterator[Sample]:
     for start in range(0, config.n, chunk_size):
-        yield sample_rows(config, start, min(chunk_size, config.n - start))
+        yield sample_rows(config, start, min(chunk_size, config.n - start), world)
 
 
 # -- Tables and files ------------------------------------------------------------------------
@@ -263,6 +305,7 @@ def write_parquet(
     chunk_size: int = DEFAULT_CHUNK,
     text_family: str | None = None,
     on_chunk: Callable[[Sample], None] | None = None,
+    world: GeneratorTables | None = None,
 ) -> Path:
     """Generate ``config.n`` vignettes into one Parquet file, chunk by chunk.
 
@@ -271,7 +314,7 @@ def write_parquet(
     out.parent.mkdir(parents=True, exist_ok=True)
     writer = None
     try:
-        for sample in iter_samples(config, chunk_size):
+        for sample in iter_samples(config, chunk_size, world):
             texts = None
             if text_family is not None:
                 from backclf.synth.narrative import render_texts  # only when text is asked for
@@ -284,7 +327,7 @@ def write_parquet(
             if on_chunk is not None:
                 on_chunk(sample)
         if writer is None:  # n == 0: still a valid, empty file with the schema
-            empty_sample = sample_rows(config, 0, 0)
+            empty_sample = sample_rows(config, 0, 0, world)
             pq.write_table(sample_table(empty_sample, [] if text_family else None), out)
     finally:
         if writer is not None:
