@@ -14,11 +14,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from backclf.contract.rules import suggest
 from backclf.knowledge import CAUSE_IDS
-from backclf.synth.config import GenerationConfig
+from backclf.synth.config import MAX_MISSING_RATE, GenerationConfig
 
 PARAMS = Path("params.yaml")
 
@@ -106,12 +113,65 @@ class PublishParams(_Section):
     alias: str = Field(min_length=1)
 
 
+Shift = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
+
+
+class WorldFamily(_Section):
+    """What a perturbed world of size ``s`` moves, per unit of ``s``."""
+
+    assumption_shift: Shift = 0.0  # log-odds, rows whose source is an assumption
+    sourced_shift: Shift = 0.0  # log-odds, rows that cite a source (capped by sourced_band)
+    prior_shift: Shift = 0.0  # log-odds, the class priors
+    missing_raise: Annotated[float, Field(ge=0, le=0.5)] = 0.0  # added to the missing rate
+
+
+class RankingParams(_Section):
+    unit_shift: Annotated[float, Field(gt=0, le=5)]  # each assumption row moved by +- this
+    n: Size  # vignettes per one-row world
+    top: Annotated[int, Field(ge=1, le=100)]
+
+
+class SensitivityParams(_Section):
+    seed: Seed
+    n_test: Size
+    n_train: Size
+    n_validation: Size
+    sizes: Annotated[list[Annotated[float, Field(gt=0, le=10)]], Field(min_length=1)]
+    replicates: Annotated[int, Field(ge=1, le=20)]
+    sourced_band: Shift
+    families: Annotated[
+        dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], WorldFamily], Field(min_length=1)
+    ]
+    ranking: RankingParams
+    experiment: str = Field(min_length=1)
+
+    @field_validator("sizes")
+    @classmethod
+    def _increasing(cls, sizes: list[float]) -> list[float]:
+        if sizes != sorted(set(sizes)):
+            raise ValueError("sizes must be increasing, without repeats")
+        return sizes
+
+
 class Params(_Section):
     generate: GenerateParams
     train: TrainParams
     assess: AssessParams
     evaluate: EvaluateParams
     publish: PublishParams
+    sensitivity: SensitivityParams
+
+    @model_validator(mode="after")
+    def _worlds_keep_answers(self) -> Params:
+        top = max(self.sensitivity.sizes)
+        for name, family in self.sensitivity.families.items():
+            rate = self.generate.knobs.missing_rate + top * family.missing_raise
+            if rate >= MAX_MISSING_RATE:
+                raise ValueError(
+                    f"sensitivity.families.{name}: at size {top:g} the missing rate would be "
+                    f"{rate:g} (must stay under {MAX_MISSING_RATE:g})"
+                )
+        return self
 
     def generation_config(self, split: str) -> GenerationConfig:
         """The generator config of one split: the shared knobs, overridden by the split's own."""

@@ -52,21 +52,25 @@ def fit_logistic(
     assess: AssessParams,
     training: dict[str, Any],
 ) -> LogisticModelFile:
-    """Multinomial logistic regression with C chosen by stratified K-fold log loss."""
+    """Multinomial logistic regression with C chosen by stratified K-fold log loss (a grid of
+    one C is used as it is)."""
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
     from sklearn.model_selection import StratifiedKFold
 
-    folds = StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.seed)
-    with warnings.catch_warnings():  # scikit-learn 1.9 announces 1.10's new defaults
-        warnings.simplefilter("ignore", FutureWarning)
-        search = LogisticRegressionCV(
-            Cs=list(config.c_grid),
-            cv=folds,
-            scoring="neg_log_loss",
-            max_iter=2000,
-            random_state=config.seed,
-        ).fit(x, y)
-    best_c = float(np.atleast_1d(search.C_)[0])
+    if len(config.c_grid) == 1:  # nothing to choose
+        best_c = float(config.c_grid[0])
+    else:
+        folds = StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.seed)
+        with warnings.catch_warnings():  # scikit-learn 1.9 announces 1.10's new defaults
+            warnings.simplefilter("ignore", FutureWarning)
+            search = LogisticRegressionCV(
+                Cs=list(config.c_grid),
+                cv=folds,
+                scoring="neg_log_loss",
+                max_iter=2000,
+                random_state=config.seed,
+            ).fit(x, y)
+        best_c = float(np.atleast_1d(search.C_)[0])
     fitted = LogisticRegression(C=best_c, max_iter=2000, random_state=config.seed).fit(x, y)
     weights = fitted.coef_ - fitted.coef_.mean(axis=0, keepdims=True)  # same softmax, centred
     intercept = fitted.intercept_ - fitted.intercept_.mean()
@@ -171,3 +175,22 @@ def calibrate(file: ModelFile, x_val: np.ndarray, y_val: np.ndarray) -> ModelFil
     temperature = float(np.exp((low + high) / 2))
     calibration = file.calibration.model_copy(update={"temperature": temperature})
     return file.model_copy(update={"calibration": calibration})
+
+
+def fit_candidate(
+    kind: str,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    features: list[Feature],
+    config: TrainParams,
+    assess: AssessParams,
+    training: dict[str, Any],
+) -> ModelFile:
+    """One candidate of ``kind``, fitted on ``(x, y)`` and calibrated on ``(x_val, y_val)``
+    as the train stage does it (a scorecard is derived from a calibrated logistic fit)."""
+    x, y, x_val, y_val = data
+    if kind == "tree":
+        return calibrate(fit_tree(x, y, features, config, assess, training), x_val, y_val)
+    logistic = calibrate(fit_logistic(x, y, features, config, assess, training), x_val, y_val)
+    if kind == "logistic":
+        return logistic
+    return calibrate(points_from_logistic(logistic, config), x_val, y_val)
