@@ -60,7 +60,9 @@ def main() -> None:
     for name, content in (("metrics.json", metrics), ("evaluation.json", details)):
         (REPORTS / name).write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
     save_plots(REPORTS / "plots", test_y, champion_proba, strongest_findings(models[champion]))
-    card = render_model_card(metrics, details, models[champion], params)
+    study = REPORTS / "sensitivity.json"  # written by `dvc repro studies/dvc.yaml`, if run
+    sensitivity = json.loads(study.read_text()) if study.exists() else None
+    card = render_model_card(metrics, details, models[champion], params, sensitivity)
     (REPORTS / "model_card.md").write_text(card)
     print(json.dumps(metrics["champion"], indent=2))
 

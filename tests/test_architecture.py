@@ -127,13 +127,31 @@ def _closure(script: Path) -> set[str]:
     return seen
 
 
-STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+def _stages() -> dict[str, tuple[Path, dict]]:
+    """Every stage of the repository's pipelines (``dvc.yaml`` and ``studies/dvc.yaml``), by
+    name, with the directory its paths are relative to."""
+    stages = {}
+    for path in [ROOT / "dvc.yaml", *sorted(ROOT.glob("*/dvc.yaml"))]:
+        for name, stage in yaml.safe_load(path.read_text())["stages"].items():
+            wdir = (path.parent / stage.get("wdir", ".")).resolve()
+            key = name if path.parent == ROOT else f"{path.relative_to(ROOT)}:{name}"
+            stages[key] = (wdir, stage)
+    return stages
+
+
+STAGES = _stages()
+
+
+def test_the_sensitivity_study_is_a_pipeline_of_its_own():
+    assert "studies/dvc.yaml:sensitivity" in STAGES
+    assert "sensitivity" not in STAGES  # not run by the README's `dvc repro`
 
 
 @pytest.mark.parametrize("stage", sorted(STAGES))
 def test_each_stage_depends_on_every_module_it_imports(stage):
-    deps = [ROOT / d for d in STAGES[stage]["deps"]]
-    script = ROOT / STAGES[stage]["cmd"].split()[-1]
+    wdir, spec = STAGES[stage]
+    deps = [wdir / d for d in spec["deps"]]
+    script = wdir / spec["cmd"].split()[-1]
     assert script in deps, f"{stage}: its own script {script.name} is not a dependency"
     for name in sorted(_closure(script)):
         path = modules()[name]

@@ -8,6 +8,7 @@ from backclf import knowledge
 from backclf.core.explain import strongest_findings, tree_rules
 from backclf.core.model import ReadableModel, TreeModel
 from backclf.pipeline.params import Params
+from backclf.pipeline.sensitivity_report import robustness_section
 
 COLUMNS = (
     "accuracy",
@@ -30,9 +31,14 @@ def _table(split: dict[str, Any]) -> list[str]:
 
 
 def render_model_card(
-    metrics: dict[str, Any], details: dict[str, Any], model: ReadableModel, params: Params
+    metrics: dict[str, Any],
+    details: dict[str, Any],
+    model: ReadableModel,
+    params: Params,
+    sensitivity: dict[str, Any] | None = None,
 ) -> str:
-    """The card's text, from the headline metrics, the detailed tables and the model."""
+    """The card's text, from the headline metrics, the detailed tables and the model (and the
+    sensitivity study's figures, ``reports/sensitivity.json``, when there are any)."""
     article = knowledge.article()
     champ = metrics["champion"]
     champion = champ["model"]
@@ -108,6 +114,7 @@ def render_model_card(
         lines.append(f"- **{article.cause(cause).name}**: {words}")
     if isinstance(model, TreeModel):
         lines += ["", "Decision rules:", *[f"- {r}" for r in tree_rules(model)]]
+    lines += ["", *robustness_section(sensitivity, model.sha256)]
     lines += [
         "",
         "## Limitations",
