@@ -16,6 +16,7 @@ from backclf.pipeline.metrics import classification_metrics, confusion, triage_a
 from backclf.pipeline.model_card import render_model_card
 from backclf.pipeline.params import params_or_exit
 from backclf.pipeline.plots import save_plots
+from backclf.pipeline.sensitivity_report import read_report
 from backclf.synth.posterior import posterior
 from backclf.synth.sampler import read_labelled
 
@@ -60,8 +61,7 @@ def main() -> None:
     for name, content in (("metrics.json", metrics), ("evaluation.json", details)):
         (REPORTS / name).write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
     save_plots(REPORTS / "plots", test_y, champion_proba, strongest_findings(models[champion]))
-    study = REPORTS / "sensitivity.json"  # written by `dvc repro studies/dvc.yaml`, if run
-    sensitivity = json.loads(study.read_text()) if study.exists() else None
+    sensitivity = read_report(REPORTS)  # written by `dvc repro studies/dvc.yaml`, if run
     card = render_model_card(metrics, details, models[champion], params, sensitivity)
     (REPORTS / "model_card.md").write_text(card)
     print(json.dumps(metrics["champion"], indent=2))

@@ -1,12 +1,12 @@
 """DVC stage `sensitivity` (in studies/dvc.yaml: `dvc repro studies/dvc.yaml`): the champion
 in perturbed worlds of the generator, and which assumption rows matter most.
 
-Writes `reports/sensitivity.json` (the figures; DVC metrics), `reports/sensitivity.md` and
+Writes `reports/sensitivity.json` (the figures; DVC metrics), `reports/sensitivity_study.json`
+(what they are of, and the ranking), `reports/sensitivity.md` and
 `reports/plots/sensitivity.png` (generated from them), and logs the study to MLflow once per
 distinct set of figures. Exits 1 if any red-flag case ends at self-care in any world.
 """
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -14,7 +14,7 @@ from pathlib import Path
 from backclf.core.model import load_model
 from backclf.pipeline.params import params_or_exit
 from backclf.pipeline.sensitivity import default_workers, red_flags_at_self_care, run_study
-from backclf.pipeline.sensitivity_report import render_report, save_plot
+from backclf.pipeline.sensitivity_report import render_report, save_plot, write_report
 from backclf.pipeline.sensitivity_tracking import log_study
 
 REPORTS = Path("reports")
@@ -28,13 +28,12 @@ def main() -> None:
     report = run_study(params, champion, workers, progress=print)
     print(f"study: {time.perf_counter() - start:.1f} s with {workers} worker(s)")
 
-    figures = REPORTS / "sensitivity.json"
-    figures.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    files = write_report(report, REPORTS)
     plot = save_plot(report, REPORTS / "plots" / "sensitivity.png")
     text = REPORTS / "sensitivity.md"
     text.write_text(render_report(report, plot=str(plot.relative_to(REPORTS))))
     experiment = params.sensitivity.experiment
-    run_id, new = log_study(Path.cwd(), experiment, report, [figures, text, plot])
+    run_id, new = log_study(Path.cwd(), experiment, report, [*files, text, plot])
     print(f"MLflow run {run_id}" + ("" if new else " (these figures were already logged)"))
 
     failures = red_flags_at_self_care(report)

@@ -3,6 +3,7 @@ default world exactly, the study is deterministic, and its ranking measures what
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -254,9 +255,7 @@ def test_the_study_is_deterministic_whatever_the_number_of_workers(tiny_study, t
 
 def test_rows_the_model_does_not_read_leave_accuracy_unchanged(tiny_study):
     ranking = {entry["row"]: entry for entry in tiny_study["ranking"]}
-    assert len(ranking) == sum(
-        r.kind == "assumption" and r.movable for r in table_rows().values()
-    )
+    assert len(ranking) == sum(r.kind == "assumption" and r.movable for r in table_rows().values())
     # Red-flag findings are independent of the cause: the model does not read them and the
     # labels do not depend on them, so on the same vignettes' seed accuracy cannot move.
     for key in ("confusion|all_causes", "history_of_cancer|all_causes"):
@@ -329,6 +328,30 @@ def test_the_report_states_each_size_and_names_the_top_rows(tiny_study, tmp_path
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_study_is_stored_as_figures_and_description_and_read_back(tiny_study, tmp_path):
+    from backclf.pipeline.sensitivity_report import read_report, write_report
+
+    assert read_report(tmp_path) is None
+    figures, description = write_report(tiny_study, tmp_path)
+    assert read_report(tmp_path) == tiny_study
+    # The DVC metrics file holds numbers only: the default world, then one entry per world.
+    stored = json.loads(figures.read_text())
+    assert set(stored) == {"reference", "worlds"}
+    assert set(stored["worlds"]) == set(tiny_study["worlds"])
+    assert all(isinstance(v, int | float) for v in numeric_leaves(stored)), (
+        "a metrics leaf is not a number"
+    )
+    assert json.loads(description.read_text())["ranking"] == tiny_study["ranking"]
+
+
+def numeric_leaves(tree):
+    for value in tree.values():
+        if isinstance(value, dict):
+            yield from numeric_leaves(value)
+        else:
+            yield value
+
+
 def test_the_model_card_section_is_the_study_only_for_its_champion_and_tables(tiny_study):
     from backclf.core.model import load_model
     from backclf.pipeline.sensitivity_report import robustness_section
@@ -359,12 +382,11 @@ def test_mlflow_holds_one_parent_run_with_a_run_per_world_and_logs_it_once(tiny_
     mlflow.set_tracking_uri(uri)
     client = MlflowClient()
     run = client.get_run(run_id)
-    assert run.data.metrics["reference/tested_in_world/accuracy"] == (
-        tiny_study["reference"]["tested_in_world"]["accuracy"]
+    assert (
+        run.data.metrics["reference/tested_in_world/accuracy"]
+        == (tiny_study["reference"]["tested_in_world"]["accuracy"])
     )
-    children = client.search_runs(
-        [run.info.experiment_id], f"tags.mlflow.parentRunId = '{run_id}'"
-    )
+    children = client.search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{run_id}'")
     assert sorted(c.info.run_name for c in children) == sorted(tiny_study["worlds"])
     every = client.search_runs([run.info.experiment_id])
     assert len(every) == 1 + len(tiny_study["worlds"])

@@ -27,11 +27,9 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from backclf.core.features import encode
 from backclf.core.model import ReadableModel, model_from_file
@@ -284,7 +282,6 @@ def _run_study(
             }
             for w, world, f in zip(worlds, built, figures, strict=True)
         },
-        "by_size": summarise(reference, worlds, figures),
         "ranking": ranking,
     }
 
@@ -298,46 +295,6 @@ def _moves(p: Perturbation, world: World) -> dict[str, Any]:
         "prior_shift": round(p.prior_shift, 6),
         "missing_rate": round(world.config.missing_rate, 6),
         "priors": {c: round(float(v), DIGITS) for c, v in zip(CAUSE_IDS, priors, strict=True)},
-    }
-
-
-def summarise(
-    reference: dict[str, Any], worlds: list[StudyWorld], figures: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """Per family and size, over replicates: the range of each figure, and the default
-    world's figure beside it."""
-    out: dict[str, Any] = {}
-    groups: dict[tuple[str, float], list[dict[str, Any]]] = {}
-    for w, f in zip(worlds, figures, strict=True):
-        groups.setdefault((w.family, w.size), []).append(f)
-    for (family, size), group in groups.items():
-        entry = {}
-        for direction in (TESTED_THERE, TRAINED_THERE):
-            ref = reference[direction]
-            entry[direction] = {
-                name: _range([f[direction][name] for f in group], ref[name])
-                for name in (
-                    "accuracy",
-                    "bayes_ceiling",
-                    "gap_points",
-                    "ece",
-                    "pyelonephritis_under_triage_rate",
-                )
-            }
-            entry[direction]["red_flag_cases_at_self_care"] = max(
-                f[direction]["red_flag_cases_at_self_care"] for f in group
-            )
-        out.setdefault(family, {})[f"{size:g}"] = entry
-    return out
-
-
-def _range(values: Iterable[float], reference: float) -> dict[str, float]:
-    values = list(values)
-    return {
-        "min": min(values),
-        "mean": round(float(np.mean(values)), DIGITS),
-        "max": max(values),
-        "reference": reference,
     }
 
 

@@ -1,9 +1,17 @@
-"""The sensitivity study's report: ``reports/sensitivity.md`` and its plot, generated from the
-study's figures (``reports/sensitivity.json``); nothing in them is written by hand."""
+"""The sensitivity study's files and report.
+
+The study is stored in two files: ``reports/sensitivity.json``, the figures (DVC metrics: the
+default world and one entry per world, numbers only, so ``dvc metrics diff`` compares them
+world by world), and ``reports/sensitivity_study.json``, what they are of (the champion, the
+generator, the grid, each world's moves) and the one-at-a-time ranking. ``sensitivity.md``
+and its plot are generated from them; nothing in them is written by hand. Light on purpose:
+the model card (stage ``evaluate``) renders its "Robustness" section with this module.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,6 +33,94 @@ MOVES = {
 
 
 COMMAND = "dvc repro studies/dvc.yaml"
+FIGURES = "sensitivity.json"
+DESCRIPTION = "sensitivity_study.json"
+#: The figures summarised per family and size.
+SUMMARISED = (
+    "accuracy",
+    "bayes_ceiling",
+    "gap_points",
+    "ece",
+    "pyelonephritis_under_triage_rate",
+)
+
+
+def split_report(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The study as its two files: (figures, description)."""
+    directions = (TESTED_THERE, TRAINED_THERE)
+    figures = {
+        REFERENCE: report[REFERENCE],
+        "worlds": {
+            name: {d: world[d] for d in directions} for name, world in report["worlds"].items()
+        },
+    }
+    description = {
+        "study": report["study"],
+        "worlds": {
+            name: {k: v for k, v in world.items() if k not in directions}
+            for name, world in report["worlds"].items()
+        },
+        "ranking": report["ranking"],
+    }
+    return figures, description
+
+
+def join_report(figures: dict[str, Any], description: dict[str, Any]) -> dict[str, Any]:
+    """The study from its two files."""
+    return {
+        "study": description["study"],
+        REFERENCE: figures[REFERENCE],
+        "worlds": {
+            name: {**world, **figures["worlds"][name]}
+            for name, world in description["worlds"].items()
+        },
+        "ranking": description["ranking"],
+    }
+
+
+def read_report(reports: Path) -> dict[str, Any] | None:
+    """The study stored under ``reports``, or None when it has not been run."""
+    paths = (reports / FIGURES, reports / DESCRIPTION)
+    if not all(p.exists() for p in paths):
+        return None
+    return join_report(*(json.loads(p.read_text()) for p in paths))
+
+
+def write_report(report: dict[str, Any], reports: Path) -> list[Path]:
+    """Write the study's two files; returns their paths."""
+    paths = [reports / FIGURES, reports / DESCRIPTION]
+    for path, content in zip(paths, split_report(report), strict=True):
+        path.write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
+    return paths
+
+
+def summarise(report: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per family and size, over replicates, in each direction: each figure's lowest, mean and
+    highest value beside the default world's, and the red-flag cases at self-care (most)."""
+    groups: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for world in report["worlds"].values():
+        groups.setdefault(world["family"], {}).setdefault(f"{world['size']:g}", []).append(world)
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for family, sizes in groups.items():
+        for size, worlds in sizes.items():
+            entry = {}
+            for direction in DIRECTIONS:
+                reference = report[REFERENCE][direction]
+                values = {name: [w[direction][name] for w in worlds] for name in SUMMARISED}
+                entry[direction] = {
+                    name: {
+                        "min": min(v),
+                        "mean": round(sum(v) / len(v), 4),
+                        "max": max(v),
+                        "reference": reference[name],
+                    }
+                    for name, v in values.items()
+                }
+                entry[direction]["red_flag_cases_at_self_care"] = max(
+                    w[direction]["red_flag_cases_at_self_care"] for w in worlds
+                )
+            out.setdefault(family, {})[size] = entry
+    return out
 
 
 def generator_sha256() -> str:
@@ -54,36 +150,57 @@ def _family_moves(family: dict[str, float], band: float) -> str:
         if key == "missing_raise":
             parts.append(f"missing rate +{per_unit:g} x size")
         elif key == "sourced_shift":
-            parts.append(f"{words} {per_unit:g} x size log-odds (at most {band:g})")
+            parts.append(
+                f"{words} {per_unit:g} x size log-odds, at most {band:g} (sizes from "
+                f"{band / per_unit:g} up give one world)"
+            )
         else:
             parts.append(f"{words} {per_unit:g} x size log-odds")
     return "; ".join(parts)
 
 
+def _statement(head: str, worlds: list[tuple[str, dict[str, Any]]], reference: dict) -> str:
+    """How far accuracy, the gap and safety move over ``worlds``, against ``reference``."""
+    accuracy = [w["accuracy"] for _, w in worlds]
+    change = [100 * (a - reference["accuracy"]) for a in accuracy]
+    lowest = min(worlds, key=lambda item: item[1]["accuracy"])[0]
+    where = f"; lowest in `{lowest}`" if len(worlds) > 1 else ""
+    gap = max(w["gap_points"] for _, w in worlds)
+    at_self_care = sum(w["red_flag_cases_at_self_care"] for _, w in worlds)
+    under = [w["pyelonephritis_under_triage_rate"] for _, w in worlds]
+    return (
+        f"- **{head}** ({len(worlds)} worlds): accuracy "
+        f"{_span(min(accuracy), max(accuracy), lambda v: f'{v:.4f}')} "
+        f"({_span(min(change), max(change), _points)} points{where}); gap to the world's Bayes "
+        f"ceiling up to {gap:.2f} points; red-flag cases ending at self-care: "
+        f"**{at_self_care}**; pyelonephritis under-triage "
+        f"{_span(min(under), max(under), _pct)} (default world "
+        f"{_pct(reference['pyelonephritis_under_triage_rate'])})."
+    )
+
+
 def size_statements(report: dict[str, Any], direction: str = TESTED_THERE) -> list[str]:
     """One plain sentence per size: how far accuracy, the gap and safety move, over every
     world of that size."""
-    reference = report[REFERENCE][direction]
     by_size: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for name, world in report["worlds"].items():
         by_size.setdefault(f"{world['size']:g}", []).append((name, world[direction]))
-    lines = []
-    for size, worlds in by_size.items():
-        accuracy = [w["accuracy"] for _, w in worlds]
-        change = [100 * (a - reference["accuracy"]) for a in accuracy]
-        worst_name = min(worlds, key=lambda item: item[1]["accuracy"])[0]
-        gap = max(w["gap_points"] for _, w in worlds)
-        at_self_care = sum(w["red_flag_cases_at_self_care"] for _, w in worlds)
-        under = [w["pyelonephritis_under_triage_rate"] for _, w in worlds]
-        lines.append(
-            f"- **Size {size}** ({len(worlds)} worlds): accuracy "
-            f"{_span(min(accuracy), max(accuracy), lambda v: f'{v:.4f}')} "
-            f"({_span(min(change), max(change), _points)} points; lowest in `{worst_name}`); "
-            f"gap to the world's Bayes ceiling up to {gap:.2f} points; red-flag cases ending at "
-            f"self-care: **{at_self_care}**; pyelonephritis under-triage "
-            f"{_span(min(under), max(under), _pct)}."
-        )
-    return lines
+    reference = report[REFERENCE][direction]
+    return [_statement(f"Size {size}", worlds, reference) for size, worlds in by_size.items()]
+
+
+def family_statements(report: dict[str, Any], direction: str = TESTED_THERE) -> list[str]:
+    """One sentence per family at the largest size: what drives the change."""
+    largest = max(world["size"] for world in report["worlds"].values())
+    by_family: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for name, world in report["worlds"].items():
+        if world["size"] == largest:
+            by_family.setdefault(world["family"], []).append((name, world[direction]))
+    reference = report[REFERENCE][direction]
+    return [
+        _statement(f"{family}, size {largest:g}", worlds, reference)
+        for family, worlds in by_family.items()
+    ]
 
 
 def _world_table(report: dict[str, Any], direction: str) -> list[str]:
@@ -97,7 +214,7 @@ def _world_table(report: dict[str, Any], direction: str) -> list[str]:
         f"{reference['ece']:.4f} | {reference['red_flag_cases_at_self_care']} | "
         f"{_pct(reference['pyelonephritis_under_triage_rate'])} |",
     ]
-    for family, sizes in report["by_size"].items():
+    for family, sizes in summarise(report).items():
         for size, entry in sizes.items():
             e = entry[direction]
             acc, ceiling, gap = e["accuracy"], e["bayes_ceiling"], e["gap_points"]
@@ -160,11 +277,14 @@ def render_report(report: dict[str, Any], plot: str | None = "plots/sensitivity.
         w[d]["red_flag_cases_at_self_care"] for w in report["worlds"].values() for d in DIRECTIONS
     ) + sum(report[REFERENCE][d]["red_flag_cases_at_self_care"] for d in DIRECTIONS)
     silent = [r for r in ranking if r["per_unit_points"]["accuracy"] == 0]
+    most_triage = max(
+        ranking, key=lambda r: (r["per_unit_points"]["pyelonephritis_under_triage"], -r["rank"])
+    )
     lines = [
         "# Assumption sensitivity: how far the champion moves when the generator is wrong",
         "",
-        "Generated by `dvc repro studies/dvc.yaml` (stage `sensitivity`) from "
-        "`reports/sensitivity.json`; do not edit by hand.",
+        f"Generated by `{COMMAND}` (stage `sensitivity`) from `reports/{FIGURES}` and "
+        f"`reports/{DESCRIPTION}`; do not edit by hand.",
         "",
         f"Champion: **{study['champion']}** (`models/champion.json`, sha256 "
         f"`{study['champion_sha256'][:12]}`); generator `generator.yaml` sha256 "
@@ -178,6 +298,10 @@ def render_report(report: dict[str, Any], plot: str | None = "plots/sensitivity.
         f"{n_worlds} perturbed worlds:",
         "",
         *size_statements(report),
+        "",
+        "What moves it, family by family at the largest size:",
+        "",
+        *family_statements(report),
         "",
         f"Red-flag cases ending at self-care, over every world and both directions: "
         f"**{at_self_care}** (must be 0)"
@@ -249,10 +373,14 @@ def render_report(report: dict[str, Any], plot: str | None = "plots/sensitivity.
         "",
         *_ranking_table(ranking, top),
         "",
+        f"The largest change in pyelonephritis under-triage from one assumption row is "
+        f"{most_triage['per_unit_points']['pyelonephritis_under_triage']:.2f} points per unit "
+        f"({_row_name(most_triage)}).",
+        "",
         f"{len(silent)} of the {len(ranking)} rows leave the champion's accuracy unchanged: "
         "findings the model does not read (set independent of the cause, they drive only the "
         "red-flag rules), or rows whose moves flip no prediction on this set. The full ranking "
-        "is in `reports/sensitivity.json`.",
+        f"is in `reports/{DESCRIPTION}`.",
         "",
     ]
     return "\n".join(lines)
@@ -318,7 +446,7 @@ def save_plot(report: dict[str, Any], path: Path) -> Path:
         reference = report[REFERENCE][direction]
         for c, (metric, title, scale) in enumerate(panels):
             ax = axes[r][c]
-            for i, (family, sizes) in enumerate(report["by_size"].items()):
+            for i, (family, sizes) in enumerate(summarise(report).items()):
                 color = f"C{i}"
                 xs = [0.0] + [float(s) for s in sizes]
                 entries = [sizes[s][direction][metric] for s in sizes]
@@ -344,7 +472,7 @@ def save_plot(report: dict[str, Any], path: Path) -> Path:
             ax.set_title(title, fontsize=9)
             ax.tick_params(labelsize=8)
             if r == 1:
-                ax.set_xlabel("perturbation size (log-odds)", fontsize=8)
+                ax.set_xlabel("perturbation size", fontsize=8)
         axes[r][0].set_ylabel(DIRECTIONS[direction].replace(", ", ",\n"), fontsize=8)
     axes[0][0].legend(fontsize=7)
     fig.suptitle("Champion in perturbed worlds (mean over replicates; bars: lowest to highest)")

@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from backclf.pipeline.metrics import flatten, numeric_metrics
-from backclf.pipeline.sensitivity_report import REFERENCE, TESTED_THERE, TRAINED_THERE
+from backclf.pipeline.sensitivity_report import (
+    REFERENCE,
+    TESTED_THERE,
+    TRAINED_THERE,
+    summarise,
+)
 from backclf.pipeline.tracking import tracking_uri
 
 STUDY_TAG = "sensitivity_study_sha256"
@@ -68,7 +73,7 @@ def log_study(
         )
         params = {k: v for k, v in study.items() if not k.endswith("sha256")}
         mlflow.log_params({k: str(v) for k, v in flatten(params, sep=".").items()})
-        metrics = numeric_metrics({REFERENCE: reference, "by_size": report["by_size"]})
+        metrics = numeric_metrics({REFERENCE: reference, "by_size": summarise(report)})
         metrics.update(
             {
                 f"ranking/{entry['row']}/influence_points_per_unit": entry["influence"]

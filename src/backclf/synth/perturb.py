@@ -177,6 +177,8 @@ class Perturbation:
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+        if not (self.assumption_shift or self.sourced_shift or self.prior_shift):
+            object.__setattr__(self, "seed", 0)  # no direction is drawn: one world, any seed
 
     @property
     def is_default(self) -> bool:
