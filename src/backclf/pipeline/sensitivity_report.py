@@ -412,14 +412,20 @@ def robustness_section(report: dict[str, Any] | None, champion_sha256: str) -> l
     at_self_care = sum(
         w[d]["red_flag_cases_at_self_care"] for w in report["worlds"].values() for d in DIRECTIONS
     )
+    raise_per_unit = max(f.get("missing_raise", 0.0) for f in study["families"].values())
     return [
         *lines,
         f"From `reports/sensitivity.md` (`{COMMAND}`): this champion tested in "
         f"{len(report['worlds'])} perturbed worlds of the generator, where assumption rows, "
-        f"sourced rows (within {study['sourced_band']:g} log-odds), class priors and "
-        "missingness move by the size below (in log-odds):",
+        f"sourced rows (at most {study['sourced_band']:g}) and class priors move by the size "
+        f"in log-odds and the missing rate rises by up to {raise_per_unit:g} x size:",
         "",
         *size_statements(report),
+        "",
+        "By what moves, at the largest size:",
+        "",
+        *family_statements(report),
+        "",
         f"- Red-flag cases ending at self-care over every world, both directions: "
         f"**{at_self_care}** (must be 0).",
         "- Assumption rows that move the champion most, one at a time: "
