@@ -201,8 +201,8 @@ def test_params_check_the_study_section(tmp_path):
 def tiny_params(params):
     study = params.sensitivity.model_copy(
         update={
-            "n_test": 1500,
-            "n_train": 1500,
+            "n_test": 1000,
+            "n_train": 1000,
             "n_validation": 500,
             "sizes": [0.5, 1.0],
             "replicates": 1,
@@ -210,7 +210,7 @@ def tiny_params(params):
                 name: params.sensitivity.families[name] for name in ("assumptions", "sourced")
             },
             "sourced_band": 0.5,
-            "ranking": params.sensitivity.ranking.model_copy(update={"n": 3000, "top": 3}),
+            "ranking": params.sensitivity.ranking.model_copy(update={"n": 1500, "top": 3}),
         }
     )
     return params.model_copy(update={"sensitivity": study})
