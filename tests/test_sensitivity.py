@@ -323,6 +323,7 @@ def test_the_report_states_each_size_and_names_the_top_rows(tiny_study, tmp_path
     assert "red-flag cases ending at self-care: **0**" in text
     for entry in tiny_study["ranking"][:3]:
         assert f"`{entry['finding']}` given" in text
+    assert "On another set the top rows' accuracy figures move by up to" in text
     assert "nan" not in text.lower().split()
     plot = save_plot(tiny_study, tmp_path / "plots" / "sensitivity.png")
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

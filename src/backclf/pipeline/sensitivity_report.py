@@ -171,8 +171,8 @@ def _statement(head: str, worlds: list[tuple[str, dict[str, Any]]], reference: d
     return (
         f"- **{head}** ({len(worlds)} worlds): accuracy "
         f"{_span(min(accuracy), max(accuracy), lambda v: f'{v:.4f}')} "
-        f"({_span(min(change), max(change), _points)} points{where}); gap to the world's Bayes "
-        f"ceiling up to {gap:.2f} points; red-flag cases ending at self-care: "
+        f"({_span(min(change), max(change), _points)} points{where}); gap to the test world's "
+        f"Bayes ceiling up to {gap:.2f} points; red-flag cases ending at self-care: "
         f"**{at_self_care}**; pyelonephritis under-triage "
         f"{_span(min(under), max(under), _pct)} (default world "
         f"{_pct(reference['pyelonephritis_under_triage_rate'])})."
@@ -263,6 +263,31 @@ def _ranking_table(ranking: list[dict[str, Any]], top: int) -> list[str]:
             f"{_points(change['down'])} | {checked} |"
         )
     return lines
+
+
+def _ranking_noise(ranking: list[dict[str, Any]], top: int) -> list[str]:
+    """How far the re-measurement moved the top rows, and whether the cut after the top rows
+    is wider than that."""
+    checked = [r for r in ranking if "check_per_unit_points" in r]
+    if not checked or len(ranking) <= top:
+        return []
+    spread = max(
+        abs(r["check_per_unit_points"]["accuracy"] - r["per_unit_points"]["accuracy"])
+        for r in checked
+    )
+    last, first_out = ranking[top - 1]["influence"], ranking[top]["influence"]
+    cut = (
+        "wider than that, so the top rows are a stable set"
+        if last - first_out > spread
+        else "narrower than that, so the last places of the top rows could change places with "
+        "the next rows on another set"
+    )
+    return [
+        f"On another set the top rows' accuracy figures move by up to {spread:.2f} points per "
+        f"unit: rows closer than that are not reliably ordered. The cut after rank {top} "
+        f"({last:.2f} against {first_out:.2f}) is {cut}.",
+        "",
+    ]
 
 
 def render_report(report: dict[str, Any], plot: str | None = "plots/sensitivity.png") -> str:
@@ -373,6 +398,7 @@ def render_report(report: dict[str, Any], plot: str | None = "plots/sensitivity.
         "",
         *_ranking_table(ranking, top),
         "",
+        *_ranking_noise(ranking, top),
         f"The largest change in pyelonephritis under-triage from one assumption row is "
         f"{most_triage['per_unit_points']['pyelonephritis_under_triage']:.2f} points per unit "
         f"({_row_name(most_triage)}).",
