@@ -10,7 +10,8 @@ import pytest
 from backclf.core.model import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+ARTICLE = ROOT / "src" / "backclf" / "knowledge" / "article.txt"
+DEV_VIGNETTES = ROOT / "data" / "vignettes" / "dev.jsonl"
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +21,7 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def article_text() -> str:
-    return (SHARED / "article.txt").read_text(encoding="utf-8")
+    return ARTICLE.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
@@ -30,5 +31,5 @@ def model():
 
 @pytest.fixture(scope="session")
 def dev_rows() -> list[dict]:
-    path = SHARED / "vignettes" / "dev.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    lines = DEV_VIGNETTES.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]

@@ -9,16 +9,19 @@ from pathlib import Path
 from backclf import knowledge
 from backclf.knowledge import CAUSE_IDS
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+KNOWLEDGE = Path(__file__).resolve().parents[1] / "src" / "backclf" / "knowledge"
 
 
 def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("正规", " licensed ")).strip()
 
 
-def test_source_hash_matches_the_shared_article():
-    digest = hashlib.sha256((SHARED / "article.txt").read_bytes()).hexdigest()
-    assert knowledge.article().source.sha256 == digest
+def test_the_article_is_in_the_repository_and_its_hash_matches():
+    source = knowledge.article().source
+    path = KNOWLEDGE / source.file
+    assert path.is_file(), f"article.yaml names {source.file}, which is not beside it"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == source.sha256
+    assert source.title in path.read_text(encoding="utf-8")
 
 
 def test_every_advice_sentence_is_in_the_article(article_text):
@@ -74,7 +77,7 @@ def test_every_generator_probability_has_a_source_and_sums_to_one():
     for row in rows:
         assert abs(sum(row.p.values()) - 1) < 1e-9
         assert row.source.startswith(("article", "assumption", "contract")) or re.search(
-            r"[A-Z][a-z]+|clinical\.md", row.source
+            r"[A-Z][a-z]+|clinical-sources\.md", row.source
         ), row.source
     for scenario in spec.red_flag_scenarios:
         assert scenario.source
@@ -95,3 +98,17 @@ def test_every_red_flag_rule_cites_a_source_and_compiles():
     article_rule = next(r for r in rules if r.id == "fever_or_frequent_urination")
     assert article_rule.source == "article"
     assert article_rule.message == knowledge.article().infection_rule
+
+
+def test_every_red_flag_source_is_named_in_the_clinical_sources():
+    """A rule cites a source by name (or "article"); docs/clinical-sources.md must name it."""
+    from backclf.core.red_flags import rule_set
+
+    doc = (KNOWLEDGE.parents[2] / "docs" / "clinical-sources.md").read_text(encoding="utf-8")
+    for rule in rule_set().rules:
+        if rule.source == "article":
+            continue
+        for cited in rule.source.split(";"):
+            words = re.match(r"(?:(?:[A-Z][\w/]*|\d{4}|and)\s*)+", cited.strip())
+            assert words, (rule.id, cited)
+            assert words.group(0).strip() in doc, (rule.id, words.group(0))

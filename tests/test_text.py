@@ -134,7 +134,7 @@ def test_plain_words_people_use(case):
     r01-r20 (clinical shorthand, non-native English) 17/20 before theirs, t01-t15
     (negations, context) 13/15. Each names
     the cause a reader of the article would expect first, or the least urgency its red flags
-    call for (shared/clinical.md)."""
+    call for (docs/clinical-sources.md)."""
     if "known_miss" in case:
         pytest.xfail(case["known_miss"])
     result = CliRunner().invoke(app, ["predict", "--text", case["text"], "--format", "json"])

@@ -1,10 +1,10 @@
 """The assessment contract (output of ``backclf predict``): the pydantic models, and the flat
 row that tables and the MLflow model give.
 
-``docs/contract.md`` names the required keys; additions are ``abstained``, ``id``, ``model``,
-``advice.urgent``, ``extracted`` and ``notes``. The JSON Schema (``backclf schema``) is
-generated from these classes. Records are built as plain dicts in
-:mod:`backclf.core.records` (fast) and the tests validate them against these models.
+``docs/contract.md`` describes every key for people; the JSON Schema (``backclf schema``),
+generated from these classes, is its machine-readable form, and a test keeps the two in step.
+Records are built as plain dicts in :mod:`backclf.core.records` (fast) and the tests validate
+them against these models.
 """
 
 from __future__ import annotations

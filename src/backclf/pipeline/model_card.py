@@ -65,11 +65,11 @@ def render_model_card(
         "## Data",
         "Synthetic vignettes from the generative model in `src/backclf/knowledge/generator.yaml`, "
         "where every probability cites an article sentence, a clinical source "
-        "(shared/clinical.md) or states an assumption. "
+        "(docs/clinical-sources.md) or states an assumption. "
         f"Train {gen.train.n:,}, validation {gen.validation.n:,}, test "
         f"{gen.test.n:,}; a shifted test set ({gen.shifted.n:,}) has other class "
         f"priors and {gen.shifted.missing_rate:.0%} extra unanswered findings. "
-        "The hand-written development vignettes (shared/vignettes/dev.jsonl) are scored, never "
+        "The hand-written development vignettes (data/vignettes/dev.jsonl) are scored, never "
         "trained on.",
         "",
         "## Results",
@@ -120,7 +120,7 @@ def render_model_card(
         "## Limitations",
         "- Trained only on synthetic data whose tables encode the article and cited sources; "
         "real presentations differ. Causes 1-4 overlap by design: no validated test separates "
-        "them (shared/clinical.md), so the Bayes ceiling is well under 100%.",
+        "them (docs/clinical-sources.md), so the Bayes ceiling is well under 100%.",
         "- Only the article's five causes are modelled; sciatica, stones, fractures and other "
         "conditions are handled only by the red-flag rules.",
         "- The article's advice is reproduced as written; medicines are only "
