@@ -25,31 +25,10 @@ from backclf.cli.sinks import (
 )
 from backclf.cli.sources import file_chunks, single_case, stdin_chunks
 from backclf.core.model import ModelFileError, load_model
+from backclf.text.lazy import LazyExtractor
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson", ".txt", "")
 JSON_OUTPUT_SUFFIXES = (".jsonl", ".json", ".ndjson")
-
-
-class LazyExtractor:
-    """Loads the free-text reader (spaCy) the first time a text needs it."""
-
-    def __init__(self) -> None:
-        self._extract = None
-
-    def __call__(self, text: str):
-        if self._extract is None:
-            from backclf.contract.rules import CaseError
-
-            try:
-                from backclf.text.extract import extract_findings, pipeline
-
-                pipeline()  # spaCy and negspacy load here
-            except ImportError:
-                raise CaseError(
-                    ["text: reading free text needs the text extra: pip install 'backclf[text]'"]
-                ) from None
-            self._extract = extract_findings
-        return self._extract(text)
 
 
 def run_predict(**options: Any) -> int:
