@@ -1,11 +1,16 @@
-"""The pipeline end to end on a tiny run in a temporary directory, with MLflow (slow)."""
+"""The pipeline end to end on a tiny run in a temporary directory, with MLflow (slow):
+registration once per model, promotion only through the gate, serving from the registry."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -13,10 +18,37 @@ import yaml
 
 pytestmark = pytest.mark.slow
 STAGES = ("generate", "train", "evaluate", "publish")
+PACKAGED = "src/backclf/published/champion.json"
+
+
+def run_stage(root: Path, work: Path, env: dict, stage: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(root / "pipelines" / f"{stage}.py")],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def store(env: dict):
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name("backclf")
+    runs = client.search_runs([experiment.experiment_id], max_results=1000)
+    versions = client.search_model_versions("name = 'backclf'")
+    return client, runs, versions
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, root: Path):
+    """The first run on an empty store, as on a fresh clone."""
     work = tmp_path_factory.mktemp("pipeline")
     params = yaml.safe_load((root / "params.yaml").read_text())
     for split in ("train", "validation", "test", "shifted", "text_heldout"):
@@ -26,20 +58,42 @@ def tiny_run(tmp_path_factory, root: Path):
     (work / "params.yaml").write_text(yaml.safe_dump(params))
     (work / "src/backclf/published").mkdir(parents=True)
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}"}
-    for stage in STAGES:
-        subprocess.run(
-            [sys.executable, str(root / "pipelines" / f"{stage}.py")],
-            cwd=work,
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
-    return work, env
+    env.pop("DVC_EXP_NAME", None)
+    outputs = {stage: run_stage(root, work, env, stage) for stage in STAGES}
+    first = {
+        "metrics": json.loads((work / "reports/metrics.json").read_text()),
+        "details": json.loads((work / "reports/evaluation.json").read_text()),
+        "packaged": (work / PACKAGED).read_bytes(),
+        "publish": outputs["publish"],
+    }
+    return work, env, first
+
+
+@pytest.fixture(scope="module")
+def second_publish(tiny_run, root: Path):
+    """The registration step again on the same outputs (a second `dvc repro`)."""
+    work, env, _ = tiny_run
+    _, runs, versions = store(env)
+    output = run_stage(root, work, env, "publish")
+    _, runs_after, versions_after = store(env)
+    return output, (len(runs), len(versions)), (len(runs_after), len(versions_after))
+
+
+@pytest.fixture(scope="module")
+def tree_run(second_publish, tiny_run, root: Path):
+    """An experiment with the shallow tree as the pipeline's model (`-S train.model=tree`)."""
+    work, env, _ = tiny_run
+    params = yaml.safe_load((work / "params.yaml").read_text())
+    params["train"]["model"] = "tree"
+    (work / "params.yaml").write_text(yaml.safe_dump(params))
+    env = {**env, "DVC_EXP_NAME": "tree-trial", "DVC_EXP_BASELINE_REV": "0" * 40}
+    for stage in ("train", "evaluate"):
+        run_stage(root, work, env, stage)
+    return run_stage(root, work, env, "publish")
 
 
 def test_pipeline_writes_every_output(tiny_run):
-    work, _ = tiny_run
+    work, _, first = tiny_run
     for path in (
         "data/train.parquet",
         "data/shifted.parquet",
@@ -51,48 +105,100 @@ def test_pipeline_writes_every_output(tiny_run):
         "reports/model_card.md",
         "reports/plots/confusion.png",
         "reports/plots/reliability.csv",
-        "src/backclf/published/champion.json",
+        PACKAGED,
     ):
         assert (work / path).exists(), path
-    metrics = json.loads((work / "reports/metrics.json").read_text())
-    details = json.loads((work / "reports/evaluation.json").read_text())
     for split in ("test", "shifted"):
         assert {"logistic", "points", "tree", "majority", "article_rules", "bayes_ceiling"} <= set(
-            details[split]
+            first["details"][split]
         )
-    assert metrics["champion"]["triage"]["red_flag_cases_at_self_care"] == 0
+    assert first["metrics"]["champion"]["triage"]["red_flag_cases_at_self_care"] == 0
     assert "not a diagnosis" in (work / "reports/model_card.md").read_text()
 
 
-def test_mlflow_run_holds_the_metrics_and_the_registered_champion(tiny_run):
-    import mlflow
-    from mlflow import MlflowClient
-
-    from backclf.pipeline.metrics import numeric_metrics
-
-    work, env = tiny_run
-    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
-    client = MlflowClient()
+def test_the_first_run_promotes_and_packages_the_pipelines_champion(tiny_run, root):
+    work, env, first = tiny_run
+    assert "promoted to @champion: no champion yet" in first["publish"]
+    assert first["packaged"] == (work / "models/champion.json").read_bytes()
+    client, _, versions = store(env)
     version = client.get_model_version_by_alias("backclf", "champion")
+    assert str(version.version) == "1" and [str(v.version) for v in versions] == ["1"]
     run = client.get_run(version.run_id)
-    metrics = numeric_metrics(json.loads((work / "reports/metrics.json").read_text()))
-    assert run.data.metrics == pytest.approx(metrics)
-    assert run.data.tags["model_kind"] == "logistic"
-    assert run.info.run_name == "logistic champion"
-    assert len(run.data.tags["git_commit"]) >= 7
+    assert run.data.tags["promotion"] == "champion"
+    assert "promoted to @champion" in run.data.tags["mlflow.note.content"]
+
+
+def test_the_run_holds_every_report_the_tags_and_the_candidates(tiny_run):
+    from backclf.pipeline.metrics import numeric_metrics
+    from backclf.pipeline.provenance import sha256_file
+
+    work, env, first = tiny_run
+    client, _, _ = store(env)
+    run = client.get_run(client.get_model_version_by_alias("backclf", "champion").run_id)
+    logged = run.data.metrics
+    expected = numeric_metrics(first["metrics"])
+    assert {k: logged[k] for k in expected} == pytest.approx(expected)
+    details = numeric_metrics(first["details"])  # every report, under its name
+    assert {k: logged[f"evaluation/{k}"] for k in details} == pytest.approx(details)
+    # per-cause precision, recall and F1, and the confusion counts
+    assert "evaluation/test/logistic/per_cause/pyelonephritis/f1" in logged
+    assert logged["evaluation/champion_triage/red_flag_cases_at_self_care"] == 0
+    assert "text_metrics/heldout_narratives/micro/f1" not in logged  # not run in this test
+    assert logged["gate/candidate/accuracy"] == first["metrics"]["champion"]["test_accuracy"]
+    tags = run.data.tags
+    assert tags["model_sha256"] == sha256_file(work / "models/champion.json")
+    assert tags["git_commit"] and tags["git_dirty"] in ("true", "false", "unknown")
+    assert tags["dvc_experiment"] == ""
+    assert len(tags["knowledge_sha256/red_flags.yaml"]) == 64
+    assert {"data_sha256/train", "data_sha256/test", "identity", "package_sha256"} <= set(tags)
+    assert run.info.run_name.startswith("logistic ")
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"model_card.md", "plots", "model_file"} <= artifacts
+    assert {"model_card.md", "plots", "model_file", "reports"} <= artifacts
     children = client.search_runs(
         [run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'"
     )
-    assert sorted(c.data.tags["model_kind"] for c in children) == ["logistic", "points", "tree"]
-    tree = next(c for c in children if c.data.tags["model_kind"] == "tree")
-    details = numeric_metrics(json.loads((work / "reports/evaluation.json").read_text()))
-    assert tree.data.metrics["test/accuracy"] == details["test/tree/accuracy"]
+    by_kind = {c.data.tags["model_kind"]: c for c in children}
+    assert sorted(by_kind) == ["logistic", "points", "tree"]
+    assert by_kind["tree"].data.metrics["test/accuracy"] == details["test/tree/accuracy"]
+    assert (
+        by_kind["tree"].data.metrics["dev/cause_first_rate"] == details["dev/tree/cause_first_rate"]
+    )
+    assert by_kind["tree"].data.params["train.tree_max_depth"] == "8"
+    assert "train.c_grid" not in by_kind["tree"].data.params
+    assert by_kind["logistic"].data.params["model.training.C"] in ("0.1", "1.0")
+    assert by_kind["points"].data.params["train.points_max"] == "10"
+
+
+def test_a_second_run_on_the_same_model_logs_nothing(second_publish):
+    output, before, after = second_publish
+    assert "already registered" in output and "nothing logged" in output
+    assert after == before
+
+
+def test_an_experiment_with_a_worse_model_is_a_challenger_and_says_why(tree_run, tiny_run):
+    work, env, first = tiny_run
+    assert "kept as @challenger" in tree_run and "test accuracy" in tree_run
+    assert (work / PACKAGED).read_bytes() == first["packaged"]  # the package is left alone
+    client, _, versions = store(env)
+    assert str(client.get_model_version_by_alias("backclf", "champion").version) == "1"
+    challenger = client.get_model_version_by_alias("backclf", "challenger")
+    assert str(challenger.version) == "2" and len(versions) == 2
+    run = client.get_run(challenger.run_id)
+    assert run.data.tags["promotion"] == "challenger"
+    assert run.data.tags["dvc_experiment"] == "tree-trial"
+    assert run.data.tags["compared_with_version"] == "1"
+    reasons = run.data.tags["promotion_reasons"]
+    assert "points below the champion's" in reasons
+    assert reasons in run.data.tags["mlflow.note.content"]
+    assert challenger.description == run.data.tags["mlflow.note.content"]
+    # apples to apples: both scored by the gate on this run's test set
+    metrics = run.data.metrics
+    assert metrics["gate/champion/accuracy"] - metrics["gate/candidate/accuracy"] > 0.005
+    assert metrics["gate/champion/accuracy"] == first["metrics"]["champion"]["test_accuracy"]
 
 
 def test_mlflow_models_predict_applies_the_red_flag_override(tiny_run, tmp_path):
-    _, env = tiny_run
+    _, env, _ = tiny_run
     request = {
         "dataframe_records": [
             {"id": "lift", "age": 40, "trigger": "lifting_heavy_object", "fever": False},
@@ -125,7 +231,109 @@ def test_mlflow_models_predict_applies_the_red_flag_override(tiny_run, tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     predictions = json.loads((tmp_path / "out.json").read_text())["predictions"]
     lift, numb = predictions
-    assert lift["triage_level"] == "self_care" and lift["overridden"] is False
-    assert numb["triage_level"] == "emergency" and numb["overridden"] is True
-    assert "cauda_equina" in numb["red_flags"]
-    assert json.loads(numb["assessment"])["advice"]["urgent"]
+    assert lift["triage_level"] == "self_care" and lift["triage_overridden"] is False
+    assert numb["triage_level"] == "emergency" and numb["triage_overridden"] is True
+    assert numb["red_flags"] == ["cauda_equina"] and numb["error"] is None
+    assert numb["assessment"]["advice"]["urgent"]
+    assert numb["assessment"]["triage"] == {"level": "emergency", "overridden": True}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _post(url: str, payload: dict) -> dict:
+    request = urllib.request.Request(
+        url, json.dumps(payload).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        body = response.read().decode()
+    return json.loads(body)  # strict: a bare NaN would not parse as JSON either way below
+
+
+def test_the_registered_champion_serves_over_http_as_strictly_as_the_cli(tiny_run):
+    _, env, _ = tiny_run
+    port = _free_port()
+    bin_dir = str(Path(sys.executable).parent)
+    serve_env = {**env, "PATH": bin_dir + os.pathsep + env.get("PATH", "")}
+    server = subprocess.Popen(
+        [
+            str(Path(bin_dir) / "mlflow"),
+            "models",
+            "serve",
+            "-m",
+            "models:/backclf@champion",
+            "--env-manager",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=serve_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/ping", timeout=5):
+                    break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                assert time.monotonic() < deadline, "the server did not start in 120 s"
+                time.sleep(0.5)
+        body = _post(
+            f"{url}/invocations",
+            {
+                "dataframe_records": [
+                    {"id": "numb", "age": 40, "saddle_numbness": True},
+                    {"id": "old", "age": 400},
+                    {"id": 3, "fever": True, "frequent_urination": True},
+                ]
+            },
+        )["predictions"]
+        assert [p["id"] for p in body] == ["numb", "old", 3]
+        assert body[0]["triage_level"] == "emergency" and body[0]["red_flags"] == ["cauda_equina"]
+        assert body[0]["assessment"]["triage"] == {"level": "emergency", "overridden": True}
+        assert body[1]["error"].startswith("age:") and body[1]["row"] == 2
+        assert body[1]["triage_level"] is None and body[1]["assessment"] is None
+        assert body[2]["cause"] == "pyelonephritis"
+        assert body[2]["assessment"]["cause"]["id"] == "pyelonephritis"
+        typo = _post(
+            f"{url}/invocations",
+            {"dataframe_records": [{"id": "t", "age": 40, "saddle_numbnes": True}]},
+        )["predictions"]
+        assert typo[0]["error"] == (
+            "unknown finding 'saddle_numbnes'; did you mean 'saddle_numbness'?"
+        )
+        assert typo[0]["triage_level"] is None and typo[0]["assessment"] is None
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+
+
+def test_the_packaged_champion_is_written_by_the_gate_not_by_dvc(root):
+    stages = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
+    outputs = [
+        next(iter(out)) if isinstance(out, dict) else out
+        for stage in stages.values()
+        for kind in ("outs", "metrics", "plots")
+        for out in stage.get(kind, [])
+    ]
+    assert PACKAGED not in outputs
+    publish = stages["publish"]
+    assert publish.get("always_changed") is True
+    assert not any(publish.get(kind) for kind in ("outs", "metrics", "plots"))
+    assert (
+        shutil.which("git") is None
+        or PACKAGED
+        in subprocess.run(
+            ["git", "ls-files", PACKAGED], cwd=root, capture_output=True, text=True
+        ).stdout
+    )

@@ -107,10 +107,20 @@ class EvaluateParams(_Section):
     dev_vignettes: str
 
 
+class GateParams(_Section):
+    """The promotion gate's tolerances (:mod:`backclf.pipeline.promotion`): how much worse
+    than the champion a new model may be and still replace it. No red-flag case at self-care
+    is always required, so it is not here."""
+
+    accuracy_drop: Annotated[float, Field(ge=0, le=1)]
+    ece_rise: Annotated[float, Field(ge=0, le=1)]
+    pyelonephritis_under_triage_rise: Annotated[float, Field(ge=0, le=1)]
+
+
 class PublishParams(_Section):
     experiment: str = Field(min_length=1)
     registered_model: str = Field(min_length=1)
-    alias: str = Field(min_length=1)
+    gate: GateParams
 
 
 Shift = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]

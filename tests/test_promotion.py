@@ -1,0 +1,108 @@
+"""The promotion gate and the run identity, against hand-written cases."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from backclf.pipeline import provenance
+from backclf.pipeline.promotion import GateMetrics, Tolerances, decide
+
+TOL = Tolerances(accuracy_drop=0.005, ece_rise=0.01, pyelonephritis_under_triage_rise=0.005)
+CHAMPION = GateMetrics(
+    accuracy=0.7507, ece=0.0186, red_flag_cases_at_self_care=0,
+    pyelonephritis_under_triage_rate=0.087,
+)  # fmt: skip
+
+
+def metrics(**changes) -> GateMetrics:
+    return GateMetrics(**{**CHAMPION.as_dict(), **changes})
+
+
+# (candidate changes, promoted?, words every reason list must contain)
+CASES = [
+    ({}, True, ["not worse"]),
+    ({"accuracy": 0.7486}, True, ["not worse"]),  # the points scorecard: -0.21 points
+    ({"accuracy": 0.7457}, True, []),  # exactly at the tolerance: -0.50 points
+    ({"accuracy": 0.6865}, False, ["6.42 points below", "0.7507", "tolerance 0.50"]),  # the tree
+    ({"accuracy": 0.80}, True, []),
+    ({"ece": 0.0286}, True, []),  # +0.0100: at the tolerance
+    ({"ece": 0.0300}, False, ["ECE 0.0300", "0.0114 above"]),
+    ({"pyelonephritis_under_triage_rate": 0.092}, True, []),
+    ({"pyelonephritis_under_triage_rate": 0.095}, False, ["pyelonephritis", "0.80 points"]),
+    ({"red_flag_cases_at_self_care": 1}, False, ["1 red-flag cases end at self-care"]),
+    ({"red_flag_cases_at_self_care": 3, "accuracy": 0.9}, False, ["self-care"]),
+]
+
+
+@pytest.mark.parametrize(("changes", "promoted", "words"), CASES)
+def test_the_gate_against_a_champion(changes, promoted, words):
+    decision = decide(metrics(**changes), CHAMPION, TOL)
+    assert decision.promote is promoted
+    assert decision.alias == ("champion" if promoted else "challenger")
+    text = decision.summary()
+    for word in words:
+        assert word in text, (word, text)
+
+
+def test_every_failed_criterion_is_named():
+    decision = decide(
+        metrics(accuracy=0.70, ece=0.05, pyelonephritis_under_triage_rate=0.2), CHAMPION, TOL
+    )
+    assert not decision.promote and len(decision.reasons) == 3
+    assert [r.split()[0] for r in decision.reasons] == ["test", "ECE", "pyelonephritis"]
+
+
+def test_without_a_champion_only_the_safety_rule_decides():
+    assert decide(metrics(accuracy=0.30), None, TOL).promote
+    unsafe = decide(metrics(red_flag_cases_at_self_care=2), None, TOL)
+    assert not unsafe.promote and "self-care" in unsafe.summary()
+
+
+def test_the_tolerances_are_read_from_params_yaml(root):
+    gate = yaml.safe_load((root / "params.yaml").read_text())["publish"]["gate"]
+    assert Tolerances.from_params(gate) == TOL
+    assert not any("self_care" in key or "red_flag" in key for key in gate)  # not a knob
+
+
+def test_the_identity_changes_with_every_part_and_nothing_else():
+    base = {"model": "m" * 64, "data": {"train": "a", "test": "b"}}
+    knowledge = {"red_flags.yaml": "r", "article.yaml": "x"}
+
+    def ident(model=base["model"], data=base["data"], know=knowledge, package="p"):
+        return provenance.identity(model, data, know, package)
+
+    same = ident()
+    assert same == ident(data={"test": "b", "train": "a"})  # order does not matter
+    others = [
+        ident(model="n" * 64),
+        ident(data={"train": "a", "test": "c"}),
+        ident(know={**knowledge, "red_flags.yaml": "s"}),
+        ident(package="q"),
+    ]
+    assert len({same, *others}) == 5
+
+
+def test_the_package_hash_covers_code_and_knowledge_but_not_the_packaged_model(tmp_path):
+    package = tmp_path / "backclf"
+    files = {
+        "core/decide.py": "x = 1\n",
+        "knowledge/red_flags.yaml": "rules: []\n",
+        "published/champion.json": "{}",
+        "core/__pycache__/decide.cpython-311.pyc": "bytes",
+    }
+    for name, text in files.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(text)
+    before = provenance.package_hash(package)
+    (package / "published/champion.json").write_text('{"kind": "tree"}')  # an output
+    (package / "core/__pycache__/decide.cpython-311.pyc").write_text("other bytes")
+    assert provenance.package_hash(package) == before
+    for name in ("core/decide.py", "knowledge/red_flags.yaml"):
+        (package / name).write_text(files[name] + "# changed\n")
+        changed = provenance.package_hash(package)
+        assert changed != before, name
+        before = changed
+    (package / "core/decide.py").rename(package / "core/decision.py")  # a rename counts
+    assert provenance.package_hash(package) != before
+    assert set(provenance.knowledge_hashes()) >= {"red_flags.yaml", "article.yaml", "article.txt"}
