@@ -7,7 +7,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 git clone -q "$root" "$work/backclf"
 cd "$work/backclf"
-uv sync -q
+uv sync -q --compile-bytecode
 start=$(date +%s.%N)
 uv run dvc repro -q
 end=$(date +%s.%N)
