@@ -92,6 +92,18 @@ def test_every_error_record_field_in_the_doc_is_in_the_schema_and_back(schema):
     assert set(documented) == schema_paths(schema["error"], {})
 
 
+def test_the_table_columns_in_the_doc_are_the_contracts(schema):
+    from backclf.contract.assessment import TABLE_COLUMNS
+
+    documented = table("Table columns (CSV, Parquet, the MLflow model)")
+    assert list(documented) == [c.name for c in TABLE_COLUMNS]
+    words = {"list<string>": "list of strings"}
+    for column in TABLE_COLUMNS:
+        kind, meaning = documented[column.name]
+        assert kind == words.get(column.type, column.type), column.name
+        assert meaning in ("", column.description) or column.name.startswith("p_"), column.name
+
+
 def test_the_docs_examples_are_valid_records(schema):
     blocks = re.findall(r"```json\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
     assessment, error = (json.loads(block) for block in blocks)
