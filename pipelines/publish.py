@@ -15,9 +15,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from backclf.core.model import load_model
+from backclf.core.model import ModelFileError, load_model
 from backclf.pipeline.params import params_or_exit
-from backclf.pipeline.promotion import Tolerances, decide, measure
+from backclf.pipeline.promotion import Decision, Tolerances, decide, measure
 from backclf.pipeline.provenance import run_tags
 from backclf.pipeline.tracking import PipelineRun, Store
 from backclf.synth.sampler import read_labelled
@@ -48,10 +48,17 @@ def main() -> None:
     candidate = measure(load_model(CANDIDATE), columns, y, red_flag_added, ece_bins)
     with tempfile.TemporaryDirectory() as tmp:
         champion = store.champion(Path(tmp))
-        held = None
+        held, unreadable = None, None
         if champion is not None:
-            held = measure(load_model(champion.model_file), columns, y, red_flag_added, ece_bins)
+            try:
+                held_model = load_model(champion.model_file)
+            except ModelFileError as exc:  # a model file this code can no longer read
+                unreadable = f"@champion version {champion.version} cannot be scored ({exc})"
+            else:
+                held = measure(held_model, columns, y, red_flag_added, ece_bins)
         decision = decide(candidate, held, Tolerances.from_params(section.gate.model_dump()))
+        if unreadable:  # judged by the safety rule alone, and the run says so
+            decision = Decision(decision.promote, (unreadable, *decision.reasons))
         report_files = sorted(REPORTS.glob("*.json"))
         registered = store.log(
             PipelineRun(
