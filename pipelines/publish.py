@@ -19,7 +19,7 @@ from backclf.core.model import ModelFileError, load_model
 from backclf.pipeline.params import params_or_exit
 from backclf.pipeline.promotion import Decision, Tolerances, decide, measure
 from backclf.pipeline.provenance import run_tags
-from backclf.pipeline.tracking import PipelineRun, Store
+from backclf.pipeline.tracking import PipelineRun, Store, dvc_experiment
 from backclf.synth.sampler import read_labelled
 
 CANDIDATE = Path("models/champion.json")
@@ -30,7 +30,7 @@ REPORTS = Path("reports")
 def main() -> None:
     params = params_or_exit()
     section = params.publish
-    tags = run_tags(Path.cwd(), CANDIDATE, Path("data").glob("*.parquet"))
+    tags = run_tags(Path.cwd(), CANDIDATE, Path("data").glob("*.parquet")) | dvc_experiment()
     store = Store(Path.cwd(), section.experiment, section.registered_model)
     existing = store.find(tags["identity"])
     if existing is not None:

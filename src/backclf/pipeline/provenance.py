@@ -5,14 +5,14 @@ A run's *identity* is the hash of what decides the registered model's behaviour:
 file, the data it was trained and tested on, the knowledge files (red-flag rules, advice) and
 the package's code, which the registered model bundles. Two runs with one identity would
 register the same model twice, so the registration step logs a run only for a new identity.
-The git commit, a dirty-tree flag and the DVC experiment name tell runs apart for people, but
-are not part of the identity: the same code and data at two commits is the same model.
+The git commit and a dirty-tree flag (and the DVC experiment name, which
+:func:`backclf.pipeline.tracking.dvc_experiment` reads) tell runs apart for people, but are
+not part of the identity: the same code and data at two commits is the same model.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -94,15 +94,6 @@ def git_dirty(root: Path) -> str:
     return "true" if out.strip() else "false"
 
 
-def dvc_experiment() -> dict[str, str]:
-    """The DVC experiment this run belongs to: ``dvc exp run`` sets ``DVC_EXP_NAME`` and
-    ``DVC_EXP_BASELINE_REV`` for its stages; a plain ``dvc repro`` sets neither."""
-    return {
-        "dvc_experiment": os.environ.get("DVC_EXP_NAME", ""),
-        "dvc_baseline_rev": os.environ.get("DVC_EXP_BASELINE_REV", ""),
-    }
-
-
 def run_tags(root: Path, model_file: Path, data_files: Iterable[Path]) -> dict[str, str]:
     """Every provenance tag of a run, ``identity`` included."""
     model_sha = sha256_file(model_file)
@@ -116,7 +107,6 @@ def run_tags(root: Path, model_file: Path, data_files: Iterable[Path]) -> dict[s
         "backclf_version": backclf.__version__,
         "git_commit": git_commit(root),
         "git_dirty": git_dirty(root),
-        **dvc_experiment(),
         **{f"data_sha256/{k}": v for k, v in data.items()},
         **{f"knowledge_sha256/{k}": v for k, v in knowledge.items()},
     }

@@ -39,6 +39,15 @@ def tracking_uri(root: Path) -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root.resolve() / 'mlflow.db'}"
 
 
+def dvc_experiment() -> dict[str, str]:
+    """The DVC experiment a run belongs to, for its tags: ``dvc exp run`` sets
+    ``DVC_EXP_NAME`` and ``DVC_EXP_BASELINE_REV`` for its stages; ``dvc repro`` sets neither."""
+    return {
+        "dvc_experiment": os.environ.get("DVC_EXP_NAME", ""),
+        "dvc_baseline_rev": os.environ.get("DVC_EXP_BASELINE_REV", ""),
+    }
+
+
 def report_metrics(reports: dict[str, dict[str, Any]]) -> dict[str, float]:
     """The numeric leaves of every report, keyed by path; reports other than the headline
     ``metrics.json`` are prefixed with their name (``evaluation/test/tree/per_cause/...``,
