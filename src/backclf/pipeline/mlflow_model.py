@@ -39,7 +39,7 @@ from mlflow.pyfunc import PythonModel
 ASSESSMENT = "assessment"
 
 
-def carried_columns(names) -> list[str]:
+def carried_columns(names: set[str]) -> list[str]:
     """The input columns echoed into the output (in contract order): ``id`` and the label
     columns of ``backclf generate``; free text is read, not echoed."""
     from backclf.contract.arrow import CARRIED_COLUMNS
@@ -62,8 +62,8 @@ def _plain(value: Any) -> Any:
     of missing value (None, NaN, pandas NA/NaT) as None."""
     if value is None or isinstance(value, str | bool | int):
         return value
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
+    if isinstance(value, float):  # numpy's float64 too (a float subclass)
+        return None if math.isnan(value) else float(value)
     if hasattr(value, "tolist"):  # numpy scalar or array
         return _plain(value.tolist())
     if isinstance(value, list | tuple):
@@ -71,9 +71,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     try:
-        import pandas as pd
-
-        if pd.isna(value) is True:
+        if pd.isna(value) is True:  # pandas NA, NaT
             return None
     except (TypeError, ValueError):
         pass
