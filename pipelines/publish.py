@@ -19,12 +19,16 @@ from backclf.core.model import ModelFileError, load_model
 from backclf.pipeline.params import params_or_exit
 from backclf.pipeline.promotion import Decision, Tolerances, decide, measure
 from backclf.pipeline.provenance import run_tags
-from backclf.pipeline.tracking import PipelineRun, Store, dvc_experiment
+from backclf.pipeline.registry import PipelineRun, Store
+from backclf.pipeline.tracking import dvc_experiment
 from backclf.synth.sampler import read_labelled
 
 CANDIDATE = Path("models/champion.json")
 PACKAGED = Path("src/backclf/published/champion.json")
 REPORTS = Path("reports")
+#: The reports this pipeline writes (its stages' deps here); the sensitivity study's reports
+#: belong to its own pipeline and MLflow runs.
+PIPELINE_REPORTS = ("metrics.json", "evaluation.json", "text_metrics.json")
 
 
 def main() -> None:
@@ -59,7 +63,7 @@ def main() -> None:
         decision = decide(candidate, held, Tolerances.from_params(section.gate.model_dump()))
         if unreadable:  # judged by the safety rule alone, and the run says so
             decision = Decision(decision.promote, (unreadable, *decision.reasons))
-        report_files = sorted(REPORTS.glob("*.json"))
+        report_files = [REPORTS / n for n in PIPELINE_REPORTS if (REPORTS / n).exists()]
         registered = store.log(
             PipelineRun(
                 params=params.model_dump(),
