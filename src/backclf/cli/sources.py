@@ -3,7 +3,9 @@
 Every source gives chunks of raw lines or decoded items, in order. JSON Lines is the form
 unless the input is one JSON document: a ``.json`` file, or input whose first line opens a
 value that goes on (a pretty-printed array). One line of JSON Lines is always one case, so a
-bad line is one error record and never makes the rest be read another way.
+bad line is one error record and never makes the rest be read another way. JSON Lines is
+streamed (memory follows the longest line, not the file); a document is read whole. A UTF-8
+byte order mark at the start is not part of the first case.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from backclf.io.json_lines import line_batches, starts_a_document, whole_document
 from backclf.io.parse import Item, document_items, parse_json_lines
@@ -45,39 +47,41 @@ def single_case(flags: dict[str, Any], text: str | None) -> Iterator[Chunk]:
 
 
 def file_chunks(path: Path) -> Iterator[Chunk]:
-    """A JSON document (``.json``, or a pretty-printed one) or JSON Lines, from a file."""
-    data = path.read_bytes().removeprefix(BOM)
-    first_line = data.lstrip().split(b"\n", 1)[0]
-    if path.suffix.lower() == ".json" or starts_a_document(first_line):
-        document = whole_document(data)
-        if document is not None:
-            yield Chunk(items=document_items(document))
-            return
-    lines = data.split(b"\n")
-    for start in range(0, len(lines), LINES_PER_CHUNK):
-        numbered = enumerate(lines[start : start + LINES_PER_CHUNK], start=start + 1)
-        yield Chunk(lines=list(numbered))
+    """A JSON document (``.json``, or a pretty-printed one) or JSON Lines, from a file
+    (opened here, so a file that cannot be read raises :class:`OSError` at once)."""
+    stream = path.open("rb")
+    return _closing(stream, json_chunks(stream, document=path.suffix.lower() == ".json"))
 
 
 def stdin_chunks() -> Iterator[Chunk]:
     """JSON Lines from stdin in chunks of what is already available (so an app streaming one
     case at a time gets each answer at once), or one pretty-printed JSON document."""
-    batches = line_batches(sys.stdin.buffer)
+    return json_chunks(sys.stdin.buffer, document=False)
+
+
+def json_chunks(stream: BinaryIO, document: bool) -> Iterator[Chunk]:
+    """Chunks of JSON Lines as they become available, or the cases of one JSON document
+    (``document``: expected, unless the input turns out to be JSON Lines)."""
+    batches = line_batches(stream, LINES_PER_CHUNK)
     first = next(batches, None)
     if first is None:
         return
-    if first and first[0][1].startswith(BOM):
-        first[0] = (first[0][0], first[0][1].removeprefix(BOM))
+    first[0] = (first[0][0], first[0][1].removeprefix(BOM))
     opening = next((line for _, line in first if line.strip()), b"")
-    if starts_a_document(opening):
-        rest = [line for batch in batches for line in batch]
-        numbered = [*first, *rest]
-        document = whole_document(b"\n".join(line for _, line in numbered))
-        if document is not None:
-            yield Chunk(items=document_items(document))
-        else:
-            yield Chunk(lines=numbered)
+    if document or starts_a_document(opening):
+        numbered = [*first, *(line for batch in batches for line in batch)]
+        whole = whole_document(b"\n".join(line for _, line in numbered))
+        if whole is not None:
+            yield Chunk(items=document_items(whole))
+            return
+        for start in range(0, len(numbered), LINES_PER_CHUNK):
+            yield Chunk(lines=numbered[start : start + LINES_PER_CHUNK])
         return
     yield Chunk(lines=first)
     for batch in batches:
         yield Chunk(lines=batch)
+
+
+def _closing(stream: BinaryIO, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+    with stream:
+        yield from chunks

@@ -8,14 +8,19 @@ it becomes an :class:`Item` with an ``error``, kept in its place.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from backclf.contract.rules import CaseError
+from backclf.contract.rules import CaseError, quote
 
 ENVELOPE_KEYS = ("id", "text", "findings")
 LONE_SURROGATE = "malformed JSON: a \\u escape names half a surrogate pair, not a character"
+#: What JSON counts as whitespace (RFC 8259): a line of only these is blank, not a case.
+JSON_WHITESPACE = " \t\r\n"
+#: Names listed in one error message before "and N more".
+NAMES_SHOWN = 5
 
 
 @dataclass
@@ -27,22 +32,54 @@ class Item:
     error: str | None = None
 
 
+class RepeatedKey(ValueError):
+    """A JSON object names the same key twice (JSON does not say which one counts)."""
+
+    def __init__(self, key: str):
+        super().__init__(f"malformed JSON: key {quote(key)} appears more than once")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise RepeatedKey(key)
+            seen.add(key)
+    return obj
+
+
+#: One line of JSON Lines is one case: any flaw in it makes the line an error record.
+_LINE_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+
+def too_many_digits() -> str:
+    limit = sys.get_int_max_str_digits()
+    return f"malformed JSON: a whole number with more than {limit:,} digits"
+
+
 def parse_json_lines(lines: Iterable[tuple[int, bytes | str]]) -> Iterator[Item]:
-    """JSON Lines to items (one case per line); blank lines are skipped, malformed ones
-    become errors."""
+    """JSON Lines to items (one case per line); blank lines (nothing but JSON's whitespace)
+    are skipped, malformed ones become errors."""
     for number, raw in lines:
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-        if not text.strip():
+        if not text.strip(JSON_WHITESPACE):
             continue
         yield parse_json_line(number, text)
 
 
 def parse_json_line(number: int, text: str) -> Item:
-    """One line of JSON Lines as an item."""
+    """One line of JSON Lines as an item. A repeated key, a number too long to read (over
+    Python's 4,300-digit limit) or nesting too deep for the parser make it an error record."""
     try:
-        parsed = json.loads(text)
+        parsed = _LINE_DECODER.decode(text)
     except json.JSONDecodeError as exc:
         return Item(number, error=f"malformed JSON: {exc.msg} at column {exc.colno}")
+    except RepeatedKey as exc:
+        return Item(number, error=str(exc))
+    except ValueError:  # the only other: an integer beyond sys.get_int_max_str_digits()
+        return Item(number, error=too_many_digits())
     except RecursionError:
         return Item(number, error="malformed JSON: nested too deeply")
     if "\\u" in text and lone_surrogate(parsed):
@@ -50,12 +87,73 @@ def parse_json_line(number: int, text: str) -> Item:
     return Item(number, parsed)
 
 
+# -- a whole document ------------------------------------------------------------------------
+
+
+class _FlawedObject(dict):
+    """An object of a JSON document that repeats a key; its case becomes an error record."""
+
+    flaw: str
+
+
+class _UnreadableNumber:
+    """A whole number of a JSON document beyond Python's digit limit."""
+
+
+def _marked_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    try:
+        return _unique_keys(pairs)
+    except RepeatedKey as exc:
+        flawed = _FlawedObject(pairs)
+        flawed.flaw = str(exc)
+        return flawed
+
+
+def _bounded_int(digits: str) -> int | _UnreadableNumber:
+    try:
+        return int(digits)
+    except ValueError:
+        return _UnreadableNumber()
+
+
+#: A document holds many cases: a flaw is marked where it is, so only its case is an error.
+_DOCUMENT_DECODER = json.JSONDecoder(object_pairs_hook=_marked_keys, parse_int=_bounded_int)
+
+
+def decode_document(text: str) -> Any:
+    """A JSON document, each flaw marked in place (see :func:`flaw_of`); raises
+    :class:`json.JSONDecodeError` or :class:`RecursionError` if it is not JSON."""
+    return _DOCUMENT_DECODER.decode(text)
+
+
 def document_items(document: list[Any]) -> list[Item]:
     """The cases of one JSON document (an array, or a single object) as items."""
-    return [
-        Item(i + 1, error=LONE_SURROGATE) if lone_surrogate(case) else Item(i + 1, case)
-        for i, case in enumerate(document)
-    ]
+    items = []
+    for i, case in enumerate(document):
+        flaw = flaw_of(case)
+        items.append(Item(i + 1, error=flaw) if flaw else Item(i + 1, case))
+    return items
+
+
+def flaw_of(value: Any) -> str | None:
+    """Why a decoded value cannot be a case's record though it is JSON, if it cannot: a
+    repeated key, a number too long to read, or a lone UTF-16 surrogate in a string."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _not_unicode(item):
+                return LONE_SURROGATE
+        elif isinstance(item, dict):
+            if isinstance(item, _FlawedObject):
+                return item.flaw
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, _UnreadableNumber):
+            return too_many_digits()
+    return None
 
 
 def lone_surrogate(value: Any) -> bool:
@@ -65,15 +163,21 @@ def lone_surrogate(value: Any) -> bool:
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
+            if _not_unicode(item):
                 return True
         elif isinstance(item, dict):
             stack.extend(item)
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+    return False
+
+
+def _not_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
     return False
 
 
@@ -108,8 +212,8 @@ def split_record(data: Any) -> Record:
         if findings:
             raise CaseError(
                 [
-                    f"findings go inside 'findings' or at the top level, not both: "
-                    f"{', '.join(sorted(findings))}"
+                    "findings go inside 'findings' or at the top level, not both: "
+                    + quoted_names(findings)
                 ]
             )
         findings = data["findings"]
@@ -122,3 +226,11 @@ def split_record(data: Any) -> Record:
         if lone_surrogate(text):  # e.g. bytes in a command line that are not UTF-8
             raise CaseError(["text: not valid Unicode (is it UTF-8?)"])
     return Record(given_id, findings, text)
+
+
+def quoted_names(names: Iterable[str]) -> str:
+    """Some names from input for an error message: each quoted short, at most a few."""
+    names = sorted(names, key=str)
+    shown = ", ".join(quote(str(name)) for name in names[:NAMES_SHOWN])
+    more = len(names) - NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
