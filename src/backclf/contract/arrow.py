@@ -20,7 +20,13 @@ import numpy as np
 
 from backclf.contract.columns import Columns, empty
 from backclf.contract.fields import FIELDS, FieldSpec
-from backclf.contract.rules import UNKNOWN, check_value, cross_field_problems, unknown_field
+from backclf.contract.rules import (
+    UNKNOWN,
+    check_value,
+    cross_field_problems,
+    quote,
+    unknown_field,
+)
 
 if TYPE_CHECKING:  # pyarrow is imported where tables are read, off the JSON fast path
     import pyarrow as pa
@@ -93,7 +99,7 @@ def _column_name_problems(names: list[str]) -> list[str]:
     problems = [
         unknown_field(name) for name in names if name not in FIELDS and name not in CARRIED_COLUMNS
     ]
-    problems += [f"column {name!r} appears more than once" for name in sorted(_repeated(names))]
+    problems += [f"column {quote(n)} appears more than once" for n in sorted(_repeated(names))]
     return problems
 
 

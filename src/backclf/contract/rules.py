@@ -41,7 +41,11 @@ class CaseError(ValueError):
 
 def suggest(name: str, choices: tuple[str, ...] = FIELD_NAMES) -> str | None:
     """The nearest valid name (of a field, or of an enum value) to a misspelt or shortened
-    one, if any is close: ``fevr`` -> ``fever``, ``lifting`` -> ``lifting_heavy_object``."""
+    one, if any is close: ``fevr`` -> ``fever``, ``lifting`` -> ``lifting_heavy_object``.
+    A name far longer than any choice is like none of them (and difflib's time and memory grow
+    with its length: a 200 MB key must not cost gigabytes)."""
+    if len(name) > 2 * max(map(len, choices), default=0) + 8:
+        return None
     match = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     if match:
         return match[0]

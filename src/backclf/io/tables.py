@@ -10,7 +10,8 @@ column is read row by row (free text), with the same output.
 
 from __future__ import annotations
 
-from collections import deque
+import re
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
 
 T = TypeVar("T")
 BATCH_ROWS = 131_072
+#: Bytes of CSV parsed at a time (Arrow's read block); each block is one batch of rows.
+CSV_BLOCK_BYTES = 1 << 22
+#: Arrow's reasons for an unreadable table are cut to this many characters.
+MESSAGE_LIMIT = 160
 OUTPUT_SCHEMA = pa.schema(
     [
         (
@@ -84,19 +89,31 @@ def read_batches(path: Path) -> Iterator[Batch]:
         else:
             import pyarrow.csv as pcsv
 
-            options = pcsv.ReadOptions(block_size=1 << 22)
+            options = pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES)
+            parsing = pcsv.ParseOptions(newlines_in_values=True)  # quoted text may span lines
             convert = pcsv.ConvertOptions(
                 strings_can_be_null=True,
                 column_types={name: pa.string() for name in (*FIELDS, "text")},
             )
-            with pcsv.open_csv(path, read_options=options, convert_options=convert) as reader:
+            with pcsv.open_csv(
+                path, read_options=options, parse_options=parsing, convert_options=convert
+            ) as reader:
                 for batch in reader:
                     yield Batch(pa.Table.from_batches([batch]), first, True)
                     first += batch.num_rows
     except FileNotFoundError:
         raise InputError(f"cannot read {path}: no such file") from None
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"cannot read {path} as {kind}: {exc}") from None
+        raise InputError(f"cannot read {path} as {kind}: {_without_cells(str(exc))}") from None
+
+
+def _without_cells(message: str) -> str:
+    """Arrow's reason without the input it quotes (a CSV parse error ends with the whole
+    row): its first line, at most ``MESSAGE_LIMIT`` characters, without control characters."""
+    first_line = message.splitlines()[0] if message else ""
+    message = re.sub(r"(got \d+)(?: columns)?: .*", r"\1", first_line)
+    message = "".join(ch if ch.isprintable() else "?" for ch in message)
+    return message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 3] + "..."
 
 
 def prefetch(
@@ -161,10 +178,10 @@ def text_table_records(batch: Batch, model: ReadableModel, extract: Extractor | 
     """Assess one batch of a table row by row, each with its ``text`` (and any findings given
     in columns, checked in bulk as for any table): the records, in order."""
     table = batch.table
-    findings = table.drop_columns([c for c in ("text",) if c in table.column_names])
-    columns, errors = from_arrow(findings, text_cells=batch.text_cells)
+    columns, errors = from_arrow(table, text_cells=batch.text_cells)
     ids = _ids(table)
-    texts = table.column("text").to_pylist() if "text" in table.column_names else [None] * len(ids)
+    once = _named_once(table)
+    texts = table.column("text").to_pylist() if "text" in once else [None] * len(ids)
     cases = []
     for i in range(table.num_rows):
         line = batch.first_row + i + 1
@@ -201,13 +218,20 @@ def records_table(records_: list[dict], batch: Batch) -> pa.Table:
 
 
 def _ids(table: pa.Table) -> list:
-    """The ``id`` column as JSON ids (strings or integers), ``None`` where absent."""
-    if "id" not in table.column_names:
+    """The ``id`` column as JSON ids (strings or integers), ``None`` where absent (or where
+    two columns are named ``id``: every row is then an error, see
+    :func:`backclf.contract.arrow.from_arrow`)."""
+    if "id" not in _named_once(table):
         return [None] * table.num_rows
     return [
         v if isinstance(v, str | int) and not isinstance(v, bool) else None
         for v in table.column("id").to_pylist()
     ]
+
+
+def _named_once(table: pa.Table) -> set[str]:
+    """The column names that name one column (a repeated name cannot be read by name)."""
+    return {name for name, count in Counter(table.column_names).items() if count == 1}
 
 
 def _row_codes(columns: Columns, i: int) -> dict[str, float | int]:
@@ -221,7 +245,8 @@ def _row_codes(columns: Columns, i: int) -> dict[str, float | int]:
 
 def _with_carried(table: pa.Table, result: pa.Table) -> pa.Table:
     """The input's carried-through columns (id, generated labels) first, then the results."""
-    carried = [c for c in CARRIED_COLUMNS if c in table.column_names and c != "text"]
+    once = _named_once(table)
+    carried = [c for c in CARRIED_COLUMNS if c in once and c != "text"]
     for position, name in enumerate(carried):
         result = result.add_column(position, name, table.column(name))
     return result
