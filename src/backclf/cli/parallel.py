@@ -5,17 +5,28 @@ Each worker assesses a chunk, waits until every chunk before it has been written
 turn counter), writes its bytes to the output's file descriptor and passes the turn on; only
 counts come back to the parent. So the parent never copies the output through pipes, and the
 output is byte-identical to the one-process path.
+
+At most ``IN_FLIGHT_PER_WORKER`` chunks per worker are read ahead, so memory follows the
+chunk size, not the input's. Workers ignore SIGINT: the parent stops them, and never while
+one is writing, so the output always ends after a whole chunk (whole lines).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from backclf.cli import interrupts
+
 MAX_WORKERS = 4
+IN_FLIGHT_PER_WORKER = 3
+#: ``turn`` once the parent has stopped the work: no chunk's turn comes any more.
+STOPPED = -1
 
 #: A chunk's output and its counts: (bytes, cases, failed, first error).
 Scored = tuple[bytes, int, int, "str | None"]
@@ -43,21 +54,64 @@ def write_in_order(
 ) -> Iterator[tuple[int, int, str | None]]:
     """Score ``chunks`` with ``work`` in forked workers that write to ``fd`` in order;
     yields each chunk's (cases, failed, first error) as it is written. Stops the workers if
-    the caller stops (for example when the reader of the output went away)."""
+    the caller stops (for example when the reader of the output went away, or on Ctrl-C),
+    after any chunk being written is complete."""
     global _SHARED
     context = multiprocessing.get_context("fork")
     _SHARED = _Shared(work, fd, context.RawValue("q", 0), context.Condition())
-    pool = context.Pool(min(os.cpu_count() or 1, MAX_WORKERS))
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    ahead = _Throttle(chunks, workers * IN_FLIGHT_PER_WORKER)
+    with interrupts.ignored():  # the workers, forked here, inherit it
+        pool = context.Pool(workers, initializer=_ignore_sigint)
     try:
-        for _, count, bad, first_bad in pool.imap(_score_and_write, enumerate(chunks)):
+        for _, count, bad, first_bad in pool.imap(_score_and_write, ahead):
+            ahead.done()
             yield count, bad, first_bad
     except BaseException:
-        pool.terminate()  # do not finish the file
+        _stop(pool, ahead)  # do not finish the output, but never cut a chunk
         raise
     finally:
         _SHARED = None
     pool.close()
     pool.join()
+
+
+class _Throttle:
+    """Numbered chunks, read ahead of the ones written by at most ``limit`` (the pool's task
+    thread would otherwise read the whole input into its queue)."""
+
+    def __init__(self, chunks: Iterable[Any], limit: int):
+        self._chunks = chunks
+        self._slots = threading.Semaphore(limit)
+        self._stopped = False
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        for task in enumerate(self._chunks):
+            self._slots.acquire()
+            if self._stopped:
+                return
+            yield task
+
+    def done(self) -> None:
+        self._slots.release()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._slots.release()  # wake the task thread if it waits, so the pool can end
+
+
+def _stop(pool, ahead: _Throttle) -> None:
+    """End the work: wait for a chunk being written to be complete, let no other start,
+    then end the workers."""
+    shared = _SHARED
+    ahead.stop()
+    with shared.turn_changed:  # held by a worker while it writes
+        shared.turn.value = STOPPED
+        pool.terminate()
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _score_and_write(task: tuple[int, Any]) -> Scored:
@@ -66,7 +120,9 @@ def _score_and_write(task: tuple[int, Any]) -> Scored:
     shared = _SHARED
     data, count, bad, first_bad = shared.work(chunk)
     with shared.turn_changed:
-        shared.turn_changed.wait_for(lambda: shared.turn.value == index)
+        shared.turn_changed.wait_for(lambda: shared.turn.value in (index, STOPPED))
+        if shared.turn.value == STOPPED:
+            return b"", 0, 0, None
         try:
             view = memoryview(data)
             while view:

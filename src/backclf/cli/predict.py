@@ -2,17 +2,20 @@
 decision path (:func:`backclf.core.decide.assess_batch`) from source to sink.
 
 Returns the exit code (0 ok, 2 usage, 65 some case invalid, 66 unreadable input or model,
-73 output cannot be written).
+73 output cannot be written, or would overwrite the input; 130 interrupted). An output file is
+written whole or not at all (:func:`backclf.io.files.atomic_output`).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any
 
+from backclf.cli import interrupts
 from backclf.cli.sinks import (
     EXIT_CANTCREAT,
     EXIT_NOINPUT,
@@ -25,6 +28,7 @@ from backclf.cli.sinks import (
 )
 from backclf.cli.sources import file_chunks, single_case, stdin_chunks
 from backclf.core.model import ModelFileError, load_model
+from backclf.io.files import atomic_output, same_file, stat_of
 from backclf.text.lazy import LazyExtractor
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson", ".txt", "")
@@ -34,7 +38,12 @@ JSON_OUTPUT_SUFFIXES = (".jsonl", ".json", ".ndjson")
 def run_predict(**options: Any) -> int:
     """Run `backclf predict`; the exit code. Output that cannot be written is a clear error."""
     try:
-        return _predict(**options)
+        with interrupts.handled():
+            return _predict(**options)
+    except KeyboardInterrupt:
+        output = options.get("output")
+        error(f"interrupted{f'; {output} was not written' if output else ''}")
+        return interrupts.EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly
         with suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -65,6 +74,11 @@ def _predict(
             )
             return EXIT_USAGE
         input_path = "-"
+    path = Path(input_path) if input_path not in (None, "-") else None
+    overwrite = _overwrites_input(path, input_path == "-", output)
+    if overwrite:
+        error(overwrite)
+        return EXIT_CANTCREAT
     try:
         model = load_model(model_path)
     except ModelFileError as exc:
@@ -72,7 +86,6 @@ def _predict(
         return EXIT_NOINPUT
     extract = LazyExtractor()
 
-    path = Path(input_path) if input_path not in (None, "-") else None
     if path is not None:
         from backclf.io.tables import table_kind
 
@@ -92,19 +105,47 @@ def _predict(
         except OSError as exc:
             error(f"cannot read {path}: {exc.strerror or exc}")
             return EXIT_NOINPUT
+    if output is not None and output.suffix.lower() not in JSON_OUTPUT_SUFFIXES:
+        error(
+            f"--output for JSON input must be .jsonl (got {output.name}); "
+            "tables (.csv, .parquet) are written for table input"
+        )
+        return EXIT_USAGE
     with ExitStack() as stack:
         if output is None:
             out, pretty = sys.stdout, fmt == "pretty" or (fmt is None and sys.stdout.isatty())
-        elif output.suffix.lower() in JSON_OUTPUT_SUFFIXES:
-            out, pretty = stack.enter_context(output.open("w", encoding="utf-8")), False
         else:
-            error(
-                f"--output for JSON input must be .jsonl (got {output.name}); "
-                "tables (.csv, .parquet) are written for table input"
-            )
-            return EXIT_USAGE
+            pending = stack.enter_context(atomic_output(output))
+            out, pretty = stack.enter_context(pending.path.open("w", encoding="utf-8")), False
         write = write_pretty if pretty else write_json_lines
-        return write(chunks, out, model, extract).exit_code()
+        tally = write(chunks, out, model, extract)
+        if output is not None:
+            pending.keep = tally.total > 0
+    return tally.exit_code()
+
+
+def _overwrites_input(path: Path | None, reads_stdin: bool, output: Path | None) -> str | None:
+    """Why the output cannot be written if it is the input file (by any name, a link, or
+    stdin redirected from it): writing would destroy the cases before they are read."""
+    if path is not None:
+        source = stat_of(path)
+    else:
+        source = stat_of(fd=_descriptor(sys.stdin)) if reads_stdin else None
+    if source is None or not stat.S_ISREG(source.st_mode):
+        return None  # a pipe or a terminal cannot be overwritten
+    if output is not None:
+        if same_file(source, stat_of(output)):
+            return f"cannot write {output}: it is the input file (write to another file)"
+    elif same_file(source, stat_of(fd=_descriptor(sys.stdout))):
+        return "cannot write to stdout: it is the input file (write to another file)"
+    return None
+
+
+def _descriptor(stream) -> int | None:
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def _unreadable(path: Path) -> str | None:
@@ -129,16 +170,20 @@ def _predict_table(path: Path, output: Path | None, model, extract) -> int:
     if output is not None and out_kind is None and output.suffix.lower() != ".jsonl":
         error(f"--output must be .parquet, .csv or .jsonl (got {output.name})")
         return EXIT_USAGE
-    with ExitStack() as stack:
+    try:
+        with ExitStack() as stack:
+            pending = stack.enter_context(atomic_output(output)) if output is not None else None
 
-        def open_text():
-            if output is None:
-                return sys.stdout
-            return stack.enter_context(output.open("w", encoding="utf-8"))
+            def open_text():
+                if pending is None:
+                    return sys.stdout
+                return stack.enter_context(pending.path.open("w", encoding="utf-8"))
 
-        try:
-            tally = write_table_results(path, output, out_kind, model, extract, open_text)
-        except InputError as exc:
-            error(str(exc))
-            return EXIT_NOINPUT
+            target = pending.path if pending is not None else None
+            tally = write_table_results(path, target, out_kind, model, extract, open_text)
+            if pending is not None:
+                pending.keep = tally.total > 0
+    except InputError as exc:  # the table could not be read to its end: no output file
+        error(str(exc))
+        return EXIT_NOINPUT
     return tally.exit_code()

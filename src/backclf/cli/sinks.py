@@ -1,7 +1,8 @@
 """Where `backclf predict` writes assessments: JSON Lines, the readable view, or tables.
 
 Each writer consumes chunks of cases in order and keeps one :class:`Tally` of what it wrote,
-from which the command's exit code and its stderr summary come.
+from which the command's exit code and its stderr summary come. Every write is whole lines,
+and a Ctrl-C waits for the write in progress (:mod:`backclf.cli.interrupts`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, TextIO
 
-from backclf.cli import parallel
+from backclf.cli import interrupts, parallel
 from backclf.cli.sources import Chunk
 from backclf.core.model import ReadableModel
 from backclf.io.encode import to_json_bytes
@@ -94,13 +95,14 @@ def write_json_lines(
     for chunk in chunks:
         data, *counts = work(chunk)
         tally.add(*counts)
-        if sink is not None:
-            out.flush()
-            sink.write(data)
-            sink.flush()
-        else:
-            out.write(data.decode("utf-8"))
-            out.flush()
+        with interrupts.writing():
+            if sink is not None:
+                out.flush()
+                sink.write(data)
+                sink.flush()
+            else:
+                out.write(data.decode("utf-8"))
+                out.flush()
     return tally
 
 
@@ -118,7 +120,8 @@ def write_pretty(
         records = assess_items(chunk.decoded(), model, extract)
         tally.add_records(records)
         for record in records:
-            render(record, console)
+            with interrupts.writing():
+                render(record, console)
     return tally
 
 
@@ -173,8 +176,10 @@ def write_table_results(
                 records = records or tables.json_records(batch, model)
                 tally.add_records(records, where="row")
                 text_out = text_out or open_text()
-                text_out.write("".join(to_json_bytes(r).decode("utf-8") + "\n" for r in records))
-                text_out.flush()
+                data = "".join(to_json_bytes(r).decode("utf-8") + "\n" for r in records)
+                with interrupts.writing():
+                    text_out.write(data)
+                    text_out.flush()
                 continue
             result = tables.records_table(records, batch) if with_text else result
             errors = result.column("error")
@@ -190,7 +195,7 @@ def write_table_results(
                 result = result.set_column(position, "red_flags", flags)
             if writer is None:
                 writer = _table_writer(output, out_kind, result.schema)
-            writer.write_table(result)
+            writer.write_table(result)  # to a temporary file, renamed when complete
     finally:
         if writer is not None:
             writer.close()
