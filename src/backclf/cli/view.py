@@ -1,4 +1,8 @@
-"""The readable view of an assessment, for people at a terminal (rich)."""
+"""The readable view of an assessment, for people at a terminal (rich).
+
+Everything that comes from input (ids, error messages, words from the text) is shown as
+plain text through :func:`shown`: never read as rich markup, control characters escaped.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +22,24 @@ LEVEL_STYLE = {
 }
 
 
+def shown(value: Any) -> Text:
+    """A value from input as plain text: no markup, and characters that would move the
+    cursor, change colours or reorder the line (escapes, bidi controls) shown as escapes."""
+    text = str(value)
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return Text(text)
+
+
 def render(record: dict[str, Any], console: Console) -> None:
     """Print one assessment (or error record) readably."""
     if "error" in record:
-        console.print(f"[bold red]line {record['line']}[/]: {record['error']}")
+        where = Text(f"line {record['line']}", style="bold red")
+        console.print(Text.assemble(where, ": ", shown(record["error"])))
         return
     style, banner = LEVEL_STYLE[record["triage"]["level"]]
     why = " (red flag)" if record["triage"]["overridden"] else ""
-    title = f" {record['id']}" if record.get("id") is not None else ""
+    title = shown(f"backclf {record['id']}" if record.get("id") is not None else "backclf")
     parts: list[Any] = [Text(f" {banner}{why} ", style=style)]
     for flag in record["red_flags"]:
         parts.append(Text(f"! {flag['message']}", style="bold red"))
@@ -46,7 +60,7 @@ def render(record: dict[str, Any], console: Console) -> None:
         for item in record["explanation"]:
             sign = "green" if item["effect"] > 0 else "red"
             why_table.add_row(
-                item["finding"], str(item["value"]), Text(f"{item['effect']:+.2f}", style=sign)
+                item["finding"], shown(item["value"]), Text(f"{item['effect']:+.2f}", style=sign)
             )
         parts.append(why_table)
     if record.get("extracted"):
@@ -59,14 +73,14 @@ def render(record: dict[str, Any], console: Console) -> None:
             box=None,
         )
         for item in record["extracted"]:
-            understood.add_row(item["finding"], str(item["value"]), repr(item["span"]))
+            understood.add_row(item["finding"], shown(item["value"]), shown(repr(item["span"])))
         parts.append(understood)
     for note in record.get("notes") or []:
-        parts.append(Text(f"Note: {note}", style="yellow"))
+        parts.append(Text.assemble("Note: ", shown(note), style="yellow"))
     advice = record["advice"]
     if advice["cause"]:
         parts.append(Text(f"What to do: {advice['cause']}"))
     for line in advice["general"]:
         parts.append(Text(f"• {line}", style="dim"))
     parts.append(Text(advice["disclaimer"], style="italic"))
-    console.print(Panel(Group(*parts), title=f"backclf{title}", expand=False))
+    console.print(Panel(Group(*parts), title=title, expand=False))
