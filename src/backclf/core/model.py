@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from backclf.contract.rules import quote
 from backclf.core.features import Feature, encode
 from backclf.core.model_file import (
     LogisticModelFile,
@@ -227,7 +228,8 @@ def check_model_file(data: Any) -> ModelFile:
     if data.get("format") != "backclf-model" or data.get("format_version") != 1:
         raise ModelFileError("not a backclf-model v1 file")
     if data.get("kind") not in KINDS:
-        raise ModelFileError(f"unknown model kind {data.get('kind')!r}; expected one of {KINDS}")
+        kind = quote(data.get("kind"))
+        raise ModelFileError(f"unknown model kind {kind}; expected one of {KINDS}")
     try:
         return _file_adapter().validate_python(data)
     except ValidationError as exc:

@@ -31,9 +31,12 @@ MAX_TREE_DEPTH = 64
 MAX_MAGNITUDE = 1e6
 
 CauseId = Literal[CAUSE_IDS]
-Finite = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
-Points = Annotated[int, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
-Probability = Annotated[float, Field(allow_inf_nan=False, gt=0, le=1)]
+# Numbers are strict: a weight written as a string ("0.4") or a boolean is a damaged file.
+Finite = Annotated[
+    float, Field(strict=True, allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)
+]
+Points = Annotated[int, Field(strict=True, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+Probability = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=1)]
 
 
 class _Part(BaseModel):

@@ -20,6 +20,10 @@ from backclf.core.model import ReadableModel
 from backclf.core.records import records
 from backclf.io.parse import Item, record_id, split_record
 
+#: Free text longer than this is an error record, not read: about 15,000 words, far beyond
+#: any account of back pain (spaCy refuses a million characters; memory grows with length).
+MAX_TEXT_CHARS = 100_000
+
 #: Free text to (findings, the words behind each, notes for the person).
 Extractor = Callable[[str], tuple[dict[str, Any], list[dict[str, Any]], list[str]]]
 
@@ -95,6 +99,8 @@ def _with_text(
     """The case's findings with those read from its text; explicit known values win."""
     if extract is None:
         raise CaseError(["text: reading free text needs the text extra (backclf[text])"])
+    if len(text) > MAX_TEXT_CHARS:
+        raise CaseError([f"text: longer than {MAX_TEXT_CHARS:,} characters ({len(text):,})"])
     from_text, spans, notes = extract(text)
     merged = {**check_record(from_text), **codes}
     problems = cross_field_problems_of(merged)  # e.g. "no fever" given, 39 C in the text

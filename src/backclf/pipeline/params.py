@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from backclf.contract.rules import suggest
+from backclf.contract.rules import quote, suggest
 from backclf.knowledge import CAUSE_IDS
 from backclf.synth.config import MAX_MISSING_RATE, GenerationConfig
 
@@ -197,8 +197,11 @@ def load_params(path: Path = PARAMS) -> Params:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ParamsError([f"cannot read {path}: {exc.strerror or exc}"]) from None
-    except yaml.YAMLError as exc:
-        raise ParamsError([f"{path} is not valid YAML: {exc}"]) from None
+    except yaml.YAMLError as exc:  # its own message spans lines: one line here
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise ParamsError([f"{path} is not valid YAML: {problem}{where}"]) from None
     try:
         return Params.model_validate(raw)
     except ValidationError as exc:
@@ -206,7 +209,7 @@ def load_params(path: Path = PARAMS) -> Params:
 
 
 def _problem(error: dict[str, Any]) -> str:
-    where = ".".join(str(part) for part in error["loc"])
+    where = _printable(".".join(str(part) for part in error["loc"]))
     if error["type"] == "extra_forbidden":
         *parent, key = (str(part) for part in error["loc"])
         section = _section_at(parent)
@@ -216,7 +219,12 @@ def _problem(error: dict[str, Any]) -> str:
     if error["type"] == "missing":
         return f"params.yaml: '{where}' is missing"
     message = error["msg"].removeprefix("Value error, ")
-    return f"params.yaml: '{where}': {message} (got {error.get('input')!r})"
+    return f"params.yaml: '{where}': {message} (got {quote(error.get('input'))})"
+
+
+def _printable(text: str) -> str:
+    """A key as written, with characters that would break the line or the terminal escaped."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def _section_at(path: list[str]) -> type[BaseModel] | None:
