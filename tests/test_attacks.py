@@ -377,6 +377,22 @@ def test_item_5_a_table_that_breaks_halfway_leaves_no_output_file(tmp_path, monk
     assert not out.exists() and _part_files(tmp_path) == []
 
 
+def test_item_5_an_output_file_gets_the_mode_open_would_give_it(tmp_path):
+    """Item 5: the temporary file is private; the result is not (0o666 less the umask, or
+    the mode of the file it replaces)."""
+    fresh, kept = tmp_path / "fresh.jsonl", tmp_path / "kept.jsonl"
+    kept.write_text("old\n")
+    kept.chmod(0o604)
+    mask = os.umask(0o027)
+    try:
+        for out in (fresh, kept):
+            assert invoke(["predict", "--age", "40", "-o", str(out)]).exit_code == 0
+    finally:
+        os.umask(mask)
+    assert fresh.stat().st_mode & 0o777 == 0o640 and kept.stat().st_mode & 0o777 == 0o604
+    assert records(kept.read_text())[0]["schema_version"] == "1"
+
+
 # -- 6. Every row invalid; nothing to assess ----------------------------------------------------
 
 

@@ -46,8 +46,10 @@ def atomic_output(path: Path) -> Iterator[PendingFile]:
     pending = PendingFile(Path(name))
     renamed = False
     try:
-        os.fchmod(fd, stat.S_IMODE(existing.st_mode) if existing else _new_file_mode())
         os.close(fd)
+        # mkstemp makes the file private (0o600); give it the mode the target has, or
+        # would have if opened for writing. (os.chmod: os.fchmod is not on every platform.)
+        os.chmod(pending.path, stat.S_IMODE(existing.st_mode) if existing else _new_file_mode())
         yield pending
         if pending.keep:
             _flush_to_disk(pending.path)
@@ -80,8 +82,11 @@ def _new_file_mode() -> int:
 
 
 def _flush_to_disk(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """The file's bytes on disk before the rename makes it visible (best effort: some
+    platforms cannot fsync a file opened for reading)."""
+    with suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
