@@ -1,11 +1,13 @@
 """Benchmark: `backclf predict` as apps use it, each as a fresh process.
 
-Run: uv run python benchmarks/bench_predict.py [--parts single,stream,jsonl,parquet]
+Run: uv run python benchmarks/bench_predict.py [--parts single,stream,jsonl,parquet,longline]
 - one case through `backclf predict --format json`: median wall time of --runs processes,
   interleaved with the same through `uv run` and with `python -c "import numpy"` (the
   start-up target is the ratio of the first to the last);
 - JSON Lines: cases per second for a 100,000-line file, end to end;
-- Parquet: rows per second for 1,000,000 rows, and the peak memory of that process.
+- Parquet: rows per second for 1,000,000 rows, and the peak memory of that process;
+- longline (not run by default): one 200 MB line (an unknown key) between two cases, from a
+  file and through a pipe: wall time and peak memory.
 
 The project's own modules are byte-compiled first, as an installed wheel's would be: this
 machine sets PYTHONDONTWRITEBYTECODE=1, so an editable install would otherwise recompile
@@ -64,6 +66,8 @@ def main() -> None:
         streaming()
     if parts & {"jsonl", "parquet"}:
         batches(args, parts)
+    if "longline" in parts:
+        long_line(args.repeat)
 
 
 def single_case(runs: int) -> None:
@@ -190,6 +194,38 @@ def parquet(tmp: Path, repeat: int) -> None:
         f"{rows / elapsed:,.0f} rows/s "
         f"(target >= 200,000); peak memory {peak_mib:,.0f} MiB (target < 2,048)"
     )
+
+
+PEAK_RSS = (
+    "import resource, runpy, sys\n"
+    "sys.argv = ['backclf', *sys.argv[1:]]\n"
+    "try:\n    runpy.run_module('backclf', run_name='__main__')\n"
+    "except SystemExit:\n    pass\n"
+    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+)
+
+
+def long_line(repeat: int, size: int = 200_000_000) -> None:
+    """One huge line: memory should follow its size (a small multiple), time be linear."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "long.jsonl"
+        with path.open("wb") as f:
+            f.write(b'{"age": 40}\n{"' + b"k" * size + b'": 1}\n{"saddle_numbness": true}\n')
+        command = [sys.executable, "-c", PEAK_RSS, "predict", "--format", "json"]
+        for way in ("file", "pipe"):
+            times, peaks = [], []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                if way == "file":
+                    result = subprocess.run([*command, "-i", str(path)], capture_output=True)
+                else:  # subprocess writes the bytes through a pipe as the reader takes them
+                    result = subprocess.run(command, input=path.read_bytes(), capture_output=True)
+                times.append(time.perf_counter() - start)
+                peaks.append(int(result.stderr.decode().strip().splitlines()[-1]) / 1024)
+            print(
+                f"one {size / 1e6:.0f} MB line, {way} (median of {repeat}): "
+                f"{statistics.median(times):.1f} s; peak memory {max(peaks):,.0f} MiB"
+            )
 
 
 if __name__ == "__main__":

@@ -916,6 +916,32 @@ def test_item_15_a_constructed_case_with_a_fever_temperature_is_a_fever():
     assert assess(case).triage.level != "consultation_24" or case.temperature_c == 36.5
 
 
+# -- Beyond the list: closed standard streams --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("redirect", "code", "stdout", "stderr"),
+    [
+        ("<&-", 66, "", "backclf: error: cannot read stdin: it is closed\n"),
+        (">&-", 73, None, "backclf: error: cannot write to stdout: it is closed\n"),
+        ("2>&-", 65, '{"id":null,"line":1,"error":"unknown finding \'fevr\'', ""),
+    ],
+)
+def test_a_closed_standard_stream_is_a_clear_error_never_a_traceback(
+    redirect, code, stdout, stderr
+):
+    """A closed stdin or stdout used to be an AttributeError traceback; with stderr closed,
+    the summary must not land in the JSON on stdout instead."""
+    command = f"echo '{{\"fevr\": 1}}' | {sys.executable} -m backclf predict -i - --format json"
+    result = subprocess.run(
+        ["sh", "-c", f"{command} {redirect}"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == code, result.stderr
+    assert result.stderr == stderr
+    if stdout is not None:
+        assert result.stdout.startswith(stdout) and result.stdout.count("\n") == (code == 65)
+
+
 def test_peak_rss_helper_reads_this_process():
     """The memory probe of item 11 reads the process it runs in (sanity)."""
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0

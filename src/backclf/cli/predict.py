@@ -75,6 +75,12 @@ def _predict(
             return EXIT_USAGE
         input_path = "-"
     path = Path(input_path) if input_path not in (None, "-") else None
+    if input_path == "-" and sys.stdin is None:
+        error("cannot read stdin: it is closed")
+        return EXIT_NOINPUT
+    if output is None and sys.stdout is None:
+        error("cannot write to stdout: it is closed")
+        return EXIT_CANTCREAT
     overwrite = _overwrites_input(path, input_path == "-", output)
     if overwrite:
         error(overwrite)

@@ -27,7 +27,8 @@ PARALLEL_MIN_LINES = 2048
 
 
 def error(message: str) -> None:
-    print(f"backclf: error: {message}", file=sys.stderr)
+    if sys.stderr is not None:  # closed (2>&-): say nothing, never on stdout instead
+        print(f"backclf: error: {message}", file=sys.stderr)
 
 
 @dataclass
