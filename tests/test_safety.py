@@ -111,11 +111,6 @@ def test_assess_many_equals_assess_row_by_row(batch):
     assert assess_many(batch) == [assess(case) for case in batch]
 
 
-def test_age_alone_never_escalates_past_consultation():
-    for age in range(1, 121):
-        assert RANK[assess(parse_case({"age": age})).triage.level] <= RANK["consultation"]
-
-
 def test_an_ordinary_backache_raises_no_red_flag():
     result = assess(
         parse_case(

@@ -1,0 +1,305 @@
+"""Every red-flag rule on hand-written cases: the findings that fire it, the nearest ones that
+must not, and the level each reaches (docs/clinical-review.md gives the sources).
+
+The expectations are written here by hand from the clinical review, not read from
+red_flags.yaml: changing a rule's condition or level turns this file red.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from backclf.contract.findings import parse_case
+from backclf.core.decide import assess
+from backclf.core.red_flags import rule_set
+from backclf.knowledge import TRIAGE_LEVELS
+
+RANK = {level: i for i, level in enumerate(TRIAGE_LEVELS)}
+
+#: (rule id, its level, findings that fire it)
+FIRES: list[tuple[str, str, dict]] = [
+    # the article's own rule
+    ("fever_or_frequent_urination", "consultation_24", {"fever": True}),
+    ("fever_or_frequent_urination", "consultation_24", {"frequent_urination": True}),
+    ("fever_or_frequent_urination", "consultation_24", {"temperature_c": 38.0}),
+    # cauda equina and weakness
+    ("cauda_equina", "emergency", {"saddle_numbness": True}),
+    ("cauda_equina", "emergency", {"bladder_or_bowel_control_loss": True}),
+    ("cauda_equina", "emergency", {"radiating_leg_pain": "both_legs"}),
+    ("bilateral_leg_weakness", "emergency", {"bilateral_leg_weakness": True}),
+    ("leg_weakness", "consultation_24", {"leg_weakness": True}),
+    ("leg_weakness", "consultation_24", {"bilateral_leg_weakness": True}),  # implied
+    ("new_sexual_dysfunction", "consultation_24", {"new_sexual_dysfunction": True}),
+    (
+        "sexual_dysfunction_with_leg_symptoms",
+        "emergency",
+        {"new_sexual_dysfunction": True, "radiating_leg_pain": "one_leg"},
+    ),
+    (
+        "sexual_dysfunction_with_leg_symptoms",
+        "emergency",
+        {"new_sexual_dysfunction": True, "leg_weakness": True},
+    ),
+    # aorta
+    ("collapse_with_back_pain", "emergency_ambulance", {"fainting_or_collapse": True}),
+    ("pulsating_abdominal_mass", "emergency", {"pulsating_abdominal_mass": True}),
+    # spinal infection
+    ("spinal_infection", "emergency", {"fever": True, "iv_drug_use": True}),
+    ("spinal_infection", "emergency", {"chills": True, "immunosuppressed": True}),
+    ("spinal_infection", "emergency", {"temperature_c": 38.5, "recent_spinal_procedure": True}),
+    ("fever_with_leg_weakness", "emergency", {"fever": True, "leg_weakness": True}),
+    ("fever_with_leg_weakness", "emergency", {"fever": True, "bilateral_leg_weakness": True}),
+    (
+        "weakness_after_spinal_procedure",
+        "emergency",
+        {"recent_spinal_procedure": True, "leg_weakness": True},
+    ),
+    (
+        "pain_after_spinal_procedure",
+        "consultation_24",
+        {"recent_spinal_procedure": True, "pain_severity": 7},
+    ),
+    (
+        "pain_after_spinal_procedure",
+        "consultation_24",
+        {"recent_spinal_procedure": True, "constant_night_pain": True},
+    ),
+    ("infection_risk_without_fever", "consultation_24", {"iv_drug_use": True, "pain_severity": 8}),
+    (
+        "infection_risk_without_fever",
+        "consultation_24",
+        {"immunosuppressed": True, "constant_night_pain": True},
+    ),
+    # cancer
+    ("history_of_cancer", "consultation_24", {"history_of_cancer": True}),
+    ("cord_compression", "emergency", {"history_of_cancer": True, "leg_weakness": True}),
+    ("possible_cancer", "consultation", {"unexplained_weight_loss": True}),
+    ("possible_cancer", "consultation", {"constant_night_pain": True}),
+    ("not_improving_after_50", "consultation", {"age": 50, "days_since_onset": 30}),
+    # fractures
+    ("major_trauma", "emergency", {"major_trauma": True}),
+    ("osteoporotic_fracture", "consultation", {"osteoporosis_or_steroid_use": True}),
+    ("osteoporotic_fracture", "consultation", {"age": 70}),
+    (
+        "osteoporotic_fracture_severe",
+        "consultation_24",
+        {"osteoporosis_or_steroid_use": True, "pain_severity": 7},
+    ),
+    ("osteoporotic_fracture_severe", "consultation_24", {"age": 74, "pain_severity": 8}),
+    (
+        "older_sudden_severe_pain",
+        "consultation_24",
+        {"age": 60, "pain_severity": 7, "trigger": "none"},
+    ),
+    (
+        "renal_colic_picture_over_60",
+        "emergency",
+        {
+            "age": 72,
+            "onset": "sudden",
+            "pain_severity": 9,
+            "trigger": "none",
+            "pain_side": "one_side",
+        },
+    ),
+    (
+        "renal_colic_picture_over_60",
+        "emergency",
+        {
+            "age": 60,
+            "onset": "sudden",
+            "pain_severity": 7,
+            "trigger": "none",
+            "blood_in_urine": True,
+        },
+    ),
+    # kidney infection
+    (
+        "sepsis_signs",
+        "emergency",
+        {"flank_tenderness": True, "confusion": True},
+    ),
+    ("sepsis_signs", "emergency", {"fever": True, "unable_to_keep_fluids_down": True}),
+    ("infection_without_fever", "consultation_24", {"chills": True}),
+    (
+        "infection_without_fever",
+        "consultation_24",
+        {"painful_urination": True, "flank_tenderness": True},
+    ),
+    # pregnancy
+    ("infection_in_pregnancy", "consultation_24", {"pregnant": True, "frequent_urination": True}),
+    ("infection_in_pregnancy", "consultation_24", {"pregnant": True, "flank_tenderness": True}),
+    ("systemic_infection_in_pregnancy", "emergency", {"pregnant": True, "fever": True}),
+    ("systemic_infection_in_pregnancy", "emergency", {"pregnant": True, "chills": True}),
+    (
+        "kidney_infection_in_pregnancy",
+        "emergency",
+        {"pregnant": True, "flank_tenderness": True, "nausea_or_vomiting": True},
+    ),
+    (
+        "kidney_infection_in_pregnancy",
+        "emergency",
+        {"pregnant": True, "flank_tenderness": True, "painful_urination": True},
+    ),
+    # children
+    ("child", "consultation", {"age": 11}),
+    ("young_child", "consultation_24", {"age": 4}),
+    ("child_night_pain", "consultation_24", {"age": 15, "constant_night_pain": True}),
+]
+
+#: (rule id, findings just outside it): the boundaries and the unknowns.
+DOES_NOT_FIRE: list[tuple[str, dict]] = [
+    ("fever_or_frequent_urination", {"temperature_c": 37.9}),
+    ("fever_or_frequent_urination", {"fever": False, "frequent_urination": False}),
+    ("leg_weakness", {"leg_weakness": False}),
+    ("bilateral_leg_weakness", {"leg_weakness": True}),
+    ("sexual_dysfunction_with_leg_symptoms", {"new_sexual_dysfunction": True}),
+    (
+        "sexual_dysfunction_with_leg_symptoms",
+        {"new_sexual_dysfunction": True, "radiating_leg_pain": "none"},
+    ),
+    ("spinal_infection", {"iv_drug_use": True, "recent_spinal_procedure": True}),
+    ("spinal_infection", {"fever": True}),
+    ("spinal_infection", {"temperature_c": 37.8, "recent_spinal_procedure": True}),
+    ("fever_with_leg_weakness", {"fever": False, "leg_weakness": True}),
+    ("weakness_after_spinal_procedure", {"recent_spinal_procedure": True}),
+    ("pain_after_spinal_procedure", {"recent_spinal_procedure": True, "pain_severity": 6}),
+    ("infection_risk_without_fever", {"iv_drug_use": True, "pain_severity": 6}),
+    ("infection_risk_without_fever", {"pain_severity": 9}),
+    ("not_improving_after_50", {"age": 49, "days_since_onset": 40}),
+    ("not_improving_after_50", {"age": 60, "days_since_onset": 29}),
+    ("not_improving_after_50", {"age": 60}),
+    ("osteoporotic_fracture", {"age": 69, "trigger": "minor_fall_or_bump"}),
+    ("osteoporotic_fracture", {"osteoporosis_or_steroid_use": False}),
+    ("osteoporotic_fracture_severe", {"age": 69, "pain_severity": 10}),
+    ("osteoporotic_fracture_severe", {"age": 80, "pain_severity": 6}),
+    ("older_sudden_severe_pain", {"age": 59, "pain_severity": 7, "trigger": "none"}),
+    ("older_sudden_severe_pain", {"age": 60, "pain_severity": 6, "trigger": "none"}),
+    ("older_sudden_severe_pain", {"age": 65, "pain_severity": 8, "trigger": "bending_or_twisting"}),
+    ("older_sudden_severe_pain", {"age": 65, "pain_severity": 8}),  # trigger unknown
+    (
+        "renal_colic_picture_over_60",
+        {
+            "age": 72,
+            "onset": "gradual",
+            "pain_severity": 9,
+            "trigger": "none",
+            "pain_side": "one_side",
+        },
+    ),
+    (
+        "renal_colic_picture_over_60",
+        {
+            "age": 72,
+            "onset": "sudden",
+            "pain_severity": 9,
+            "trigger": "none",
+            "pain_side": "central",
+        },
+    ),
+    (
+        "renal_colic_picture_over_60",
+        {
+            "age": 59,
+            "onset": "sudden",
+            "pain_severity": 9,
+            "trigger": "none",
+            "pain_side": "one_side",
+        },
+    ),
+    ("infection_without_fever", {"painful_urination": True}),
+    ("infection_without_fever", {"flank_tenderness": True, "painful_urination": False}),
+    ("infection_without_fever", {"chills": False}),
+    ("systemic_infection_in_pregnancy", {"pregnant": False, "fever": True, "sex": "female"}),
+    ("systemic_infection_in_pregnancy", {"pregnant": True, "fever": False, "chills": False}),
+    ("kidney_infection_in_pregnancy", {"pregnant": True, "flank_tenderness": True}),
+    ("kidney_infection_in_pregnancy", {"flank_tenderness": True, "painful_urination": True}),
+    ("child", {"age": 12}),
+    ("young_child", {"age": 5}),
+    ("child_night_pain", {"age": 16, "constant_night_pain": True}),
+    ("child_night_pain", {"age": 10, "constant_night_pain": False}),
+]
+
+
+def fired_ids(findings: dict) -> list[str]:
+    return [flag.id for flag in assess(parse_case(findings)).red_flags]
+
+
+@pytest.mark.parametrize(("rule", "level", "findings"), FIRES)
+def test_the_rule_fires_and_the_triage_reaches_its_level(rule, level, findings):
+    result = assess(parse_case(findings))
+    flags = {flag.id: flag for flag in result.red_flags}
+    assert rule in flags, (rule, list(flags))
+    assert flags[rule].level == level
+    assert RANK[result.triage.level] >= RANK[level]
+
+
+@pytest.mark.parametrize(("rule", "findings"), DOES_NOT_FIRE)
+def test_the_rule_does_not_fire_just_outside_it(rule, findings):
+    assert rule not in fired_ids(findings)
+
+
+def test_every_rule_has_hand_written_cases_on_both_sides():
+    ids = {rule.id for rule in rule_set().rules}
+    assert {rule for rule, _, _ in FIRES} == ids
+    outside = {rule for rule, _ in DOES_NOT_FIRE}
+    # Rules of one finding have nothing "just outside" but the finding answered no.
+    single = {"cauda_equina", "collapse_with_back_pain", "pulsating_abdominal_mass"}
+    single |= {"history_of_cancer", "cord_compression", "possible_cancer", "major_trauma"}
+    single |= {"sepsis_signs", "infection_in_pregnancy", "new_sexual_dysfunction"}
+    assert ids - single <= outside, sorted(ids - single - outside)
+
+
+def test_every_rule_has_a_plain_message_and_a_source():
+    for rule in rule_set().rules:
+        first = rule.message.split(".")[0]
+        assert (
+            first
+            in {
+                "Call an ambulance now",
+                "Go to an emergency department now",
+                "Go to an emergency department or your maternity unit now",
+                "See a doctor within 24 hours",
+                "Book a doctor's appointment",
+            }
+            or rule.id == "fever_or_frequent_urination"
+        ), (rule.id, first)
+        # a dated reference, a named guideline, or the article itself
+        assert re.search(r"\b(19|20)\d\d\b|NICE|ACR|^article$", rule.source), rule.id
+
+
+@pytest.mark.parametrize(
+    ("age", "expected"),
+    [
+        (1, "consultation_24"),
+        (4, "consultation_24"),
+        (5, "consultation"),
+        (11, "consultation"),
+        (12, None),
+        (40, None),
+        (69, None),
+        (70, "consultation"),
+        (120, "consultation"),
+    ],
+)
+def test_age_alone(age, expected):
+    """Age on its own escalates only where it is informative by itself: young children
+    (Bernstein and Cozen 2007) and 70 or over (Henschke 2009); never past 24 hours."""
+    result = assess(parse_case({"age": age}))
+    if expected is None:
+        assert result.red_flags == []
+        assert RANK[result.triage.level] <= RANK["consultation"]
+    else:
+        assert result.triage.level == expected and result.triage.overridden
+
+
+def test_unanswered_findings_never_fire_a_rule():
+    """Each firing set above is minimal: leave any one of its findings unanswered and the rule
+    no longer fires (unknown satisfies no part of a condition)."""
+    assert assess(parse_case({})).red_flags == []
+    for rule, _, findings in FIRES:
+        for name in findings:
+            fewer = {k: v for k, v in findings.items() if k != name}
+            assert rule not in fired_ids(fewer), (rule, name)
