@@ -356,12 +356,32 @@ def test_generate_writes_valid_vignettes_and_a_summary(tmp_path):
     assert invoke(["generate", "--n", "5", "--out", str(out), "--text", "poetry"]).exit_code == 2
 
 
+def _words(text: str) -> str:
+    """The view's words without its frame (rich wraps lines inside a panel)."""
+    return " ".join(text.replace("│", " ").replace("╭", " ").replace("╰", " ").split())
+
+
 def test_pretty_view_leads_with_the_triage_banner_and_disclaimer():
-    result = invoke(["predict", "--saddle-numbness", "--age", "44", "--format", "pretty"])
+    flags = ["--saddle-numbness", "--age", "44", "--trigger", "lifting_heavy_object"]
+    result = invoke(["predict", *flags, "--format", "pretty"])
     assert result.exit_code == 0
-    text = result.stdout
-    assert text.index("GO TO AN EMERGENCY DEPARTMENT NOW") < text.index("Likely cause")
-    assert "not a diagnosis" in " ".join(text.split())
+    text = _words(result.stdout)
+    banner = text.index("GO TO AN EMERGENCY DEPARTMENT NOW (red flag)")
+    urgent = text.index("! Go to an emergency department now. Numbness around the genitals")
+    withheld = text.index("A red flag applies: follow the urgent advice first.")
+    assert banner < urgent < withheld < text.index("Likely cause")
+    assert "What to do" not in text and "rest in bed" not in text
+    assert "not a diagnosis" in text
+
+
+def test_pretty_view_shows_the_articles_words_then_the_note():
+    result = invoke(
+        ["predict", "--trigger", "lifting_heavy_object", "--age", "40", "--format", "pretty"]
+    )
+    text = _words(result.stdout)
+    advice = text.index("What to do: Put down the heavy object, rest in bed,")
+    assert advice < text.index("Note: Current guidance advises people with low back pain to keep")
+    assert "NICE NG59" in text
 
 
 def test_model_option_serves_another_model_file(tmp_path, model):

@@ -1,4 +1,5 @@
-"""Red flags and triage: the guarantees, checked with hypothesis over random valid cases."""
+"""Red flags, triage and advice: the guarantees, checked with hypothesis over random valid
+cases (age alone, and each rule on hand-written cases, are in test_red_flag_cases.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,15 @@ import re
 from pathlib import Path
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from backclf.contract.fields import FIELDS
 from backclf.contract.findings import Case, parse_case
 from backclf.core.decide import assess, assess_many
+from backclf.core.model import load_model
 from backclf.core.red_flags import RuleError, compile_condition, rule_set
-from backclf.knowledge import TRIAGE_LEVELS
+from backclf.knowledge import TRIAGE_LEVELS, article, guidance
 
 RANK = {level: i for i, level in enumerate(TRIAGE_LEVELS)}
 
@@ -200,3 +202,151 @@ def test_red_flag_dev_cases_are_overridden(dev_rows):
             result = assess(parse_case(row["findings"]))
             assert result.triage.overridden and result.red_flags, row["id"]
             assert np.isclose(sum(d.probability for d in result.differential), 1, atol=1e-3)
+
+
+# -- advice that never contradicts the triage ------------------------------------------------
+
+ARTICLE = article()
+#: The article's advice for the causes, sentence by sentence, and the names of its medicines.
+CAUSE_SENTENCES = [s for cause in ARTICLE.causes for s in cause.advice]
+MEDICINES = [m.name for cause in ARTICLE.causes for m in cause.medicines]
+URGENT = RANK["consultation_24"]
+
+
+def shown_text(result) -> str:
+    return result.advice.model_dump_json()
+
+
+@SETTINGS
+@given(cases())
+def test_a_red_flag_at_24_hours_or_above_withholds_home_care_and_medicines(case):
+    result = assess(case)
+    advice = result.advice
+    urgent = any(RANK[flag.level] >= URGENT for flag in result.red_flags)
+    if urgent:
+        assert RANK[result.triage.level] >= URGENT
+        assert advice.cause is None and advice.medication is None and advice.also_consider == []
+        assert [w.id for w in advice.withheld] == ["red_flag"]
+        assert set(advice.withheld[0].withholds) == {"cause", "medication"}
+        text = shown_text(result)
+        for sentence in [*CAUSE_SENTENCES, *ARTICLE.daily_life]:
+            assert sentence not in text
+        for name in MEDICINES:
+            assert name not in text
+        assert advice.urgent and advice.urgent[0] == result.red_flags[0].message
+    else:
+        assert "red_flag" not in [w.id for w in advice.withheld]
+        if not result.abstained:
+            cause = ARTICLE.cause(result.cause.id)
+            whole = " ".join(cause.advice)
+            without_medicines = " ".join(s for s in cause.advice if s != cause.medication)
+            assert advice.cause in {whole, without_medicines or None}
+
+
+PREGNANT_OR_YOUNG = st.one_of(
+    st.just({"pregnant": True, "sex": "female"}),
+    st.integers(1, 17).map(lambda age: {"age": age}),
+    st.just({}),
+)
+
+
+@SETTINGS
+@given(cases(), PREGNANT_OR_YOUNG)
+def test_medicines_are_withheld_in_pregnancy_and_under_18_with_the_reason(case, extra):
+    case = with_findings(case, extra) or case
+    result = assess(case)
+    pregnant = case.pregnant is True
+    young = case.age is not None and case.age < 18
+    if not (pregnant or young):
+        assert {w.id for w in result.advice.withheld} <= {"red_flag"}
+        return
+    text = shown_text(result)
+    for name in MEDICINES:
+        assert name not in text
+    assert result.advice.medication is None
+    reasons = {w.id for w in result.advice.withheld}
+    event(f"medicines withheld by {sorted(reasons)}")
+    if "red_flag" not in reasons:
+        expected = {"pregnant"} if pregnant else set()
+        assert reasons == expected | ({"under_18"} if young else set())
+        for item in result.advice.withheld:
+            assert item.withholds == ["medication"] and item.reason and item.source
+
+
+@SETTINGS
+@given(cases())
+def test_every_advice_text_is_the_articles_or_a_sourced_note(case):
+    result = assess(case)
+    advice = result.advice
+    texts = [advice.cause, advice.medication, *[a.advice for a in advice.also_consider]]
+    texts += [a.medication for a in advice.also_consider]
+    article_words = " ".join([*CAUSE_SENTENCES])
+    for text in filter(None, texts):
+        assert text in article_words
+    assert set(advice.general) <= {ARTICLE.infection_rule, ARTICLE.seek_care, *ARTICLE.daily_life}
+    notes = {n.id: n.text for n in guidance().notes} | {"may_be_pregnant": None}
+    for note in advice.notes:
+        assert note.id in notes and note.source
+    if advice.cause and "rest in bed" in advice.cause:
+        (stay_active,) = [n for n in advice.notes if n.id == "stay_active"]
+        assert "NICE NG59" in stay_active.source
+
+
+@SETTINGS
+@given(cases())
+def test_pyelonephritis_considered_but_not_first_shows_its_advice_too(case):
+    result = assess(case)
+    model = load_model()
+    p = {d.id: d.probability for d in result.differential}
+    first = result.differential[0].id
+    urgent = any(RANK[flag.level] >= URGENT for flag in result.red_flags)
+    considered = p["pyelonephritis"] >= model.consider_above and first != "pyelonephritis"
+    others = [a.cause for a in result.advice.also_consider]
+    event(f"pyelonephritis considered, not first: {considered}; urgent red flag: {urgent}")
+    if considered and not urgent:
+        assert others == ["pyelonephritis"]
+        (pyelo,) = result.advice.also_consider
+        assert pyelo.advice  # drinking water at least, even when medicines are withheld
+        assert RANK[result.triage.level] >= URGENT
+    elif not considered:
+        assert others == []
+
+
+def test_saddle_numbness_gets_no_home_care_advice():
+    """Issue 19's probe: an emergency with "rest in bed ... cold compresses" beside it."""
+    result = assess(parse_case({"saddle_numbness": True, "trigger": "lifting_heavy_object"}))
+    assert result.triage.level == "emergency"
+    text = shown_text(result)
+    assert "rest in bed" not in text and "cold compresses" not in text
+    assert result.advice.general == [ARTICLE.infection_rule, ARTICLE.seek_care]
+
+
+def test_rest_in_bed_stays_the_articles_words_followed_by_the_note():
+    result = assess(parse_case({"trigger": "lifting_heavy_object", "age": 40, "sex": "male"}))
+    assert result.advice.cause == ARTICLE.cause("excessive_loading").advice[0]
+    assert "rest in bed" in result.advice.cause
+    assert [n.id for n in result.advice.notes] == ["stay_active"]
+    assert "keep active" in result.advice.notes[0].text
+
+
+def test_medicines_of_the_article_in_pregnancy_and_for_a_woman_who_may_be_pregnant():
+    strain = {"trigger": "prolonged_posture", "chronic_strain_history": True, "sex": "female"}
+    pregnant = assess(parse_case({**strain, "age": 30, "pregnant": True}))
+    assert pregnant.advice.cause is None  # the article's only sentence for it names medicines
+    assert [w.id for w in pregnant.advice.withheld] == ["pregnant"]
+    assert "20 weeks" in pregnant.advice.withheld[0].reason
+    maybe = assess(parse_case({**strain, "age": 30}))
+    assert maybe.advice.medication is not None
+    assert "may_be_pregnant" in [n.id for n in maybe.advice.notes]
+    older = assess(parse_case({**strain, "age": 60}))
+    assert "may_be_pregnant" not in [n.id for n in older.advice.notes]
+    not_pregnant = assess(parse_case({**strain, "age": 30, "pregnant": False}))
+    assert "may_be_pregnant" not in [n.id for n in not_pregnant.advice.notes]
+
+
+def test_hypothesis_reaches_the_advice_branches():
+    """The random cases above do reach pregnancy and youth without an urgent red flag."""
+    young = assess(parse_case({"age": 15, "trigger": "lifting_heavy_object"}))
+    assert [w.id for w in young.advice.withheld] == ["under_18"]
+    both = assess(parse_case({"age": 16, "sex": "female", "pregnant": True}))
+    assert {w.id for w in both.advice.withheld} == {"pregnant", "under_18"}

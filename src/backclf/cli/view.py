@@ -32,7 +32,11 @@ def shown(value: Any) -> Text:
 
 
 def render(record: dict[str, Any], console: Console) -> None:
-    """Print one assessment (or error record) readably."""
+    """Print one assessment (or error record) readably.
+
+    The triage and the red flags' messages come first. When a red flag withholds the
+    article's advice, they stand alone at the top, followed by why nothing else is advised.
+    """
     if "error" in record:
         where = Text(f"line {record['line']}", style="bold red")
         console.print(Text.assemble(where, ": ", shown(record["error"])))
@@ -40,9 +44,14 @@ def render(record: dict[str, Any], console: Console) -> None:
     style, banner = LEVEL_STYLE[record["triage"]["level"]]
     why = " (red flag)" if record["triage"]["overridden"] else ""
     title = shown(f"backclf {record['id']}" if record.get("id") is not None else "backclf")
+    advice = record["advice"]
+    withheld = {item["id"]: item for item in advice.get("withheld") or []}
     parts: list[Any] = [Text(f" {banner}{why} ", style=style)]
-    for flag in record["red_flags"]:
-        parts.append(Text(f"! {flag['message']}", style="bold red"))
+    for message in advice["urgent"]:
+        parts.append(Text(f"! {message}", style="bold red"))
+    if "red_flag" in withheld:
+        parts.append(Text(withheld.pop("red_flag")["reason"], style="bold"))
+        parts.append(Text(""))
     cause = record["cause"]
     if cause is None:
         parts.append(Text("Likely cause: unsure (no cause is likely enough to name)", style="bold"))
@@ -77,9 +86,17 @@ def render(record: dict[str, Any], console: Console) -> None:
         parts.append(understood)
     for note in record.get("notes") or []:
         parts.append(Text.assemble("Note: ", shown(note), style="yellow"))
-    advice = record["advice"]
     if advice["cause"]:
         parts.append(Text(f"What to do: {advice['cause']}"))
+    for other in advice.get("also_consider") or []:
+        if other["advice"]:
+            parts.append(Text(f"If it is {other['name'].lower()}: {other['advice']}"))
+    for note in advice.get("notes") or []:
+        parts.append(
+            Text.assemble((f"Note: {note['text']}", "yellow"), (f" ({note['source']})", "dim"))
+        )
+    for item in withheld.values():
+        parts.append(Text(f"Medicines: {item['reason']}", style="yellow"))
     for line in advice["general"]:
         parts.append(Text(f"• {line}", style="dim"))
     parts.append(Text(advice["disclaimer"], style="italic"))

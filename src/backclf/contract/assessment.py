@@ -1,10 +1,12 @@
 """The assessment contract (output of ``backclf predict``): the pydantic models, and the flat
 row that tables and the MLflow model give.
 
-``docs/contract.md`` describes every key for people; the JSON Schema (``backclf schema``),
-generated from these classes, is its machine-readable form, and a test keeps the two in step.
-Records are built as plain dicts in :mod:`backclf.core.records` (fast) and the tests validate
-them against these models.
+``docs/contract.md`` describes every key for people (the additions to the first contract
+among them: ``abstained``, ``id``, ``model``, ``advice.urgent``, ``advice.also_consider``,
+``advice.withheld``, ``advice.notes``, ``extracted`` and ``notes``); the JSON Schema
+(``backclf schema``), generated from these classes, is its machine-readable form, and a test
+keeps the two in step. Records are built as plain dicts in :mod:`backclf.core.records` (fast)
+and the tests validate them against these models.
 """
 
 from __future__ import annotations
@@ -50,15 +52,58 @@ class Explanation(_Out):
     )
 
 
+class OtherCauseAdvice(_Out):
+    cause: Literal[CAUSE_IDS]
+    name: str
+    advice: str | None
+    medication: str | None
+
+
+class WithheldAdvice(_Out):
+    id: Literal["red_flag", "pregnant", "under_18"]
+    withholds: list[Literal["cause", "medication"]]
+    reason: str
+    source: str
+
+
+class AdviceNote(_Out):
+    id: str
+    text: str
+    source: str
+
+
 class Advice(_Out):
     urgent: list[str] = Field(
         description="red-flag messages, most urgent first; shown before anything else"
     )
     cause: str | None = Field(
-        description="the article's advice for the likely cause (null when abstaining)"
+        description="the article's advice for the likely cause, in its own words (null when "
+        "abstaining, or withheld: see withheld)"
     )
-    medication: str | None
-    general: list[str]
+    medication: str | None = Field(
+        description="the article's medicines for the likely cause (null when it names none, "
+        "or withheld: see withheld)"
+    )
+    also_consider: list[OtherCauseAdvice] = Field(
+        default=[],
+        description="the article's advice for another cause the model considers likely enough "
+        "to raise the triage (pyelonephritis when it is not the likely cause)",
+    )
+    withheld: list[WithheldAdvice] = Field(
+        default=[],
+        description="why some of the article's advice is not shown: a red flag at "
+        "consultation_24 or above (home care and medicines), pregnancy or age under 18 "
+        "(medicines)",
+    )
+    notes: list[AdviceNote] = Field(
+        default=[],
+        description="sourced notes that follow the article's advice (e.g. current guidance on "
+        "staying active); never the article's words",
+    )
+    general: list[str] = Field(
+        description="the article's general advice (only its care-seeking sentences when a red "
+        "flag at consultation_24 or above applies)"
+    )
     disclaimer: str
 
 

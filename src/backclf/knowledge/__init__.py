@@ -6,6 +6,7 @@
 - ``red_flags.yaml``: the rules that override the model.
 - ``narrative.yaml``: phrases for the narrative text of generated vignettes.
 - ``lexicon.yaml``: words to findings for the free-text reader (loaded by ``backclf.text``).
+- ``guidance.yaml``: notes after the article's advice, and why advice is sometimes withheld.
 
 Each loader reads its file once per process.
 """
@@ -280,3 +281,55 @@ class RedFlagRules(_Strict):
 @cache
 def red_flag_rules() -> RedFlagRules:
     return RedFlagRules.model_validate(read_yaml("red_flags.yaml"))
+
+
+# -- guidance.yaml ---------------------------------------------------------------------------
+
+
+class AdviceNote(_Strict):
+    """A sourced note shown after the article's advice for some causes."""
+
+    id: str
+    after_causes: list[str]
+    text: str
+    source: str = Field(min_length=3)
+
+    @field_validator("after_causes")
+    @classmethod
+    def _known_causes(cls, causes: list[str]) -> list[str]:
+        unknown = set(causes) - set(CAUSE_IDS)
+        if unknown:
+            raise ValueError(f"unknown causes {sorted(unknown)}")
+        return causes
+
+
+class Caution(_Strict):
+    text: str
+    source: str = Field(min_length=3)
+    ages: tuple[int, int]
+
+
+class WithheldReason(_Strict):
+    """Why part of the article's advice is not shown."""
+
+    withholds: list[Literal["cause", "medication"]]
+    text: str
+    source: str = Field(min_length=3)
+
+
+class Withheld(_Strict):
+    red_flag: WithheldReason
+    pregnant: WithheldReason
+    under_18: WithheldReason
+
+
+class Guidance(_Strict):
+    version: int
+    notes: list[AdviceNote]
+    may_be_pregnant: Caution
+    withheld: Withheld
+
+
+@cache
+def guidance() -> Guidance:
+    return Guidance.model_validate(read_yaml("guidance.yaml"))
