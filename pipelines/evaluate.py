@@ -16,6 +16,7 @@ from backclf.pipeline.metrics import classification_metrics, confusion, triage_a
 from backclf.pipeline.model_card import render_model_card
 from backclf.pipeline.params import params_or_exit
 from backclf.pipeline.plots import save_plots
+from backclf.pipeline.presentations import load_presentations, presentation_audit
 from backclf.pipeline.sensitivity_report import read_report
 from backclf.synth.posterior import posterior
 from backclf.synth.sampler import read_labelled
@@ -55,6 +56,8 @@ def main() -> None:
     details["dev"] = {kind: structured_scores(dev_cases, m) for kind, m in models.items()}
     details["champion_test_confusion"] = confusion(test_y, champion_proba.argmax(axis=1)).tolist()
     details["champion_triage"] = audit
+    presentations = load_presentations(Path(params.evaluate.dangerous_presentations))
+    details["dangerous_presentations"] = presentation_audit(presentations, models[champion])
 
     metrics = headline(details, champion)
     REPORTS.mkdir(exist_ok=True)
@@ -62,7 +65,10 @@ def main() -> None:
         (REPORTS / name).write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
     save_plots(REPORTS / "plots", test_y, champion_proba, strongest_findings(models[champion]))
     sensitivity = read_report(REPORTS)  # written by `dvc repro studies/dvc.yaml`, if run
-    card = render_model_card(metrics, details, models[champion], params, sensitivity)
+    before = json.loads(Path(params.evaluate.before_review).read_text())
+    card = render_model_card(
+        metrics, details, models[champion], params, sensitivity=sensitivity, before=before
+    )
     (REPORTS / "model_card.md").write_text(card)
     print(json.dumps(metrics["champion"], indent=2))
 
@@ -70,6 +76,7 @@ def main() -> None:
 def headline(details: dict, champion: str) -> dict:
     """The few dozen figures a reviewer compares between runs."""
     test, shifted, dev = details["test"], details["shifted"], details["dev"]
+    presentations = details["dangerous_presentations"]
     return {
         "champion": {
             "model": champion,
@@ -85,6 +92,12 @@ def headline(details: dict, champion: str) -> dict:
             "dev_cause_first_rate": dev[champion]["cause_first_rate"],
             "dev_triage_within_range_rate": dev[champion]["triage_within_range_rate"],
             "triage": details["champion_triage"],
+            "dangerous_presentations": {
+                "dangerous": presentations["dangerous"],
+                "below_minimum": len(presentations["below_minimum"]),
+                "controls": presentations["controls"],
+                "controls_over_triaged": len(presentations["controls_over_triaged"]),
+            },
         },
         "candidates": {
             kind: {

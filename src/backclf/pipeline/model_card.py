@@ -30,15 +30,101 @@ def _table(split: dict[str, Any]) -> list[str]:
     return lines
 
 
+#: The figures compared before and after the clinical review: (label, path in metrics.json,
+#: format).
+COMPARED = (
+    ("Bayes ceiling, test set (accuracy)", "champion/bayes_ceiling", ".4f"),
+    ("champion, test accuracy", "champion/test_accuracy", ".4f"),
+    ("champion, log loss", "champion/log_loss", ".3f"),
+    ("Bayes ceiling, shifted set", "champion/shifted_bayes_ceiling", ".4f"),
+    ("champion, shifted accuracy", "champion/shifted_accuracy", ".4f"),
+    ("development vignettes: cause first", "champion/dev_cause_first_rate", ".0%"),
+    ("development vignettes: triage within range", "champion/dev_triage_within_range_rate", ".0%"),
+    (
+        "synthetic red-flag cases at self-care (must be 0)",
+        "champion/triage/red_flag_cases_at_self_care",
+        "d",
+    ),
+    ("over-triage of causes 1-4 (24 h or sooner)", "champion/triage/over_triage_rate", ".2%"),
+    (
+        "pyelonephritis not sent within 24 h",
+        "champion/triage/pyelonephritis_under_triage_rate",
+        ".2%",
+    ),
+    (
+        "dangerous presentations below their minimum (must be 0)",
+        "champion/dangerous_presentations/below_minimum",
+        "d",
+    ),
+    ("controls over-triaged", "champion/dangerous_presentations/controls_over_triaged", "d"),
+)
+
+
+def _lookup(tree: dict[str, Any], path: str) -> Any:
+    for key in path.split("/"):
+        if not isinstance(tree, dict) or key not in tree:
+            return None
+        tree = tree[key]
+    return tree
+
+
+def _before_and_after(metrics: dict[str, Any], before: dict[str, Any]) -> list[str]:
+    """The headline figures before the clinical review (a committed reference) and now."""
+    lines = [
+        "## Before and after the clinical review",
+        f"{before['description']} Before: commit `{before['commit']}`; after: this run.",
+        "",
+        "| figure | before | after |",
+        "|---|---|---|",
+    ]
+    for label, path, fmt in COMPARED:
+        cells = []
+        for tree in (before["metrics"], metrics):
+            value = _lookup(tree, path)
+            cells.append("" if value is None else format(value, fmt))
+        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    return [*lines, ""]
+
+
+def _presentations(audit: dict[str, Any]) -> list[str]:
+    """The dangerous-presentation audit: counts, then every case in a folded table."""
+    below, over = audit["below_minimum"], audit["controls_over_triaged"]
+    lines = [
+        "### Dangerous presentations (hand-written, from the clinical literature)",
+        f"- {audit['dangerous']} dangerous presentations, each with the least urgent level it may "
+        "end at and its source (`tests/data/dangerous_presentations.jsonl`, decisions in "
+        "`docs/clinical-review.md`); ending below their minimum: "
+        f"**{len(below)}** (must be 0){': ' + ', '.join(below) if below else ''}.",
+        f"- {audit['controls']} controls that must not escalate (ordinary back pain near each "
+        f"rule's boundary); over-triaged: **{len(over)}**{': ' + ', '.join(over) if over else ''}.",
+        "",
+        "<details><summary>Every presentation</summary>",
+        "",
+        "| id | condition | expected | level | red flags |",
+        "|---|---|---|---|---|",
+    ]
+    for case in audit["cases"]:
+        expected = (
+            f">= {case['triage_min']}" if case["triage_max"] is None else f"<= {case['triage_max']}"
+        )
+        flags = ", ".join(case["red_flags"]) or "none"
+        lines.append(
+            f"| {case['id']} | {case['condition']} | {expected} | {case['level']} | {flags} |"
+        )
+    return [*lines, "", "</details>"]
+
+
 def render_model_card(
     metrics: dict[str, Any],
     details: dict[str, Any],
     model: ReadableModel,
     params: Params,
     sensitivity: dict[str, Any] | None = None,
+    before: dict[str, Any] | None = None,
 ) -> str:
     """The card's text, from the headline metrics, the detailed tables and the model (and the
-    sensitivity study's figures, ``reports/sensitivity.json``, when there are any)."""
+    sensitivity study's figures, ``reports/sensitivity.json``, when there are any); ``before``
+    (a reference run's metrics) adds the before-and-after table."""
     article = knowledge.article()
     champ = metrics["champion"]
     champion = champ["model"]
@@ -106,6 +192,9 @@ def render_model_card(
         f"- Pyelonephritis cases not sent to a doctor within 24 h: "
         f"{audit['pyelonephritis_under_triage_rate']:.2%}.",
         "",
+        *_presentations(details["dangerous_presentations"]),
+        "",
+        *(_before_and_after(metrics, before) if before else []),
         "## What the model looks at",
     ]
     strongest = strongest_findings(model)

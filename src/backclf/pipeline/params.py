@@ -105,6 +105,8 @@ class AssessParams(_Section):
 class EvaluateParams(_Section):
     ece_bins: Annotated[int, Field(ge=2, le=100)]
     dev_vignettes: str
+    dangerous_presentations: str
+    before_review: str
 
 
 class GateParams(_Section):
