@@ -112,3 +112,12 @@ def test_every_red_flag_source_is_named_in_the_clinical_sources():
             words = re.match(r"(?:(?:[A-Z][\w/]*|\d{4}|and)\s*)+", cited.strip())
             assert words, (rule.id, cited)
             assert words.group(0).strip() in doc, (rule.id, words.group(0))
+
+
+def test_an_unanswered_question_carries_no_evidence_about_the_cause():
+    """Every cause-dependent finding leaves the same mass unanswered under every cause, so
+    "not asked" is not evidence (the contract: absent is unknown, not false)."""
+    for name, table in knowledge.generator_spec().findings.items():
+        if table.by_cause is not None:
+            unknown = {row.p["unknown"] for row in table.by_cause.values()}
+            assert len(unknown) == 1, (name, unknown)
