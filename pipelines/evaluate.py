@@ -19,7 +19,7 @@ from backclf.pipeline.plots import save_plots
 from backclf.pipeline.presentations import load_presentations, presentation_audit
 from backclf.pipeline.sensitivity_report import read_report
 from backclf.synth.posterior import posterior
-from backclf.synth.sampler import read_labelled
+from backclf.synth.sampler import label_indices, read_labelled
 
 CANDIDATES = ("logistic", "points", "tree")
 REPORTS = Path("reports")
@@ -42,7 +42,10 @@ def main() -> None:
             scores[kind] = classification_metrics(proba, y, abstain, bins)
             if split == "test" and kind == champion:
                 champion_proba, test_y = proba, y
-                audit = triage_audit(columns, model, y, table["red_flag_added"].to_numpy())
+                # Safety is judged against the cause itself, not the noisy training label.
+                true_cause = label_indices(table["true_cause"])
+                added = table["red_flag_added"].to_numpy()
+                audit = triage_audit(columns, model, true_cause, added)
         baselines = {
             "majority": majority_proba(len(y), y_train),
             "article_rules": article_rules_proba(columns),

@@ -55,6 +55,8 @@ def tiny_run(tmp_path_factory, root: Path):
         params["generate"][split]["n"] = 1500 if split != "text_heldout" else 100
     params["train"]["c_grid"] = [0.1, 1.0]
     params["evaluate"]["dev_vignettes"] = str(root / "data/vignettes/dev.jsonl")
+    for name in ("dangerous_presentations", "before_review"):
+        params["evaluate"][name] = str(root / params["evaluate"][name])
     (work / "params.yaml").write_text(yaml.safe_dump(params))
     (work / "src/backclf/published").mkdir(parents=True)
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}"}

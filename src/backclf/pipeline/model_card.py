@@ -187,10 +187,13 @@ def render_model_card(
         "### Safety audit (champion, test set)",
         f"- Cases with a red flag: {audit['cases_with_red_flag']:,}; of these ending at "
         f"self-care: {audit['red_flag_cases_at_self_care']} (must be 0).",
-        f"- Over-triage (causes 1-4 without an added red flag sent to a doctor within 24 h or "
-        f"sooner): {audit['over_triage_rate']:.2%}.",
-        f"- Pyelonephritis cases not sent to a doctor within 24 h: "
-        f"{audit['pyelonephritis_under_triage_rate']:.2%}.",
+        f"- Over-triage (cases whose true cause is 1-4, without an added red flag, sent to a "
+        f"doctor within 24 h or sooner): {audit['over_triage_rate']:.2%}. Most of it is red "
+        "flags firing on the generator's base rates of their findings (the article's own rule on "
+        "frequent urination, at about 10% in the mechanical causes, first).",
+        f"- Cases whose true cause is pyelonephritis not sent to a doctor within 24 h: "
+        f"{audit['pyelonephritis_under_triage_rate']:.2%} (most of them report no sign of "
+        "infection at all).",
         "",
         *_presentations(details["dangerous_presentations"]),
         "",
