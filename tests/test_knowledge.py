@@ -100,18 +100,48 @@ def test_every_red_flag_rule_cites_a_source_and_compiles():
     assert article_rule.message == knowledge.article().infection_rule
 
 
-def test_every_red_flag_source_is_named_in_the_clinical_sources():
-    """A rule cites a source by name (or "article"); docs/clinical-sources.md must name it."""
+def _citations(source: str) -> list[str]:
+    """A rule's ``source`` split at the semicolons between citations (not those inside a
+    citation's parentheses)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(source):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == ";" and depth == 0:
+            parts.append(source[start:i])
+            start = i + 1
+    return [part.strip() for part in [*parts, source[start:]] if part.strip()]
+
+
+def test_citations_split_between_sources_only():
+    assert _citations("Will 2018 (AFP; red flag); Lee 2021 (90 days)") == [
+        "Will 2018 (AFP; red flag)",
+        "Lee 2021 (90 days)",
+    ]
+
+
+def test_every_red_flag_source_is_in_the_repositorys_reference_lists():
+    """A rule cites its sources by author or body and year (or "article"); each must be a
+    reference of docs/clinical-sources.md or of the clinical review's verified list
+    (docs/clinical-review.md): one line naming the first author or body, the year and any
+    guideline code (NG156)."""
     from backclf.core.red_flags import rule_set
 
-    doc = (KNOWLEDGE.parents[2] / "docs" / "clinical-sources.md").read_text(encoding="utf-8")
+    docs = KNOWLEDGE.parents[2] / "docs"
+    lines = [
+        line
+        for name in ("clinical-sources.md", "clinical-review.md")
+        for line in (docs / name).read_text(encoding="utf-8").splitlines()
+    ]
     for rule in rule_set().rules:
         if rule.source == "article":
             continue
-        for cited in rule.source.split(";"):
-            words = re.match(r"(?:(?:[A-Z][\w/]*|\d{4}|and)\s*)+", cited.strip())
+        for cited in _citations(rule.source):
+            words = re.match(r"(?:(?:[A-Z][\w/]*|\d{4}|and)\s*)+", cited)
             assert words, (rule.id, cited)
-            assert words.group(0).strip() in doc, (rule.id, words.group(0))
+            tokens = words.group(0).split()
+            name = tokens[0].split("/")[0]
+            keys = [name, *(t for t in tokens if re.fullmatch(r"\d{4}|[A-Z]+\d+", t))]
+            assert any(all(key in line for key in keys) for line in lines), (rule.id, keys)
 
 
 def test_an_unanswered_question_carries_no_evidence_about_the_cause():
