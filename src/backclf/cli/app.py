@@ -4,26 +4,91 @@ Results go to stdout (JSON, or the readable view at a terminal); diagnostics go 
 Exit codes: 0 ok; 2 usage error; 65 invalid data (some case could not be assessed); 66
 unreadable input (missing file, wrong file type, empty input, missing or broken model file);
 73 the output cannot be written. Heavy imports happen inside the commands that need them.
-"""
 
-from __future__ import annotations
+Start-up matters (apps run ``backclf predict`` once per case), so the program builds only the
+command it runs (:class:`OnDemandCommands`), and annotations here are plain objects, not
+strings: Typer would otherwise ``eval`` each one on every start.
+"""
 
 import inspect
 import json
 import sys
+from collections.abc import Iterator, MutableMapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+import typer.main
+from typer.core import TyperGroup
+from typer.models import CommandInfo
 
 from backclf import __version__
 from backclf.contract.fields import FIELDS
 
 EXIT_USAGE, EXIT_NOINPUT = 2, 66
 
+
+class OnDemandCommands(TyperGroup):
+    """The program's command group: each command (its options, their types) is built the
+    first time it is looked up: to run it, or to list it in ``backclf --help``.
+
+    Typer builds every registered command before running any; the commands registered with
+    ``@app.command()`` in this module are handed to this group instead (:func:`_on_demand`).
+    """
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _Commands(_DEFERRED, built=self.commands)
+
+
+class _Commands(MutableMapping[str, Any]):
+    """Name -> command, built from its registration on first access, in registration order."""
+
+    def __init__(self, deferred: dict[str, CommandInfo], built: MutableMapping[str, Any]):
+        self._deferred = dict(deferred)
+        self._built = dict(built)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            info = self._deferred[name]  # KeyError: no such command
+            self._built[name] = typer.main.get_command_from_info(
+                info,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        self._built.pop(name, None)
+        self._deferred.pop(name)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._deferred
+        yield from (name for name in self._built if name not in self._deferred)
+
+    def __len__(self) -> int:
+        return len(self._deferred.keys() | self._built.keys())
+
+
+#: Commands registered in this module, built on demand by :class:`OnDemandCommands`.
+_DEFERRED: dict[str, CommandInfo] = {}
+
+
+def _on_demand(typer_app: typer.Typer) -> None:
+    """Hand the commands registered so far over to the group, which builds them on demand."""
+    for info in typer_app.registered_commands:
+        name = info.name or typer.main.get_command_name(info.callback.__name__)
+        _DEFERRED[name] = info
+    typer_app.registered_commands = []
+
+
 app = typer.Typer(
     name="backclf",
+    cls=OnDemandCommands,
     help="What is causing this sudden lower back soreness, and what should the person do now? "
     "Information from a health article, not a diagnosis.",
     add_completion=False,
@@ -288,3 +353,4 @@ def _with_finding_options(func):
 
 app.command("predict")(_with_finding_options(predict))
 
+_on_demand(app)  # last: every command above is built only when it is run or listed
