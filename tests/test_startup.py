@@ -1,5 +1,6 @@
 """What keeps a fresh `backclf predict` light, without timing anything (timings live in
-benchmarks/bench_predict.py): the modules it imports and the commands it builds."""
+benchmarks/bench_predict.py): the modules it imports, the commands it builds, and the JSON
+snapshots it reads instead of the knowledge YAML."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from backclf.cli.app import app
+from backclf.knowledge import files
 
 #: Every command of the program, in the order `backclf --help` lists them. A new command
 #: belongs here too.
@@ -31,12 +33,14 @@ def imported_modules(args: list[str]) -> tuple[set[str], subprocess.CompletedPro
     return set(names), result
 
 
-def test_one_case_imports_no_heavy_library():
+def test_one_case_imports_no_heavy_library_and_no_yaml_parser():
     modules, result = imported_modules([*ONE_CASE, "--format", "json"])
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["cause"]["id"] == "excessive_loading"
     tops = {name.split(".")[0] for name in modules}
     assert not tops & {"sklearn", "pandas", "mlflow", "spacy", "scipy", "matplotlib"}
+    # The knowledge it reads comes from current JSON snapshots (see test below).
+    assert "yaml" not in tops
 
 
 def test_one_case_builds_only_the_predict_command():
@@ -67,3 +71,32 @@ def test_a_mistyped_command_is_refused_with_a_suggestion():
     assert result.exit_code == 2
     assert "No such command 'predic'" in result.output
     assert "Did you mean 'predict'?" in result.output
+
+
+# -- knowledge snapshots ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", files.SNAPSHOTS)
+def test_snapshots_are_current(name):
+    text = files.read_text(name)
+    assert files.read_snapshot(name, text) is not files.MISSING, (
+        f"the snapshot of {name} is missing or stale: run `python -m backclf.knowledge.files`"
+    )
+    # Exactly the YAML's data, types included (1 and 1.0 and True differ here).
+    assert repr(files.read_snapshot(name, text)) == repr(files.parse_yaml(text))
+
+
+def test_a_stale_snapshot_is_not_used():
+    edited = files.read_text("red_flags.yaml") + "\n# an edit\n"
+    assert files.read_snapshot("red_flags.yaml", edited) is files.MISSING
+
+
+def test_only_the_listed_files_have_snapshots():
+    assert files.read_snapshot("generator.yaml", files.read_text("generator.yaml")) is (
+        files.MISSING
+    )
+
+
+def test_data_json_cannot_hold_exactly_gets_no_snapshot():
+    with pytest.raises(ValueError, match="does not survive JSON"):
+        files.dumps_snapshot("x.yaml", "table:\n  true: 0.5\n  false: 0.5\n")

@@ -14,10 +14,8 @@ Each loader reads its file once per process.
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 TriageLevel = Literal[
@@ -46,10 +44,12 @@ class _Strict(BaseModel):
 
 
 def read_yaml(name: str) -> Any:
-    """Parse one knowledge file shipped inside the package."""
-    text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)  # a safe loader
+    """Parse one knowledge file shipped inside the package (from its JSON snapshot while that
+    is current: a one-case `backclf predict` then imports no YAML parser; see
+    :mod:`backclf.knowledge.files`)."""
+    from backclf.knowledge import files
+
+    return files.read_yaml(name)
 
 
 # -- article.yaml ----------------------------------------------------------------------------
