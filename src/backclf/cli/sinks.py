@@ -13,13 +13,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from backclf.cli import interrupts, parallel
+from backclf.cli import interrupts
 from backclf.cli.sources import Chunk
 from backclf.core.model import ReadableModel
 from backclf.io.encode import to_json_bytes
 from backclf.io.score import Extractor, assess_items
+
+if TYPE_CHECKING:  # imported where a large input needs it: multiprocessing is slow to import
+    from backclf.cli import parallel
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_NOINPUT, EXIT_CANTCREAT = 0, 2, 65, 66, 73
 #: A first chunk this large means a file, not an app streaming a case at a time.
@@ -87,11 +90,14 @@ def write_json_lines(
 
     fd = _descriptor(out)
     large = first.lines is not None and len(first) >= PARALLEL_MIN_LINES
-    if large and fd is not None and parallel.can_fork():
-        out.flush()
-        for counts in parallel.write_in_order(chunks, work, fd):
-            tally.add(*counts)
-        return tally
+    if large and fd is not None:
+        from backclf.cli import parallel
+
+        if parallel.can_fork():
+            out.flush()
+            for counts in parallel.write_in_order(chunks, work, fd):
+                tally.add(*counts)
+            return tally
     sink = getattr(out, "buffer", None)  # write the UTF-8 bytes as they are
     for chunk in chunks:
         data, *counts = work(chunk)
