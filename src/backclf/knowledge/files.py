@@ -1,8 +1,8 @@
 """Reading the knowledge files shipped inside the package, and their JSON snapshots.
 
-A one-case ``backclf predict`` reads two small files (``article.yaml``, ``red_flags.yaml``);
-importing PyYAML to parse them costs ~90M instructions, a quarter of ``import numpy`` (most of
-it compiling the resolver's regular expressions). So those files also ship as JSON snapshots
+A one-case ``backclf predict`` reads three small files (``article.yaml``, ``red_flags.yaml``,
+``guidance.yaml``); importing PyYAML to parse them costs ~90M instructions, a quarter of
+``import numpy`` (most of it compiling the resolver's regular expressions). So those files also ship as JSON snapshots
 (``snapshots/<name>.json``): the parsed data and the sha256 of the YAML text it came from.
 
 The YAML stays the source of truth. A snapshot is used only while its hash matches the YAML
@@ -21,7 +21,7 @@ from typing import Any
 
 PACKAGE = "backclf.knowledge"
 #: The knowledge files a one-case ``backclf predict`` reads.
-SNAPSHOTS = ("article.yaml", "red_flags.yaml")
+SNAPSHOTS = ("article.yaml", "red_flags.yaml", "guidance.yaml")
 #: What :func:`read_snapshot` returns when there is no current snapshot.
 MISSING = object()
 
