@@ -7,6 +7,7 @@
 - ``narrative.yaml``: phrases for the narrative text of generated vignettes.
 - ``lexicon.yaml``: words to findings for the free-text reader (loaded by ``backclf.text``).
 - ``guidance.yaml``: notes after the article's advice, and why advice is sometimes withheld.
+- ``questions.yaml``: how each finding is asked (next questions, the interview).
 
 Each loader reads its file once per process.
 """
@@ -333,3 +334,57 @@ class Guidance(_Strict):
 @cache
 def guidance() -> Guidance:
     return Guidance.model_validate(read_yaml("guidance.yaml"))
+
+
+# -- questions.yaml --------------------------------------------------------------------------
+
+
+class AnswerOption(_Strict):
+    """One answer offered to a question: the words shown and the contract value sent back."""
+
+    label: str = Field(min_length=1)
+    value: Any
+
+
+class Question(_Strict):
+    """How one finding is asked: on its own (``question``), as a line of the safety checklist
+    (``item``), with its answers (``options``; yes/no findings have none here), and when it
+    does not apply (``skip_when``, a condition in the red-flag rules' language)."""
+
+    question: str = Field(min_length=1)
+    item: str | None = None
+    options: list[AnswerOption] = []
+    skip_when: dict[str, Any] | None = None
+
+
+class AnswerWords(_Strict):
+    yes: str
+    no: str
+    dont_know: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_keys(cls, data: Any) -> Any:
+        # YAML 1.1 reads a bare yes/no key as a boolean; the file quotes them, but be safe.
+        if isinstance(data, dict):
+            return {{True: "yes", False: "no"}.get(k, k): v for k, v in data.items()}
+        return data
+
+
+class Reasons(_Strict):
+    screen: str
+    follow_up: str
+    discriminate: str
+
+
+class QuestionBank(_Strict):
+    version: int
+    checklist: str
+    answers: AnswerWords
+    why: Reasons
+    questions: dict[str, Question]
+
+
+@cache
+def question_bank() -> QuestionBank:
+    return QuestionBank.model_validate(read_yaml("questions.yaml"))

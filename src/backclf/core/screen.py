@@ -1,0 +1,173 @@
+"""The safety screen: the red-flag findings still unanswered, derived from the rules file.
+
+Each rule's condition is expanded into its *terms*: the minimal sets of leaves (``fever:
+true``, ``age >= 70``) that make it fire on their own (``any`` of ``all`` of ...). Then:
+
+- the **checklist** ("Do any of these apply to you now?") holds every yes/no finding a rule
+  tests, and every choice whose leaf fires a rule alone (``radiating_leg_pain: both_legs``);
+- a **follow-up** asks any other finding a rule tests (a number such as ``age >= 70`` or
+  ``pain_severity >= 7``, a choice that counts only with others such as ``trigger:
+  minor_fall_or_bump``) once the checklist leaves of its term hold: after "osteoporosis:
+  yes", "what set the pain off?". Follow-ups come one at a time, most urgent rule first.
+
+So when the screen has been answered truthfully, every rule that the whole case would fire
+has fired: a new rule in ``red_flags.yaml`` is screened without any change here. Silence is
+not "no": a finding is asked until it is known or answered "don't know". A finding whose
+leaf can no longer matter (its every term has a leaf known not to hold) is not asked, nor is
+one whose question does not apply (``skip_when`` in ``questions.yaml``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from backclf import knowledge
+from backclf.contract.columns import Columns
+from backclf.contract.fields import FIELD_NAMES, FIELDS
+from backclf.core.red_flags import Check, RuleError, RuleSet, compile_condition, rule_set
+
+#: A rule that expands into more terms than this is not one a person could read.
+MAX_TERMS = 4096
+
+
+def condition_terms(condition: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """The terms of a condition: lists of leaves, any one list of which makes it true."""
+    ((key, arg),) = condition.items()
+    if key == "any":
+        terms = [term for part in arg for term in condition_terms(part)]
+    elif key == "all":
+        terms = [[]]
+        for part in arg:
+            terms = [done + more for done in terms for more in condition_terms(part)]
+    else:
+        terms = [[condition]]
+    if len(terms) > MAX_TERMS:
+        raise RuleError(f"a rule expands into more than {MAX_TERMS} combinations of findings")
+    return terms
+
+
+def leaf_finding(leaf: dict[str, Any]) -> str:
+    return next(iter(leaf))
+
+
+def unknown(columns: Columns, finding: str) -> np.ndarray:
+    col = columns[finding]
+    return np.isnan(col) if FIELDS[finding].numeric else col < 0
+
+
+def still_open(
+    columns: Columns,
+    finding: str,
+    asked: Mapping[str, np.ndarray],
+    skipped: Mapping[str, np.ndarray],
+) -> np.ndarray:
+    """Where a finding can still be asked: unknown, not answered "don't know", applicable."""
+    out = unknown(columns, finding)
+    for marks in (asked, skipped):
+        if finding in marks:
+            out &= ~marks[finding]
+    return out
+
+
+@dataclass(frozen=True)
+class Screen:
+    """The rules as terms over leaves, compiled for whole batches.
+
+    ``member[t, j]``: leaf ``j`` is in term ``t``. ``checklist`` and ``follow_up`` are the
+    findings asked each way, most urgent rule first."""
+
+    leaves: tuple[dict[str, Any], ...]
+    checks: tuple[Check, ...]
+    leaf_findings: tuple[str, ...]
+    member: np.ndarray  # (T, L) bool
+    term_rank: np.ndarray  # (T,) the triage rank of each term's rule
+    checklist: tuple[str, ...]
+    follow_up: tuple[str, ...]
+
+    def pending(
+        self, columns: Columns, asked: Mapping[str, np.ndarray], skipped: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(n, len(checklist))`` and ``(n, len(follow_up))`` bool: what is still to be asked
+        of each case. ``asked[f]`` marks "don't know" answers; ``skipped[f]`` questions that do
+        not apply."""
+        n = len(next(iter(columns.values())))
+        open_ = {f: still_open(columns, f, asked, skipped) for f in set(self.leaf_findings)}
+        holds = np.column_stack([check(columns) for check in self.checks]).reshape(n, -1)
+        can_hold = holds | np.column_stack([open_[f] for f in self.leaf_findings]).reshape(n, -1)
+        live = (~can_hold).astype(np.int32) @ self.member.T.astype(np.int32) == 0  # (n, T)
+        in_list = np.array([f in self.checklist for f in self.leaf_findings])
+        # A term is ready for its follow-ups when all of its checklist leaves hold.
+        waiting = (~holds & in_list).astype(np.int32) @ self.member.T.astype(np.int32)
+        ready = live & (waiting == 0)
+        checklist = self._asked_in(self.checklist, open_, live)
+        follow_up = self._asked_in(self.follow_up, open_, ready)
+        return checklist, follow_up
+
+    def _asked_in(
+        self, findings: tuple[str, ...], open_: dict[str, np.ndarray], terms: np.ndarray
+    ) -> np.ndarray:
+        out = np.zeros((len(terms), len(findings)), dtype=bool)
+        for i, finding in enumerate(findings):
+            on_leaf = np.array([f == finding for f in self.leaf_findings])
+            has = self.member[:, on_leaf].any(axis=1)  # (T,) the terms that test it
+            out[:, i] = open_[finding] & terms[:, has].any(axis=1)
+        return out
+
+
+@cache
+def screen() -> Screen:
+    """The packaged rules as a screen."""
+    return build_screen(rule_set())
+
+
+def build_screen(rules: RuleSet) -> Screen:
+    """The screen of a set of rules."""
+    leaves: dict[str, dict[str, Any]] = {}
+    terms: list[tuple[int, list[str]]] = []
+    for r, rule in enumerate(rules.rules):
+        for term in condition_terms(rule.when):
+            keys = []
+            for leaf in term:
+                key = json.dumps(leaf, sort_keys=True)
+                leaves.setdefault(key, leaf)
+                keys.append(key)
+            terms.append((r, keys))
+    order = list(leaves)
+    member = np.zeros((len(terms), len(order)), dtype=bool)
+    for t, (_, keys) in enumerate(terms):
+        member[t, [order.index(k) for k in keys]] = True
+    term_rank = np.array([int(rules.ranks[r]) for r, _ in terms], dtype=np.int64)
+    findings = tuple(leaf_finding(leaves[k]) for k in order)
+    alone = {findings[j] for j in range(len(order)) if (member[:, j] & (member.sum(1) == 1)).any()}
+    tested = set(findings)
+    on_list = {
+        f for f in tested if FIELDS[f].kind == "bool" or (FIELDS[f].kind == "enum" and f in alone)
+    }
+    urgency = {
+        f: max(term_rank[member[:, [j for j, g in enumerate(findings) if g == f]].any(axis=1)])
+        for f in tested
+    }
+
+    def ranked(names: set[str]) -> tuple[str, ...]:
+        return tuple(sorted(names, key=lambda f: (-urgency[f], FIELD_NAMES.index(f))))
+
+    checks = tuple(compile_condition(leaves[k], f"screen leaf {k}") for k in order)
+    bank = knowledge.question_bank().questions
+    missing = [f for f in on_list if not (bank.get(f) and bank[f].item)]
+    if missing:
+        raise RuleError(f"questions.yaml: no checklist item for {sorted(missing)}")
+    return Screen(
+        tuple(leaves[k] for k in order),
+        checks,
+        findings,
+        member,
+        term_rank,
+        ranked(on_list),
+        ranked(tested - on_list),
+    )
