@@ -7,7 +7,13 @@ from pathlib import Path
 from backclf.core.features import default_encoding, encode
 from backclf.core.model import write_model
 from backclf.pipeline.params import params_or_exit
-from backclf.pipeline.train import calibrate, fit_logistic, fit_tree, points_from_logistic
+from backclf.pipeline.train import (
+    calibrate,
+    fit_logistic,
+    fit_tree,
+    interview_policy,
+    points_from_logistic,
+)
 from backclf.synth.sampler import read_labelled
 
 MODELS = Path("models")
@@ -27,11 +33,14 @@ def main() -> None:
         "n": int(len(y)),
         "seed": config.seed,
     }
-    logistic = calibrate(fit_logistic(x, y, features, config, assess, training), x_val, y_val)
+    interview = interview_policy(columns, y, features, params.interview)
+    logistic = fit_logistic(x, y, features, config, assess, training, interview)
+    logistic = calibrate(logistic, x_val, y_val)
+    tree = fit_tree(x, y, features, config, assess, training, interview)
     candidates = {
         "logistic": logistic,
         "points": calibrate(points_from_logistic(logistic, config), x_val, y_val),
-        "tree": calibrate(fit_tree(x, y, features, config, assess, training), x_val, y_val),
+        "tree": calibrate(tree, x_val, y_val),
     }
     for kind, file in candidates.items():
         print(f"wrote {write_model(file, MODELS / f'{kind}.json')}")

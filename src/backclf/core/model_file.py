@@ -8,6 +8,11 @@ temperature, the decision thresholds, where it was trained, and one of three bod
 - ``points``: the same as small integers (``points_per_logit`` points make one logit);
 - ``tree``: the nodes of a shallow decision tree, each with its cause probabilities.
 
+An optional ``interview`` section (:class:`InterviewPolicy`) drives the questions asked
+next: per finding, how often each answer ("don't know" included) comes with each cause in
+the training data, and when to stop asking. Files without it still load; they ask only the
+safety screen.
+
 Everything is checked when a file is loaded, with limits, so a damaged or hostile file is
 refused with one clear line instead of crashing or hanging the command that loads it.
 """
@@ -20,7 +25,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from backclf.contract.fields import FIELDS
-from backclf.knowledge import CAUSE_IDS
+from backclf.knowledge import CAUSE_IDS, TriageLevel
 
 FORMAT = "backclf-model"
 FORMAT_VERSION = 1
@@ -87,6 +92,82 @@ class Training(_Part):
     C: float | None = Field(None, allow_inf_nan=False, gt=0)
 
 
+UNKNOWN_ANSWER = "unknown"
+
+
+class AnswerRate(_Part):
+    """One answer to a finding's question: the model feature it sets (none for "unknown", or
+    for a value the model does not read) and P(answer | cause) in the training data."""
+
+    answer: str = Field(min_length=1, max_length=100)
+    feature: str | None = None
+    p: dict[CauseId, Probability]
+
+    @model_validator(mode="after")
+    def _every_cause(self) -> AnswerRate:
+        if set(self.p) != set(CAUSE_IDS):
+            raise ValueError(f"answer {self.answer!r}: a probability for every cause is needed")
+        return self
+
+
+class FindingAnswers(_Part):
+    finding: str
+    answers: list[AnswerRate] = Field(min_length=2, max_length=102)
+
+    @model_validator(mode="after")
+    def _a_distribution(self) -> FindingAnswers:
+        if self.finding not in FIELDS:
+            raise ValueError(f"answers for unknown finding {self.finding!r}")
+        names = [a.answer for a in self.answers]
+        if len(set(names)) != len(names) or names.count(UNKNOWN_ANSWER) != 1:
+            raise ValueError(f"{self.finding}: answers must be unique, with one {UNKNOWN_ANSWER!r}")
+        unknown = self.answers[names.index(UNKNOWN_ANSWER)]
+        if unknown.feature is not None:
+            raise ValueError(f"{self.finding}: the answer {UNKNOWN_ANSWER!r} sets no feature")
+        for cause in CAUSE_IDS:
+            total = sum(a.p[cause] for a in self.answers)
+            if not math.isclose(total, 1, abs_tol=1e-4):
+                raise ValueError(
+                    f"{self.finding}: P(answer | {cause}) must sum to 1, got {total:g}"
+                )
+        return self
+
+
+class Stopping(_Part):
+    """When to stop asking: the named cause is at least ``confidence`` likely; or all
+    unanswered findings together could tell less than ``min_information`` nats about the
+    cause; or ``max_answered`` of the findings the model reads are answered (or "don't
+    know")."""
+
+    confidence: float = Field(gt=0.2, le=1)
+    min_information: float = Field(ge=0, le=10)
+    max_answered: int = Field(ge=0, le=len(FIELDS))
+
+
+class InterviewPolicy(_Part):
+    """What the question policy needs (:mod:`backclf.core.policy`): the causes' shares and
+    the answer rates in the training data (with ``smoothing`` pseudo-cases per answer), the
+    weight of information beside the decision, when to stop, how many questions an
+    assessment lists, and the triage level at which no more questions are asked (the person
+    should go now)."""
+
+    smoothing: float = Field(gt=0, le=MAX_MAGNITUDE, allow_inf_nan=False)
+    prior: dict[CauseId, Probability]
+    information_weight: float = Field(ge=0, le=1000, allow_inf_nan=False)
+    stop: Stopping
+    listed: int = Field(ge=1, le=20)
+    urgent_stop: TriageLevel
+    answers: list[FindingAnswers] = Field(max_length=len(FIELDS))
+
+    @model_validator(mode="after")
+    def _a_prior(self) -> InterviewPolicy:
+        if set(self.prior) != set(CAUSE_IDS) or not math.isclose(
+            sum(self.prior.values()), 1, abs_tol=1e-4
+        ):
+            raise ValueError("interview.prior: a probability for every cause, summing to 1")
+        return self
+
+
 class _ModelFileBase(_Part):
     format: Literal["backclf-model"]
     format_version: Literal[1]
@@ -96,6 +177,7 @@ class _ModelFileBase(_Part):
     calibration: Calibration
     decision: DecisionThresholds
     training: Training
+    interview: InterviewPolicy | None = None
 
     @field_validator("classes")
     @classmethod
@@ -111,6 +193,26 @@ class _ModelFileBase(_Part):
         if len(set(names)) != len(names):
             raise ValueError("feature names must be unique")
         return encoding
+
+    @model_validator(mode="after")
+    def _answers_set_this_models_features(self) -> _ModelFileBase:
+        if self.interview is None:
+            return self
+        reads = {f.name: f.finding for f in self.encoding}
+        findings = [a.finding for a in self.interview.answers]
+        if len(set(findings)) != len(findings):
+            raise ValueError("interview.answers: one entry per finding")
+        for entry in self.interview.answers:
+            features = [a.feature for a in entry.answers if a.feature is not None]
+            if len(set(features)) != len(features):
+                raise ValueError(f"interview.answers.{entry.finding}: a feature set twice")
+            for feature in features:
+                if reads.get(feature) != entry.finding:
+                    raise ValueError(
+                        f"interview.answers.{entry.finding}: {feature!r} is not a feature "
+                        f"of {entry.finding} in this model"
+                    )
+        return self
 
     def feature_names(self) -> set[str]:
         return {f.name for f in self.encoding}

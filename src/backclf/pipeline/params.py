@@ -23,8 +23,9 @@ from pydantic import (
     model_validator,
 )
 
+from backclf.contract.fields import FIELDS
 from backclf.contract.rules import quote, suggest
-from backclf.knowledge import CAUSE_IDS
+from backclf.knowledge import CAUSE_IDS, TriageLevel
 from backclf.synth.config import MAX_MISSING_RATE, GenerationConfig
 
 PARAMS = Path("params.yaml")
@@ -102,6 +103,31 @@ class AssessParams(_Section):
     consider_above: Annotated[float, Field(gt=0, le=0.5)]
 
 
+class InterviewParams(_Section):
+    """The question policy, written into every model file by ``train``."""
+
+    # Pseudo-cases per answer when estimating P(answer | cause) from the training data.
+    smoothing: Annotated[float, Field(gt=0, le=1000)]
+    # The weight of an answer's information about the cause beside its effect on the decision.
+    information_weight: Annotated[float, Field(ge=0, le=1000)]
+    # Stop asking when the named cause is at least this likely ...
+    stop_confidence: Annotated[float, Field(gt=0.2, le=1)]
+    # ... or all unanswered findings together could tell less than this (nats) ...
+    min_information: Annotated[float, Field(ge=0, le=10)]
+    # ... or this many of the findings the model reads are answered.
+    max_answered: Annotated[int, Field(ge=0, le=len(FIELDS))]
+    listed: Annotated[int, Field(ge=1, le=20)]  # questions listed in each assessment
+    urgent_stop: TriageLevel  # a red flag at this level or above ends the questions: go now
+
+
+class EvaluateInterviewParams(_Section):
+    """The simulated interviews of ``evaluate_interview``."""
+
+    max_questions: Annotated[int, Field(ge=1, le=len(FIELDS))]  # the curves' k = 0..this
+    seed: Seed  # the random order's
+    text_cases: Annotated[int, Field(ge=0, le=1_000_000)]  # narratives read (0: none)
+
+
 class EvaluateParams(_Section):
     ece_bins: Annotated[int, Field(ge=2, le=100)]
     dev_vignettes: str
@@ -169,7 +195,9 @@ class Params(_Section):
     generate: GenerateParams
     train: TrainParams
     assess: AssessParams
+    interview: InterviewParams
     evaluate: EvaluateParams
+    evaluate_interview: EvaluateInterviewParams
     publish: PublishParams
     sensitivity: SensitivityParams
 

@@ -4,6 +4,10 @@ Candidates: (a) multinomial logistic regression, regularisation chosen by cross-
 (b) a shallow decision tree; (c) a points scorecard (small integers per finding per cause)
 derived from (a). Each is calibrated by a single temperature fitted on the validation set.
 Needs the ``pipeline`` extra (scikit-learn); the model files need numpy alone.
+
+Every candidate also carries the question policy's answer rates (:func:`answer_rates`): how
+often each answer to each finding the model reads, "don't know" included, comes with each
+cause in the training data.
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from backclf import __version__
+from backclf import __version__, knowledge
+from backclf.contract.columns import Columns
+from backclf.contract.fields import FIELDS
 from backclf.core.features import Feature
 from backclf.core.model import model_from_file
 from backclf.core.model_file import (
     FORMAT,
     FORMAT_VERSION,
+    UNKNOWN_ANSWER,
     LogisticModelFile,
     ModelFile,
     PointsModelFile,
@@ -26,11 +33,91 @@ from backclf.core.model_file import (
 )
 from backclf.knowledge import CAUSE_IDS
 from backclf.pipeline.metrics import log_loss
-from backclf.pipeline.params import AssessParams, TrainParams
+from backclf.pipeline.params import AssessParams, InterviewParams, TrainParams
+
+
+def _answers_of(finding: str, col: np.ndarray, features: list[Feature]) -> tuple[list, np.ndarray]:
+    """A finding's answers as ``(answer, feature name or None)``, the last "unknown", and
+    each row's answer index."""
+    spec = FIELDS[finding]
+    own = [f for f in features if f.finding == finding]
+    if spec.numeric:
+        bins = knowledge.findings_info().bins[finding]
+        names = list(bins.labels)
+        feature_of = {f.low: f.name for f in own}
+        feature_names = [feature_of.get(low) for low in bins.edges[:-1]]
+        known = ~np.isnan(col)
+        index = np.searchsorted(bins.edges, np.where(known, col, bins.edges[0]), side="right") - 1
+        inside = known & (index >= 0) & (index < len(names))
+    else:
+        names = ["yes", "no"] if spec.kind == "bool" else list(spec.values)
+        codes = [1, 0] if spec.kind == "bool" else list(range(len(spec.values)))
+        feature_of = {f.code: f.name for f in own}
+        feature_names = [feature_of.get(code) for code in codes]
+        lookup = np.full(max(codes) + 2, len(names))  # code -1 (unknown) -> the last answer
+        for i, code in enumerate(codes):
+            lookup[code] = i
+        index = lookup[col.astype(np.int64)]
+        inside = col >= 0
+    index = np.where(inside, index, len(names))
+    return [*zip(names, feature_names, strict=True), (UNKNOWN_ANSWER, None)], index
+
+
+def answer_rates(
+    columns: Columns, y: np.ndarray, features: list[Feature], smoothing: float
+) -> list[dict[str, Any]]:
+    """P(answer | cause) for every finding the features read, from labelled cases: the
+    share of each cause's cases with each answer ("unknown" is the answer "don't know"),
+    with ``smoothing`` pseudo-cases per answer so no answer is impossible."""
+    out = []
+    for finding in dict.fromkeys(f.finding for f in features):
+        answers, index = _answers_of(finding, columns[finding], features)
+        counts = np.zeros((len(CAUSE_IDS), len(answers)))
+        np.add.at(counts, (y, index), 1.0)
+        total = counts.sum(axis=1, keepdims=True) + smoothing * len(answers)
+        rates = (counts + smoothing) / total
+        out.append(
+            {
+                "finding": finding,
+                "answers": [
+                    {
+                        "answer": answer,
+                        **({"feature": feature} if feature else {}),
+                        "p": {c: float(rates[k, a]) for k, c in enumerate(CAUSE_IDS)},
+                    }
+                    for a, (answer, feature) in enumerate(answers)
+                ],
+            }
+        )
+    return out
+
+
+def interview_policy(
+    columns: Columns, y: np.ndarray, features: list[Feature], params: InterviewParams
+) -> dict[str, Any]:
+    """The model file's ``interview`` section: the causes' shares and the answer rates in
+    the training data (both smoothed), and the policy's parameters."""
+    counts = np.bincount(y, minlength=len(CAUSE_IDS)) + params.smoothing
+    return {
+        "smoothing": params.smoothing,
+        "prior": {c: float(p) for c, p in zip(CAUSE_IDS, counts / counts.sum(), strict=True)},
+        "information_weight": params.information_weight,
+        "stop": {
+            "confidence": params.stop_confidence,
+            "min_information": params.min_information,
+            "max_answered": params.max_answered,
+        },
+        "listed": params.listed,
+        "urgent_stop": params.urgent_stop,
+        "answers": answer_rates(columns, y, features, params.smoothing),
+    }
 
 
 def _header(
-    features: list[Feature], assess: AssessParams, training: dict[str, Any]
+    features: list[Feature],
+    assess: AssessParams,
+    training: dict[str, Any],
+    interview: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -41,6 +128,7 @@ def _header(
         "calibration": {"temperature": 1.0, "fitted_on": "validation set, log loss"},
         "decision": assess.model_dump(),
         "training": training,
+        **({"interview": interview} if interview is not None else {}),
     }
 
 
@@ -51,6 +139,7 @@ def fit_logistic(
     config: TrainParams,
     assess: AssessParams,
     training: dict[str, Any],
+    interview: dict[str, Any] | None = None,
 ) -> LogisticModelFile:
     """Multinomial logistic regression with C chosen by stratified K-fold log loss (a grid of
     one C is used as it is)."""
@@ -76,7 +165,7 @@ def fit_logistic(
     intercept = fitted.intercept_ - fitted.intercept_.mean()
     return LogisticModelFile(
         kind="logistic",
-        **_header(features, assess, {**training, "C": best_c}),
+        **_header(features, assess, {**training, "C": best_c}, interview),
         causes=[
             {
                 "id": cause,
@@ -120,6 +209,7 @@ def fit_tree(
     config: TrainParams,
     assess: AssessParams,
     training: dict[str, Any],
+    interview: dict[str, Any] | None = None,
 ) -> TreeModelFile:
     """A shallow decision tree, exported as readable rules (one entry per node)."""
     from sklearn.tree import DecisionTreeClassifier
@@ -151,7 +241,8 @@ def fit_tree(
             node["if_present"] = int(t.children_right[i])
             depth[t.children_left[i]] = depth[t.children_right[i]] = depth[i] + 1
         nodes.append(node)
-    return TreeModelFile(kind="tree", **_header(features, assess, training), tree=nodes)
+    header = _header(features, assess, training, interview)
+    return TreeModelFile(kind="tree", **header, tree=nodes)
 
 
 def calibrate(file: ModelFile, x_val: np.ndarray, y_val: np.ndarray) -> ModelFile:
