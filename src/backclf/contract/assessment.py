@@ -3,7 +3,8 @@ row that tables and the MLflow model give.
 
 ``docs/contract.md`` describes every key for people (the additions to the first contract
 among them: ``abstained``, ``id``, ``model``, ``advice.urgent``, ``advice.also_consider``,
-``advice.withheld``, ``advice.notes``, ``extracted`` and ``notes``); the JSON Schema
+``advice.withheld``, ``advice.notes``, ``extracted``, ``notes`` and
+``next_questions``); the JSON Schema
 (``backclf schema``), generated from these classes, is its machine-readable form, and a test
 keeps the two in step. Records are built as plain dicts in :mod:`backclf.core.records` (fast)
 and the tests validate them against these models.
@@ -122,6 +123,36 @@ class ExtractedFinding(_Out):
     uncertain: bool = False
 
 
+class AnswerOption(_Out):
+    label: str
+    value: bool | int | float | str | None = Field(
+        description="the value to send for the finding; null means 'asked, does not know'"
+    )
+
+
+class NextQuestion(_Out):
+    """A question to ask next. An app sends the case again with the answer set (the finding
+    to the option's value; null for "don't know") and gets the updated assessment."""
+
+    kind: Literal["checklist", "choice", "number"]
+    question: str
+    finding: str | None = Field(None, description="the finding the answer sets (choice, number)")
+    findings: list[str] | None = Field(None, description="the findings a checklist sets")
+    items: list[str] | None = Field(
+        None, description="a checklist's lines, in the order of its findings"
+    )
+    item_options: dict[str, list[AnswerOption]] | None = Field(
+        None, description="a checklist's findings answered otherwise than with its options"
+    )
+    options: list[AnswerOption]
+    minimum: float | None = Field(None, description="a number's least value")
+    maximum: float | None = Field(None, description="a number's greatest value")
+    why: str
+    expected_gain: float | None = Field(
+        description="the question's expected gain (null for safety questions, asked first)"
+    )
+
+
 class Assessment(_Out):
     schema_version: Literal["1"]
     id: str | int | None = None
@@ -135,6 +166,9 @@ class Assessment(_Out):
     model: ModelInfo
     extracted: list[ExtractedFinding] | None = None
     notes: list[str] = []
+    next_questions: list[NextQuestion] = Field(
+        description="what to ask next, most important first; empty when nothing more is needed"
+    )
 
 
 class ErrorRecord(_Out):

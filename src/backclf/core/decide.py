@@ -22,6 +22,7 @@ import numpy as np
 
 from backclf import knowledge
 from backclf.contract.columns import Columns, derive, from_values
+from backclf.contract.fields import FIELDS
 from backclf.core.decisions import Decisions
 from backclf.core.model import ReadableModel, load_model
 from backclf.core.red_flags import rule_set
@@ -38,8 +39,16 @@ def _cause_default_ranks() -> np.ndarray:
     return np.array([TRIAGE_LEVELS.index(article.cause(c).default_triage) for c in CAUSE_IDS])
 
 
-def assess_batch(columns: Columns, model: ReadableModel | None = None) -> Decisions:
-    """Decide every case of a batch of columns. The single decision path of backclf."""
+def assess_batch(
+    columns: Columns,
+    model: ReadableModel | None = None,
+    asked: Mapping[str, np.ndarray] | None = None,
+) -> Decisions:
+    """Decide every case of a batch of columns. The single decision path of backclf.
+
+    ``asked[f]`` marks the cases that answered finding ``f`` "don't know" (an explicit
+    ``null``): the decision is the same as for an absent finding, but the finding is not
+    asked again (see ``next_questions``)."""
     model = model or load_model()
     columns = dict(columns)
     derive(columns)  # e.g. 38.0 C or more is fever, however the case was built
@@ -56,21 +65,34 @@ def assess_batch(columns: Columns, model: ReadableModel | None = None) -> Decisi
     model_rank = np.where(considered, _cause_default_ranks()[None, :], 0).max(axis=1, initial=0)
     level = np.maximum(rule_rank, model_rank)
     overridden = fired.any(axis=1) & (rule_rank >= model_rank)
-    return Decisions(proba, chosen, abstained, fired, level, overridden, x, model, columns)
+    asked = {f: np.asarray(m, dtype=bool) for f, m in (asked or {}).items()}
+    return Decisions(proba, chosen, abstained, fired, level, overridden, x, model, columns, asked)
 
 
 def assess_many(
     cases: Sequence[Case | Mapping[str, Any]], model: ReadableModel | None = None
 ) -> list[Assessment]:
     """Assess cases (:class:`Case` objects, or mappings of findings checked by the contract's
-    rules); the same result as :func:`assess` on each, in order."""
+    rules); the same result as :func:`assess` on each, in order. In a mapping, a finding
+    given as ``None`` was asked and the person does not know."""
     from backclf.contract.assessment import Assessment
     from backclf.core.records import records
 
-    columns = from_values([c if isinstance(c, Mapping) else c.known() for c in cases])
+    findings = [c if isinstance(c, Mapping) else c.known() for c in cases]
+    columns = from_values(findings)
     model = model or load_model()
-    decisions = assess_batch(columns, model)
+    decisions = assess_batch(columns, model, dont_know_masks(findings))
     return [Assessment.model_validate(r) for r in records(decisions)]
+
+
+def dont_know_masks(findings: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """The "don't know" answers (explicit ``None``) of cases given as mappings, per finding."""
+    masks: dict[str, np.ndarray] = {}
+    for i, case in enumerate(findings):
+        for name, value in case.items():
+            if value is None and name in FIELDS:
+                masks.setdefault(name, np.zeros(len(findings), dtype=bool))[i] = True
+    return masks
 
 
 def assess(case: Case | Mapping[str, Any], model: ReadableModel | None = None) -> Assessment:

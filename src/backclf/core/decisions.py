@@ -3,13 +3,14 @@ returns and every output (records, tables, metrics) is built from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
 from backclf.contract.columns import Columns
 from backclf.core.model import ReadableModel
+from backclf.core.policy import Plan, plan_questions
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Decisions:
     x: np.ndarray  # (n, F) features
     model: ReadableModel
     columns: Columns  # the findings decided on (fever derived from the temperature)
+    asked: dict[str, np.ndarray] = field(default_factory=dict)  # (n,) "don't know" answers
 
     def __len__(self) -> int:
         return len(self.chosen)
@@ -33,3 +35,10 @@ class Decisions:
     def effects(self) -> np.ndarray:
         """(n, F) signed effect of each feature on the chosen cause (computed when asked)."""
         return self.model.effects(self.x, self.proba, self.chosen)
+
+    @cached_property
+    def plan(self) -> Plan:
+        """The questions to ask next (computed when asked)."""
+        return plan_questions(
+            self.model, self.columns, self.x, self.proba, self.level, self.asked
+        )

@@ -2,7 +2,8 @@
 
 One record per case, in the shape of :class:`backclf.contract.assessment.Assessment`: the
 triage, the red flags, the cause and differential, the explanation (the present findings
-that pushed the chosen cause most), the article's advice and the model that decided. Built
+that pushed the chosen cause most), the article's advice, the model that decided, and the
+questions to ask next. Built
 without pydantic (a batch of 100,000 is encoded straight to JSON Lines); the test suite
 validates records against the model.
 
@@ -38,6 +39,7 @@ from backclf.contract.columns import UNKNOWN, Columns, decoded
 from backclf.contract.fields import FIELDS
 from backclf.core.decisions import Decisions
 from backclf.core.model import ReadableModel
+from backclf.core.questions import QuestionWriter
 from backclf.core.red_flags import rule_set
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
 
@@ -210,6 +212,8 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
     pregnant_all, under_18_all, caution_all = _medicine_flags(decisions.columns)
     also_all = _also_considered(decisions)
     blocks = texts.advice
+    policy = model.file.interview
+    next_questions = QuestionWriter(decisions.plan, policy.listed if policy else 1)
     for i in range(len(decisions)):
         red_flags = []
         if any_fired[i]:
@@ -241,6 +245,7 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
             "explanation": explanations[i],
             "advice": advice,
             "model": texts.model_info,
+            "next_questions": next_questions(i),
         }
 
 

@@ -2,7 +2,9 @@
 
 Each case arrives checked by the contract's rules (its findings as codes) or with its
 problem. Free text is read into findings here: findings given explicitly win, and an
-explicit ``null`` means unknown, so it never overrides what the text says. The good cases of
+explicit ``null`` means unknown, so it never overrides what the text says. It is kept apart
+from an absent finding for one purpose only: ``null`` means "asked; the person does not
+know", so the finding is not asked again (``next_questions``). The good cases of
 a batch are decided together by :func:`backclf.core.decide.assess_batch`; a bad one becomes
 an error record in its place.
 """
@@ -15,7 +17,7 @@ from typing import Any
 
 from backclf.contract.columns import from_codes
 from backclf.contract.rules import CaseError, check_record, cross_field_problems_of
-from backclf.core.decide import assess_batch
+from backclf.core.decide import assess_batch, dont_know_masks
 from backclf.core.model import ReadableModel
 from backclf.core.records import records
 from backclf.io.parse import Item, record_id, split_record
@@ -37,6 +39,7 @@ class Case:
     codes: dict[str, float | int] | None = None
     text: str | None = None
     error: str | None = None
+    dont_know: tuple[str, ...] = ()  # findings given as null: asked, not known
 
 
 def error_record(case_id: Any, line: int, message: str) -> dict[str, Any]:
@@ -53,7 +56,8 @@ def read_item(item: Item) -> Case:
         codes = check_record(record.findings)
     except CaseError as exc:
         return Case(item.line, record_id(item.data), error=str(exc))
-    return Case(item.line, record.id, codes, record.text)
+    dont_know = tuple(name for name, value in record.findings.items() if value is None)
+    return Case(item.line, record.id, codes, record.text, dont_know=dont_know)
 
 
 def assess_items(
@@ -84,7 +88,8 @@ def assess_cases(
         codes.append(merged)
         readings.append(reading)
     if good:
-        decisions = assess_batch(from_codes(codes), model)
+        asked = dont_know_masks([dict.fromkeys(cases[place].dont_know) for place in good])
+        decisions = assess_batch(from_codes(codes), model, asked)
         ids = [cases[place].id for place in good]
         for place, assessment, reading in zip(good, records(decisions, ids), readings, strict=True):
             if reading is not None:

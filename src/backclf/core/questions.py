@@ -1,0 +1,142 @@
+"""``next_questions``: a plan (:mod:`backclf.core.policy`) in words, for each assessment.
+
+The questions are JSON-ready dicts in the shape of
+:class:`backclf.contract.assessment.NextQuestion`, built from ``questions.yaml`` once and
+shared by every record that asks them; a checklist is its pending items, picked per record.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from itertools import compress
+from typing import Any
+
+import numpy as np
+
+from backclf import knowledge
+from backclf.contract.fields import FIELDS
+from backclf.core.policy import Plan
+from backclf.core.screen import screen
+
+#: The number of decimals of an expected gain.
+GAIN_DIGITS = 4
+
+
+def _option(label: str, value: Any) -> dict[str, Any]:
+    return {"label": label, "value": value}
+
+
+@cache
+def _dont_know() -> dict[str, Any]:
+    return _option(knowledge.question_bank().answers.dont_know, None)
+
+
+@cache
+def options(finding: str) -> list[dict[str, Any]]:
+    """A finding's answers: its options (yes/no for a yes/no finding), then "don't know"."""
+    bank = knowledge.question_bank()
+    spec = FIELDS[finding]
+    if spec.kind == "bool":
+        own = [_option(bank.answers.yes, True), _option(bank.answers.no, False)]
+    else:
+        own = [_option(o.label, o.value) for o in bank.questions[finding].options]
+    return [*own, _dont_know()]
+
+
+@cache
+def single_question(finding: str) -> dict[str, Any]:
+    """One finding's question, without its reason."""
+    spec = FIELDS[finding]
+    asked = knowledge.question_bank().questions[finding]
+    question: dict[str, Any] = {
+        "kind": "number" if spec.numeric and not asked.options else "choice",
+        "question": asked.question,
+        "finding": finding,
+        "options": options(finding),
+    }
+    if question["kind"] == "number":
+        question["minimum"], question["maximum"] = spec.minimum, spec.maximum
+    return question
+
+
+@cache
+def _follow_up(finding: str) -> dict[str, Any]:
+    why = knowledge.question_bank().why.follow_up
+    return {**single_question(finding), "why": why, "expected_gain": None}
+
+
+@cache
+def _checklist_options() -> list[dict[str, Any]]:
+    answers = knowledge.question_bank().answers
+    return [_option(answers.yes, True), _option(answers.no, False), _dont_know()]
+
+
+def checklist(findings: list[str], items: list[str]) -> dict[str, Any]:
+    """The safety checklist over ``findings``: its lines (``items``, in the same order) are
+    answered with its options (yes / no / don't know), or with their own (``item_options``)."""
+    bank = knowledge.question_bank()
+    question = {
+        "kind": "checklist",
+        "question": bank.checklist,
+        "findings": findings,
+        "items": items,
+        "options": _checklist_options(),
+        "why": bank.why.screen,
+        "expected_gain": None,
+    }
+    other = {f: options(f) for f in findings if FIELDS[f].kind != "bool"}
+    if other:
+        question["item_options"] = other
+    return question
+
+
+@cache
+def _checklist_parts() -> tuple[dict[str, Any], list[tuple[int, str, list]]]:
+    """The fixed part of every checklist, and its lines with answers of their own."""
+    fixed = checklist([], [])
+    findings = screen().checklist
+    own = [(j, f, options(f)) for j, f in enumerate(findings) if FIELDS[f].kind != "bool"]
+    return fixed, own
+
+
+class QuestionWriter:
+    """Turns the rows of a plan into ``next_questions`` lists, at most ``listed`` long."""
+
+    def __init__(self, plan: Plan, listed: int) -> None:
+        self.listed = listed
+        s = screen()
+        self._names = s.checklist
+        bank = knowledge.question_bank().questions
+        self._items = [bank[f].item for f in s.checklist]
+        self._follow_ups = [_follow_up(f) for f in s.follow_up]
+        self._checklist = plan.checklist.tolist()
+        self._pending = plan.checklist.any(axis=1).tolist()
+        self._follow = plan.follow_up.tolist()
+        self._any_follow = plan.follow_up.any(axis=1).tolist()
+        self._ranked = plan.ranked.tolist()
+        self._gains = np.round(plan.gain, GAIN_DIGITS).tolist()
+        findings = plan.table.findings if plan.table is not None else ()
+        why = knowledge.question_bank().why.discriminate
+        self._asks = [{**single_question(f), "why": why} for f in findings]
+
+    def __call__(self, i: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if self._pending[i]:
+            row = self._checklist[i]
+            fixed, own = _checklist_parts()
+            asked = {
+                **fixed,
+                "findings": list(compress(self._names, row)),
+                "items": list(compress(self._items, row)),
+            }
+            for j, finding, answers in own:
+                if row[j]:
+                    asked.setdefault("item_options", {})[finding] = answers
+            out.append(asked)
+        if self._any_follow[i]:
+            out.extend(compress(self._follow_ups, self._follow[i]))
+        for g, gain in zip(self._ranked[i], self._gains[i], strict=True):
+            if g < 0 or len(out) >= self.listed:
+                break
+            out.append({**self._asks[g], "expected_gain": gain})
+        return out[: self.listed]
