@@ -353,4 +353,33 @@ def _with_finding_options(func):
 
 app.command("predict")(_with_finding_options(predict))
 
+# -- interview -------------------------------------------------------------------------------
+
+
+@app.command()
+def interview(
+    text: Annotated[
+        Optional[str], typer.Option("--text", help="Start from the person's own words.")
+    ] = None,
+    case: Annotated[
+        Optional[str],
+        typer.Option("--case", help="Start from a case: a JSON object of findings, or its file."),
+    ] = None,
+    transcript: Annotated[
+        Optional[Path],
+        typer.Option(help="Save the questions, answers and final assessment here (JSON)."),
+    ] = None,
+    model_path: Annotated[
+        Optional[Path], typer.Option("--model", help="Model file (default: the packaged champion).")
+    ] = None,
+) -> None:
+    """Ask the person at the terminal: red flags first, then what best settles the cause.
+
+    Apps use `predict --format json` and answer each assessment's next_questions instead.
+    """
+    from backclf.cli.interview import run_interview
+
+    raise typer.Exit(run_interview(text, case, transcript, model_path))
+
+
 _on_demand(app)  # last: every command above is built only when it is run or listed
