@@ -208,6 +208,19 @@ def test_dont_know_never_overrides_what_the_text_says(model):
     assert "fever" not in record["next_questions"][0]["findings"]
 
 
+def test_a_red_flag_the_text_reader_read_as_absent_is_asked_again(model):
+    def reader(text):  # e.g. a negation read too widely
+        return {"saddle_numbness": False, "fever": False, "spasm": True}, [], []
+
+    (record,) = assess_items([Item(1, {**START, "text": "..."})], model, reader)
+    checklist = record["next_questions"][0]
+    assert {"saddle_numbness", "fever"} <= set(checklist["findings"])
+    confirmed = {**START, "text": "...", "saddle_numbness": False, "fever": False}
+    (record,) = assess_items([Item(1, confirmed)], model, reader)
+    assert not {"saddle_numbness", "fever"} & set(record["next_questions"][0]["findings"])
+    assert "spasm" not in {q.get("finding") for q in record["next_questions"]}
+
+
 def test_an_emergency_ends_the_questions(model):
     record = assess({**START, "saddle_numbness": True}, model)
     assert record.triage.level == "emergency" and record.next_questions == []

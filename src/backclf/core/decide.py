@@ -14,7 +14,7 @@ infection is not missed because a mechanical cause is a little likelier).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -43,12 +43,14 @@ def assess_batch(
     columns: Columns,
     model: ReadableModel | None = None,
     asked: Mapping[str, np.ndarray] | None = None,
+    from_text: Mapping[str, np.ndarray] | None = None,
 ) -> Decisions:
     """Decide every case of a batch of columns. The single decision path of backclf.
 
     ``asked[f]`` marks the cases that answered finding ``f`` "don't know" (an explicit
     ``null``): the decision is the same as for an absent finding, but the finding is not
-    asked again (see ``next_questions``)."""
+    asked again. ``from_text[f]`` marks values read from free text rather than given. Both
+    only shape ``next_questions``."""
     model = model or load_model()
     columns = dict(columns)
     derive(columns)  # e.g. 38.0 C or more is fever, however the case was built
@@ -66,7 +68,10 @@ def assess_batch(
     level = np.maximum(rule_rank, model_rank)
     overridden = fired.any(axis=1) & (rule_rank >= model_rank)
     asked = {f: np.asarray(m, dtype=bool) for f, m in (asked or {}).items()}
-    return Decisions(proba, chosen, abstained, fired, level, overridden, x, model, columns, asked)
+    read = {f: np.asarray(m, dtype=bool) for f, m in (from_text or {}).items()}
+    return Decisions(
+        proba, chosen, abstained, fired, level, overridden, x, model, columns, asked, read
+    )
 
 
 def assess_many(
@@ -87,11 +92,16 @@ def assess_many(
 
 def dont_know_masks(findings: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
     """The "don't know" answers (explicit ``None``) of cases given as mappings, per finding."""
+    return finding_masks([[k for k, v in case.items() if v is None] for case in findings])
+
+
+def finding_masks(names: Sequence[Iterable[str]]) -> dict[str, np.ndarray]:
+    """Per finding, the cases (of ``len(names)``) that name it."""
     masks: dict[str, np.ndarray] = {}
-    for i, case in enumerate(findings):
-        for name, value in case.items():
-            if value is None and name in FIELDS:
-                masks.setdefault(name, np.zeros(len(findings), dtype=bool))[i] = True
+    for i, case in enumerate(names):
+        for name in case:
+            if name in FIELDS:
+                masks.setdefault(name, np.zeros(len(names), dtype=bool))[i] = True
     return masks
 
 

@@ -27,6 +27,7 @@ class Decisions:
     model: ReadableModel
     columns: Columns  # the findings decided on (fever derived from the temperature)
     asked: dict[str, np.ndarray] = field(default_factory=dict)  # (n,) "don't know" answers
+    from_text: dict[str, np.ndarray] = field(default_factory=dict)  # (n,) read from free text
 
     def __len__(self) -> int:
         return len(self.chosen)
@@ -40,5 +41,11 @@ class Decisions:
     def plan(self) -> Plan:
         """The questions to ask next (computed when asked)."""
         return plan_questions(
-            self.model, self.columns, self.x, self.proba, self.level, self.asked
+            self.model,
+            self.columns,
+            self.x,
+            self.proba,
+            self.level,
+            self.asked,
+            from_text=self.from_text,
         )

@@ -229,10 +229,13 @@ def plan_questions(
     listed: int | None = None,
     stopping: bool = True,
     objective: str = "decision",
+    from_text: Mapping[str, np.ndarray] | None = None,
 ) -> Plan:
     """The questions to ask each case next (see the module's docstring).
 
-    ``asked[f]`` marks the cases that answered finding ``f`` "don't know"; ``listed`` caps
+    ``asked[f]`` marks the cases that answered finding ``f`` "don't know" and ``from_text[f]``
+    those whose value was read from free text (a red flag read as absent is asked again);
+    ``listed`` caps
     how many discrimination questions are ranked (default: the model file's); with
     ``stopping=False`` the stopping rule is ignored (to draw accuracy curves). The
     ``objective`` ``information`` ranks by information alone: greedy entropy reduction, the
@@ -242,7 +245,7 @@ def plan_questions(
     n = len(proba)
     policy = model.file.interview
     skipped = not_applicable(columns)
-    checklist, follow_up = screen().pending(columns, asked, skipped)
+    checklist, follow_up = screen().pending(columns, asked, skipped, from_text)
     urgent = TRIAGE_LEVELS.index(policy.urgent_stop if policy else "emergency")
     going_now = level >= urgent
     checklist &= ~going_now[:, None]

@@ -12,7 +12,9 @@ true``, ``age >= 70``) that make it fire on their own (``any`` of ``all`` of ...
 
 So when the screen has been answered truthfully, every rule that the whole case would fire
 has fired: a new rule in ``red_flags.yaml`` is screened without any change here. Silence is
-not "no": a finding is asked until it is known or answered "don't know". A finding whose
+not "no": a finding is asked until it is known or answered "don't know"; and neither is the
+free-text reader's "no": a checklist finding read from the person's words as not holding is
+asked again, so a misread negation cannot hide a red flag. A finding whose
 leaf can no longer matter (its every term has a leaf known not to hold) is not asked, nor is
 one whose question does not apply (``skip_when`` in ``questions.yaml``).
 """
@@ -68,10 +70,17 @@ def still_open(
     skipped: Mapping[str, np.ndarray],
 ) -> np.ndarray:
     """Where a finding can still be asked: unknown, not answered "don't know", applicable."""
-    out = unknown(columns, finding)
+    return unknown(columns, finding) & answerable(finding, asked, skipped)
+
+
+def answerable(
+    finding: str, asked: Mapping[str, np.ndarray], skipped: Mapping[str, np.ndarray]
+) -> np.ndarray | bool:
+    """Where a finding was not answered "don't know" and its question applies."""
+    out: np.ndarray | bool = True
     for marks in (asked, skipped):
         if finding in marks:
-            out &= ~marks[finding]
+            out = out & ~marks[finding]
     return out
 
 
@@ -91,14 +100,23 @@ class Screen:
     follow_up: tuple[str, ...]
 
     def pending(
-        self, columns: Columns, asked: Mapping[str, np.ndarray], skipped: Mapping[str, np.ndarray]
+        self,
+        columns: Columns,
+        asked: Mapping[str, np.ndarray],
+        skipped: Mapping[str, np.ndarray],
+        from_text: Mapping[str, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(n, len(checklist))`` and ``(n, len(follow_up))`` bool: what is still to be asked
         of each case. ``asked[f]`` marks "don't know" answers; ``skipped[f]`` questions that do
-        not apply."""
+        not apply; ``from_text[f]`` values read from free text, not given by the person."""
         n = len(next(iter(columns.values())))
         open_ = {f: still_open(columns, f, asked, skipped) for f in set(self.leaf_findings)}
         holds = np.column_stack([check(columns) for check in self.checks]).reshape(n, -1)
+        for finding, read in (from_text or {}).items():
+            if finding in self.checklist:
+                on = np.array([f == finding for f in self.leaf_findings])
+                not_there = read & ~holds[:, on].any(axis=1)  # a red flag read as absent
+                open_[finding] = open_[finding] | (not_there & answerable(finding, asked, skipped))
         can_hold = holds | np.column_stack([open_[f] for f in self.leaf_findings]).reshape(n, -1)
         live = (~can_hold).astype(np.int32) @ self.member.T.astype(np.int32) == 0  # (n, T)
         in_list = np.array([f in self.checklist for f in self.leaf_findings])

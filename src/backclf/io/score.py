@@ -17,7 +17,7 @@ from typing import Any
 
 from backclf.contract.columns import from_codes
 from backclf.contract.rules import CaseError, check_record, cross_field_problems_of
-from backclf.core.decide import assess_batch, dont_know_masks
+from backclf.core.decide import assess_batch, finding_masks
 from backclf.core.model import ReadableModel
 from backclf.core.records import records
 from backclf.io.parse import Item, record_id, split_record
@@ -72,7 +72,7 @@ def assess_cases(
 ) -> list[dict[str, Any]]:
     """Assessments (or error records) for cases as read, in order."""
     out: list[dict[str, Any] | None] = [None] * len(cases)
-    good, codes, readings = [], [], []
+    good, codes, readings, read = [], [], [], []
     for place, case in enumerate(cases):
         if case.error is None and case.text is not None:
             try:
@@ -87,9 +87,10 @@ def assess_cases(
         good.append(place)
         codes.append(merged)
         readings.append(reading)
+        read.append(merged.keys() - (case.codes or {}).keys())
     if good:
-        asked = dont_know_masks([dict.fromkeys(cases[place].dont_know) for place in good])
-        decisions = assess_batch(from_codes(codes), model, asked)
+        asked = finding_masks([cases[place].dont_know for place in good])
+        decisions = assess_batch(from_codes(codes), model, asked, finding_masks(read))
         ids = [cases[place].id for place in good]
         for place, assessment, reading in zip(good, records(decisions, ids), readings, strict=True):
             if reading is not None:

@@ -49,9 +49,10 @@ def curve(
     strategy: str,
     k_max: int,
     seed: int,
+    told_in_text: bool = False,
 ) -> list[float]:
     """Accuracy after k = 0..k_max questions, asking until k_max (no stopping rule)."""
-    state = Interviews(truth, start)
+    state = Interviews(truth, start, told_in_text)
     rng = np.random.default_rng(seed)
     out = [_accuracy(model, state, label)]
     for _ in range(k_max):
@@ -61,12 +62,17 @@ def curve(
 
 
 def stopped(
-    model: ReadableModel, truth: Columns, label: np.ndarray, start: Columns, strategy: str
+    model: ReadableModel,
+    truth: Columns,
+    label: np.ndarray,
+    start: Columns,
+    strategy: str,
+    told_in_text: bool = False,
 ) -> dict[str, Any]:
     """Interviews run to the stopping rule: accuracy and triage against the full form, and
     the questions asked. Cases that a red flag sends to an emergency department end their
     interview there (the person should go now), so they are also reported apart."""
-    state = Interviews(truth, start)
+    state = Interviews(truth, start, told_in_text)
     for _ in range(MAX_STEPS):
         if not len(step(model, state, strategy, stopping=True)):
             break
@@ -111,10 +117,12 @@ def _cause_levels() -> np.ndarray:
     return np.array([TRIAGE_LEVELS.index(article.cause(c).default_triage) for c in CAUSE_IDS])
 
 
-def red_flag_screen(model: ReadableModel, truth: Columns, start: Columns) -> dict[str, Any]:
+def red_flag_screen(
+    model: ReadableModel, truth: Columns, start: Columns, told_in_text: bool = False
+) -> dict[str, Any]:
     """After the screen alone (no discrimination question), does every vignette with a red
     flag reach its rules' triage level?"""
-    state = Interviews(truth, start)
+    state = Interviews(truth, start, told_in_text)
     for _ in range(MAX_STEPS):
         if not len(step(model, state, "screen", stopping=True)):
             break
@@ -142,19 +150,24 @@ def evaluate(
     start_findings: tuple[str, ...] = ("age", "sex"),
     start: Columns | None = None,
 ) -> dict[str, Any]:
-    """The whole report for one starting point (``start_findings`` of each vignette, or the
-    columns ``start``)."""
+    """The whole report for one starting point: ``start_findings`` of each vignette, or the
+    columns ``start``, read from the person's words."""
+    told_in_text = start is not None
     start = start if start is not None else start_from(truth, start_findings)
     full = model.predict_proba(model.encode(truth)).argmax(axis=1)
     full_accuracy = _share(full == label)
-    curves = {s: curve(model, truth, label, start, s, k_max, seed) for s in CURVE_STRATEGIES}
-    stopping = {s: stopped(model, truth, label, start, s) for s in STOPPING_STRATEGIES}
+    curves = {
+        s: curve(model, truth, label, start, s, k_max, seed, told_in_text) for s in CURVE_STRATEGIES
+    }
+    stopping = {
+        s: stopped(model, truth, label, start, s, told_in_text) for s in STOPPING_STRATEGIES
+    }
     return {
         "cases": len(label),
         "full_form_accuracy": full_accuracy,
         "accuracy_after_k_questions": curves,
         "stopping": stopping,
-        "red_flags": red_flag_screen(model, truth, start),
+        "red_flags": red_flag_screen(model, truth, start, told_in_text),
     }
 
 

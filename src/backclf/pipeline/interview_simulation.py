@@ -40,7 +40,9 @@ class Interviews:
 
     truth: Columns  # the vignettes' findings: the answers
     known: Columns  # what has been told (starting point plus answers)
+    told_in_text: bool = False  # the starting point was read from the person's words
     asked: dict[str, np.ndarray] = field(default_factory=dict)  # answered "don't know"
+    from_text: dict[str, np.ndarray] = field(default_factory=dict)  # read, not answered
     questions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     finished: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
@@ -48,6 +50,9 @@ class Interviews:
         n = len(next(iter(self.truth.values())))
         self.known = {name: col.copy() for name, col in self.known.items()}
         self.asked = {name: np.zeros(n, bool) for name in FIELD_NAMES}
+        self.from_text = {
+            name: ~unknown(self.known, name) & self.told_in_text for name in FIELD_NAMES
+        }
         self.questions = np.zeros(n, np.int64)
         self.finished = np.zeros(n, bool)
 
@@ -58,6 +63,7 @@ class Interviews:
         """The patients of ``rows`` answer ``finding`` from their vignettes."""
         told = self.truth[finding][rows]
         self.known[finding][rows] = told
+        self.from_text[finding][rows] = False
         dont_know = unknown({finding: told}, finding)
         self.asked[finding][rows[dont_know]] = True
 
@@ -99,6 +105,7 @@ def step(
 def _step_rows(model, state, rows, strategy, stopping, rng) -> np.ndarray:
     known = {name: col[rows] for name, col in state.known.items()}
     asked = {name: col[rows] for name, col in state.asked.items()}
+    read = {name: col[rows] for name, col in state.from_text.items()}
     decisions = assess_batch(known, model)
     plan = plan_questions(
         model,
@@ -110,6 +117,7 @@ def _step_rows(model, state, rows, strategy, stopping, rng) -> np.ndarray:
         listed=1,
         stopping=stopping and strategy in ("policy", "entropy"),
         objective="information" if strategy == "entropy" else "decision",
+        from_text=read,
     )
     checklist = plan.checklist.any(axis=1)
     follow = plan.follow_up.any(axis=1) & ~checklist

@@ -76,8 +76,15 @@ def _confusion_png(plt, matrix: np.ndarray, path: Path) -> Path:
     for a in range(K):
         for p in range(K):
             dark = matrix[a, p] > matrix.max() / 2
-            ax.text(p, a, str(matrix[a, p]), ha="center", va="center", fontsize=8,
-                    color="white" if dark else "black")
+            ax.text(
+                p,
+                a,
+                str(matrix[a, p]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if dark else "black",
+            )
     ax.set_title("Confusion matrix (champion, synthetic test set)")
     return _save(fig, path)
 
