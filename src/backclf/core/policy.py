@@ -234,12 +234,11 @@ def plan_questions(
     """The questions to ask each case next (see the module's docstring).
 
     ``asked[f]`` marks the cases that answered finding ``f`` "don't know" and ``from_text[f]``
-    those whose value was read from free text (a red flag read as absent is asked again);
-    ``listed`` caps
-    how many discrimination questions are ranked (default: the model file's); with
-    ``stopping=False`` the stopping rule is ignored (to draw accuracy curves). The
-    ``objective`` ``information`` ranks by information alone: greedy entropy reduction, the
-    reference the evaluation compares with."""
+    those whose value was read from free text (a red flag read as absent is asked again).
+    ``listed`` caps how many discrimination questions are ranked (default: the model
+    file's); with ``stopping=False`` the stopping rule is ignored (to draw accuracy curves).
+    The ``objective`` ``information`` ranks by information alone: greedy entropy reduction,
+    the reference the evaluation compares with."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}")
     n = len(proba)
@@ -258,9 +257,8 @@ def plan_questions(
 
     open_ = np.column_stack([still_open(columns, f, asked, skipped) for f in table.findings])
     open_ = open_.reshape(n, len(table.findings))
-    askable = open_ & ~_in_screen(table.findings, checklist, follow_up)
     # While a safety question is pending it is asked alone: its answers change what to ask.
-    rows = np.flatnonzero(askable.any(axis=1) & ~checklist.any(axis=1) & ~follow_up.any(axis=1))
+    rows = np.flatnonzero(open_.any(axis=1) & ~checklist.any(axis=1) & ~follow_up.any(axis=1))
     if stopping:
         rows = rows[~going_now[rows]]
         rows = rows[(~open_[rows]).sum(axis=1) < policy.stop.max_answered]
@@ -277,7 +275,7 @@ def plan_questions(
     elif len(rows):
         decision = decision_gain(model, x[rows], proba[rows], b, table)
         gain[rows] = decision + policy.information_weight * informs
-    gain[~askable] = -np.inf
+    gain[~open_] = -np.inf
     width = min(width, gain.shape[1])
     order = np.argsort(-gain, axis=1, kind="stable")[:, :width]
     best = np.take_along_axis(gain, order, axis=1)
@@ -285,15 +283,3 @@ def plan_questions(
     return Plan(
         checklist, follow_up, np.where(finite, order, -1), np.where(finite, best, 0.0), table
     )
-
-
-def _in_screen(findings: tuple[str, ...], checklist: np.ndarray, follow_up: np.ndarray):
-    """``(n, G)``: the findings that the pending screen already asks."""
-    s = screen()
-    out = np.zeros((len(checklist), len(findings)), dtype=bool)
-    for g, finding in enumerate(findings):
-        if finding in s.checklist:
-            out[:, g] |= checklist[:, s.checklist.index(finding)]
-        if finding in s.follow_up:
-            out[:, g] |= follow_up[:, s.follow_up.index(finding)]
-    return out

@@ -66,34 +66,19 @@ def _follow_up(finding: str) -> dict[str, Any]:
 
 
 @cache
-def _checklist_options() -> list[dict[str, Any]]:
-    answers = knowledge.question_bank().answers
-    return [_option(answers.yes, True), _option(answers.no, False), _dont_know()]
-
-
-def checklist(findings: list[str], items: list[str]) -> dict[str, Any]:
-    """The safety checklist over ``findings``: its lines (``items``, in the same order) are
-    answered with its options (yes / no / don't know), or with their own (``item_options``)."""
+def _checklist_parts() -> tuple[dict[str, Any], list[tuple[int, str, list]]]:
+    """What every checklist says (its ``findings`` and ``items`` are filled per case), and
+    the screen's lines answered otherwise than yes / no / don't know (``item_options``)."""
     bank = knowledge.question_bank()
-    question = {
+    fixed = {
         "kind": "checklist",
         "question": bank.checklist,
-        "findings": findings,
-        "items": items,
-        "options": _checklist_options(),
+        "findings": [],
+        "items": [],
+        "options": [_option(bank.answers.yes, True), _option(bank.answers.no, False), _dont_know()],
         "why": bank.why.screen,
         "expected_gain": None,
     }
-    other = {f: options(f) for f in findings if FIELDS[f].kind != "bool"}
-    if other:
-        question["item_options"] = other
-    return question
-
-
-@cache
-def _checklist_parts() -> tuple[dict[str, Any], list[tuple[int, str, list]]]:
-    """The fixed part of every checklist, and its lines with answers of their own."""
-    fixed = checklist([], [])
     findings = screen().checklist
     own = [(j, f, options(f)) for j, f in enumerate(findings) if FIELDS[f].kind != "bool"]
     return fixed, own
@@ -122,7 +107,7 @@ class QuestionWriter:
     def __call__(self, i: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         if self._pending[i]:
-            row = self._checklist[i]
+            row = self._checklist[i]  # the screen's findings still to ask, in its order
             fixed, own = _checklist_parts()
             asked = {
                 **fixed,

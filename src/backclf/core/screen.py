@@ -95,9 +95,14 @@ class Screen:
     checks: tuple[Check, ...]
     leaf_findings: tuple[str, ...]
     member: np.ndarray  # (T, L) bool
+    term_leaves: np.ndarray  # (T, M) each term's leaves, padded with L (a leaf that holds)
     term_rank: np.ndarray  # (T,) the triage rank of each term's rule
     checklist: tuple[str, ...]
     follow_up: tuple[str, ...]
+
+    def leaves_on(self, finding: str) -> np.ndarray:
+        """``(L,)`` bool: the leaves that test ``finding``."""
+        return np.array([f == finding for f in self.leaf_findings])
 
     def pending(
         self,
@@ -114,26 +119,28 @@ class Screen:
         holds = np.column_stack([check(columns) for check in self.checks]).reshape(n, -1)
         for finding, read in (from_text or {}).items():
             if finding in self.checklist:
-                on = np.array([f == finding for f in self.leaf_findings])
-                not_there = read & ~holds[:, on].any(axis=1)  # a red flag read as absent
+                not_there = read & ~holds[:, self.leaves_on(finding)].any(axis=1)  # read as absent
                 open_[finding] = open_[finding] | (not_there & answerable(finding, asked, skipped))
         can_hold = holds | np.column_stack([open_[f] for f in self.leaf_findings]).reshape(n, -1)
-        live = (~can_hold).astype(np.int32) @ self.member.T.astype(np.int32) == 0  # (n, T)
+        live = self._every_leaf(can_hold)  # (n, T): no leaf known to fail
         in_list = np.array([f in self.checklist for f in self.leaf_findings])
         # A term is ready for its follow-ups when all of its checklist leaves hold.
-        waiting = (~holds & in_list).astype(np.int32) @ self.member.T.astype(np.int32)
-        ready = live & (waiting == 0)
+        ready = live & self._every_leaf(holds | ~in_list)
         checklist = self._asked_in(self.checklist, open_, live)
         follow_up = self._asked_in(self.follow_up, open_, ready)
         return checklist, follow_up
+
+    def _every_leaf(self, leaf: np.ndarray) -> np.ndarray:
+        """``(n, T)``: where ``leaf[:, j]`` is true for every leaf ``j`` of a term."""
+        padded = np.concatenate([leaf, np.ones((len(leaf), 1), dtype=bool)], axis=1)
+        return padded[:, self.term_leaves].all(axis=2)
 
     def _asked_in(
         self, findings: tuple[str, ...], open_: dict[str, np.ndarray], terms: np.ndarray
     ) -> np.ndarray:
         out = np.zeros((len(terms), len(findings)), dtype=bool)
         for i, finding in enumerate(findings):
-            on_leaf = np.array([f == finding for f in self.leaf_findings])
-            has = self.member[:, on_leaf].any(axis=1)  # (T,) the terms that test it
+            has = self.member[:, self.leaves_on(finding)].any(axis=1)  # (T,) the terms testing it
             out[:, i] = open_[finding] & terms[:, has].any(axis=1)
         return out
 
@@ -160,6 +167,10 @@ def build_screen(rules: RuleSet) -> Screen:
     member = np.zeros((len(terms), len(order)), dtype=bool)
     for t, (_, keys) in enumerate(terms):
         member[t, [order.index(k) for k in keys]] = True
+    widest = max((len(keys) for _, keys in terms), default=0)
+    term_leaves = np.full((len(terms), widest), len(order), dtype=np.int64)
+    for t, (_, keys) in enumerate(terms):
+        term_leaves[t, : len(keys)] = [order.index(k) for k in keys]
     term_rank = np.array([int(rules.ranks[r]) for r, _ in terms], dtype=np.int64)
     findings = tuple(leaf_finding(leaves[k]) for k in order)
     alone = {findings[j] for j in range(len(order)) if (member[:, j] & (member.sum(1) == 1)).any()}
@@ -185,6 +196,7 @@ def build_screen(rules: RuleSet) -> Screen:
         checks,
         findings,
         member,
+        term_leaves,
         term_rank,
         ranked(on_list),
         ranked(tested - on_list),
