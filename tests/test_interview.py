@@ -190,3 +190,15 @@ def test_interview_at_a_scripted_terminal(tmp_path):
     assert len(saved["turns"]) >= 2 and saved["assessment"]["next_questions"] == []
     assert "GO TO" not in terminal.screen and "SELF-CARE" in terminal.screen
     assert "Likely cause" in terminal.screen and "not a diagnosis" in terminal.screen
+
+
+def test_a_starting_case_is_a_json_object_or_its_file(tmp_path):
+    from backclf.cli.interview import _starting_case
+
+    (tmp_path / "case.json").write_text('{"age": 30}')
+    assert _starting_case('{"sex": "female"}') == {"sex": "female"}
+    assert _starting_case(str(tmp_path / "case.json")) == {"age": 30}
+    with pytest.raises(OSError, match="cannot read"):
+        _starting_case(str(tmp_path / "missing.json"))
+    with pytest.raises(ValueError, match="JSON object"):
+        _starting_case("[1, 2]")

@@ -74,8 +74,11 @@ def _starting_case(case: str | None) -> dict[str, Any]:
     if case is None:
         return {}
     source = case
-    if not case.lstrip().startswith("{"):
-        source = Path(case).read_text(encoding="utf-8")
+    if not case.lstrip().startswith(("{", "[")):
+        try:
+            source = Path(case).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise OSError(f"cannot read {case}: {exc.strerror or exc}") from None
     try:
         data = json.loads(source)
     except json.JSONDecodeError as exc:
