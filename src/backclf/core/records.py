@@ -3,9 +3,8 @@
 One record per case, in the shape of :class:`backclf.contract.assessment.Assessment`: the
 triage, the red flags, the cause and differential, the explanation (the present findings
 that pushed the chosen cause most), the article's advice, the model that decided, and the
-questions to ask next. Built
-without pydantic (a batch of 100,000 is encoded straight to JSON Lines); the test suite
-validates records against the model.
+questions to ask next. Built without pydantic (a batch of 100,000 is encoded straight to JSON
+Lines); the test suite validates records against the model.
 
 The advice never contradicts the triage (``knowledge/guidance.yaml`` holds every reason and
 note, with its source):

@@ -87,7 +87,7 @@ def assess_cases(
         good.append(place)
         codes.append(merged)
         readings.append(reading)
-        read.append(merged.keys() - (case.codes or {}).keys())
+        read.append(() if reading is None else merged.keys() - (case.codes or {}).keys())
     if good:
         asked = finding_masks([cases[place].dont_know for place in good])
         decisions = assess_batch(from_codes(codes), model, asked, finding_masks(read))
