@@ -1,7 +1,7 @@
 """Reading the knowledge files shipped inside the package, and their JSON snapshots.
 
-A one-case ``backclf predict`` reads three small files (``article.yaml``, ``red_flags.yaml``,
-``guidance.yaml``); importing PyYAML to parse them costs ~90M instructions, a quarter of
+A one-case ``backclf predict`` reads four small files (``article.yaml``, ``red_flags.yaml``,
+``guidance.yaml``, ``questions.yaml``); importing PyYAML to parse them costs ~90M instructions, a quarter of
 ``import numpy`` (most of it compiling the resolver's regular expressions). So those files
 also ship as JSON snapshots (``snapshots/<name>.json``): the parsed data and the sha256 of the
 YAML text it came from.
@@ -22,7 +22,7 @@ from typing import Any
 
 PACKAGE = "backclf.knowledge"
 #: The knowledge files a one-case ``backclf predict`` reads.
-SNAPSHOTS = ("article.yaml", "red_flags.yaml", "guidance.yaml")
+SNAPSHOTS = ("article.yaml", "red_flags.yaml", "guidance.yaml", "questions.yaml")
 #: What :func:`read_snapshot` returns when there is no current snapshot.
 MISSING = object()
 
