@@ -1,10 +1,10 @@
 """Reading the knowledge files shipped inside the package, and their JSON snapshots.
 
 A one-case ``backclf predict`` reads four small files (``article.yaml``, ``red_flags.yaml``,
-``guidance.yaml``, ``questions.yaml``); importing PyYAML to parse them costs ~90M instructions, a quarter of
-``import numpy`` (most of it compiling the resolver's regular expressions). So those files
-also ship as JSON snapshots (``snapshots/<name>.json``): the parsed data and the sha256 of the
-YAML text it came from.
+``guidance.yaml``, ``questions.yaml``); importing PyYAML to parse them costs ~90M
+instructions, a quarter of ``import numpy`` (most of it compiling the resolver's regular
+expressions). So those files also ship as JSON snapshots (``snapshots/<name>.json``): the
+parsed data and the sha256 of the YAML text it came from.
 
 The YAML stays the source of truth. A snapshot is used only while its hash matches the YAML
 beside it; an edited file is parsed from YAML, as before, until its snapshot is written again
