@@ -116,12 +116,13 @@ class Screen:
         not apply; ``from_text[f]`` values read from free text, not given by the person."""
         n = len(next(iter(columns.values())))
         open_ = {f: still_open(columns, f, asked, skipped) for f in set(self.leaf_findings)}
-        holds = np.column_stack([check(columns) for check in self.checks]).reshape(n, -1)
+        leaves = len(self.leaf_findings)
+        holds = np.column_stack([check(columns) for check in self.checks]).reshape(n, leaves)
         for finding, read in (from_text or {}).items():
             if finding in self.checklist:
                 not_there = read & ~holds[:, self.leaves_on(finding)].any(axis=1)  # read as absent
                 open_[finding] = open_[finding] | (not_there & answerable(finding, asked, skipped))
-        can_hold = holds | np.column_stack([open_[f] for f in self.leaf_findings]).reshape(n, -1)
+        can_hold = holds | np.column_stack([open_[f] for f in self.leaf_findings]).reshape(n, leaves)
         live = self._every_leaf(can_hold)  # (n, T): no leaf known to fail
         in_list = np.array([f in self.checklist for f in self.leaf_findings])
         # A term is ready for its follow-ups when all of its checklist leaves hold.
