@@ -100,27 +100,38 @@ def test_a_new_rule_is_screened_without_any_other_change():
         id="after_spinal_procedure",
         level="emergency",
         suspect="spinal infection",
-        when={"all": [{"recent_spinal_procedure": True}, {"days_since_onset": {"<=": 30}}]},
+        # A measured temperature is tested by no packaged rule (fever is), so it is a
+        # follow-up only because of this rule.
+        when={"all": [{"recent_spinal_procedure": True}, {"temperature_c": {">=": 37.5}}]},
         message="test",
         source="a test",
     )
+    assert "temperature_c" not in screen().follow_up
     s = build_screen(_rules_with(new))
     assert "recent_spinal_procedure" in s.checklist
-    assert "days_since_onset" in s.follow_up
+    assert "temperature_c" in s.follow_up
     assert s.checklist[0] == "fainting_or_collapse"  # the ambulance rule still leads
     columns = from_values([{"recent_spinal_procedure": True}, {"recent_spinal_procedure": False}])
     _, follow = s.pending(columns, {}, {})
-    asked = follow[:, s.follow_up.index("days_since_onset")]
+    asked = follow[:, s.follow_up.index("temperature_c")]
     assert asked.tolist() == [True, False]  # only once the rest of its rule holds
 
 
 def test_a_finding_no_rule_could_still_use_is_not_asked():
     s = screen()
-    no_combination = {"confusion": False, "unable_to_keep_fluids_down": False, "pregnant": False}
-    columns = from_values([no_combination, {}])
+    # Nausea is a red flag only in pregnancy with tenderness over a kidney
+    # (kidney_infection_in_pregnancy).
+    columns = from_values(
+        [
+            {"pregnant": False},
+            {},
+            {"pregnant": True, "flank_tenderness": True},
+            {"pregnant": True, "flank_tenderness": False},
+        ]
+    )
     checklist, _ = s.pending(columns, {}, {})
-    chills = checklist[:, s.checklist.index("chills")]
-    assert chills.tolist() == [False, True]  # chills only matter with those
+    nausea = checklist[:, s.checklist.index("nausea_or_vomiting")]
+    assert nausea.tolist() == [False, True, True, False]
 
 
 def test_dont_know_is_never_asked_again_and_silence_is_not_no():
@@ -142,8 +153,9 @@ def test_follow_ups_wait_for_their_rule():
         ]
     )
     _, follow = s.pending(columns, {}, {})
-    trigger = follow[:, s.follow_up.index("trigger")]
-    assert trigger.tolist() == [False, False, True, True]  # a minor fall with fragile bones
+    severity = follow[:, s.follow_up.index("pain_severity")]
+    # Severe pain with fragile bones or at 70 or over (osteoporotic_fracture_severe).
+    assert severity.tolist() == [False, False, True, True]
 
 
 def test_the_screen_is_rebuilt_from_the_packaged_rules_once():

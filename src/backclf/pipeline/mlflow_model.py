@@ -94,7 +94,13 @@ def _whole_number_columns(frame: pd.DataFrame) -> list[str]:
 def rows_from_input(model_input: Any) -> list[dict[str, Any]]:
     """The input as one dict per row, every column kept (an unknown column, even when null,
     is reported in its row, as the CLI reports ``{"fevr": null}``). Integers that pandas
-    turned into floats are integers again, so messages quote the value as given."""
+    turned into floats are integers again, so messages quote the value as given.
+
+    A DataFrame is a table: an empty cell of a finding's column is a finding not given, as
+    in a CSV or Parquet file, not the JSON ``null`` that means "asked; does not know" (a
+    table cannot tell the two apart, so its next questions are the CLI's for the table)."""
+    from backclf.contract.fields import FIELD_NAMES
+
     if hasattr(model_input, "to_dict") and hasattr(model_input, "columns"):
         whole = _whole_number_columns(model_input)
         rows = []
@@ -104,7 +110,7 @@ def rows_from_input(model_input: Any) -> list[dict[str, Any]]:
                 value = row[name]
                 if isinstance(value, float) and value.is_integer():
                     row[name] = int(value)
-            rows.append(row)
+            rows.append({k: v for k, v in row.items() if v is not None or k not in FIELD_NAMES})
         return rows
     if isinstance(model_input, Mapping):
         return [{str(k): _plain(v) for k, v in model_input.items()}]
