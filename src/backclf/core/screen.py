@@ -122,7 +122,8 @@ class Screen:
             if finding in self.checklist:
                 not_there = read & ~holds[:, self.leaves_on(finding)].any(axis=1)  # read as absent
                 open_[finding] = open_[finding] | (not_there & answerable(finding, asked, skipped))
-        can_hold = holds | np.column_stack([open_[f] for f in self.leaf_findings]).reshape(n, leaves)
+        open_leaves = np.column_stack([open_[f] for f in self.leaf_findings]).reshape(n, leaves)
+        can_hold = holds | open_leaves
         live = self._every_leaf(can_hold)  # (n, T): no leaf known to fail
         in_list = np.array([f in self.checklist for f in self.leaf_findings])
         # A term is ready for its follow-ups when all of its checklist leaves hold.
