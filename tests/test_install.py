@@ -33,7 +33,8 @@ def test_core_install_predicts_with_the_packaged_champion(tmp_path, root):
     listed = subprocess.run(
         [uv, "pip", "list", "--python", str(python)], capture_output=True, text=True, check=True
     ).stdout.lower()
-    for heavy in ("scikit-learn", "pandas", "mlflow", "spacy", "dvc"):
+    for heavy in ("scikit-learn", "pandas", "mlflow", "spacy", "dvc", "fastapi", "uvicorn",
+                  "pyspark"):
         assert f"\n{heavy} " not in listed, heavy
     result = subprocess.run(
         [
@@ -60,3 +61,7 @@ def test_core_install_predicts_with_the_packaged_champion(tmp_path, root):
         timeout=120,
     )
     assert text.returncode == 65 and "backclf[text]" in text.stdout
+    serve = subprocess.run(
+        [str(venv / "bin" / "backclf"), "serve"], capture_output=True, text=True, timeout=120
+    )
+    assert serve.returncode == 69 and "backclf[serve]" in serve.stderr

@@ -53,9 +53,12 @@ def as_records(frame: pd.DataFrame) -> list[dict]:
 
 def test_output_columns_are_the_contracts_table_columns_and_the_assessment(pyfunc):
     out = pyfunc.predict(None, pd.DataFrame(CASES))
-    expected = ["id", *(c.name for c in TABLE_COLUMNS), "assessment"]
+    expected = ["id", *(c.name for c in TABLE_COLUMNS), "assessment", "table_row"]
     assert list(out.columns) == expected
     assert expected[1:4] == ["row", "error", "triage_level"]
+    flat = [c.name for c in TABLE_COLUMNS]
+    for row in out.to_dict("records"):  # the flat columns again, as one object
+        assert row["table_row"] == {name: row[name] for name in flat}
     without_id = pyfunc.predict(None, pd.DataFrame([{"age": 40}]))
     assert list(without_id.columns) == expected[1:]
 
@@ -171,8 +174,10 @@ def test_the_signature_types_the_output_from_the_contract():
 
     signature = mlflow_model.signature()
     assert signature.inputs is None  # MLflow would drop an unknown column before the model
+    [param] = signature.params.params
+    assert (param.name, param.default) == ("output", "all")
     spec = {c.name: c for c in signature.outputs.inputs}
-    assert list(spec) == ["id", *(c.name for c in TABLE_COLUMNS), "assessment"]
+    assert list(spec) == ["id", *(c.name for c in TABLE_COLUMNS), "assessment", "table_row"]
     assert not any(c.required for c in spec.values())  # an error row nulls the assessment
     expected = {
         "id": AnyType(),
@@ -187,6 +192,10 @@ def test_the_signature_types_the_output_from_the_contract():
     }
     for name, dtype in expected.items():
         assert spec[name].type == dtype, name
+    table_row = {p.name: p for p in spec["table_row"].type.properties}
+    assert set(table_row) == {c.name for c in TABLE_COLUMNS}
+    assert all(table_row[n].dtype == expected[n] for n in expected if n != "id")
+    assert not any(p.required for p in table_row.values())
     assessment = spec["assessment"].type
     assert isinstance(assessment, Object)
     fields = {p.name: p for p in assessment.properties}
@@ -226,3 +235,34 @@ def test_the_input_example_is_what_a_spark_user_passes(pyfunc):
     assert out["error"].isna().all()
     assert list(out["id"]) == list(example["id"])
     assert list(out["triage_level"]) == ["self_care", "consultation_24", "emergency"]
+
+
+def test_the_table_output_is_the_same_rows_read_columnar(pyfunc):
+    """``output=table`` (what backclf.spark asks for) reads a DataFrame as Parquet is read:
+    the same columns and values as the default output, without the assessment objects."""
+    frames = [
+        pd.DataFrame(
+            {
+                "id": ["a", "b", "c", "d"],
+                "age": pd.array([40, None, 400, 30], dtype="Int64"),
+                "fever": pd.array([False, None, True, None], dtype="boolean"),
+                "trigger": ["lifting_heavy_object", None, "lifting", None],
+            }
+        ),
+        pd.DataFrame({"age": [40.0, float("nan"), 40.5], "saddle_numbnes": [True, None, None]}),
+        pd.DataFrame({"age": [40, 50], "fever": [None, None], "temperature_c": [39.0, None]}),
+        pd.DataFrame({"fever": [False, True], "temperature_c": [39.0, 39.0], "case_id": [1, 2]}),
+        pd.DataFrame({"pain_severity": [3, 12], "sex": ["female", 1]}),  # mixed: row by row
+    ]
+    for frame in frames:
+        full = pyfunc.predict(None, frame).drop(columns=["assessment"])
+        table = pyfunc.predict(None, frame, params={"output": "table"})
+        assert list(table.columns) == list(full.columns)
+        assert table.to_dict("records") == full.to_dict("records")
+    assert "got 400" in table_error(pyfunc, frames[0], 2)  # an integer, as the CLI quotes it
+    with pytest.raises(ValueError, match="output: must be one of all, table"):
+        pyfunc.predict(None, frames[0], params={"output": "everything"})
+
+
+def table_error(pyfunc, frame: pd.DataFrame, index: int) -> str:
+    return pyfunc.predict(None, frame, params={"output": "table"})["error"][index]

@@ -237,6 +237,13 @@ TABLE_COLUMNS: tuple[TableColumn, ...] = (
 )
 
 
+#: The MLflow model's output column that holds each row's :data:`TABLE_COLUMNS` again, as one
+#: object. Engines that convert whole columns lose nulls in them (Spark through MLflow's
+#: ``spark_udf`` writes a null text as ``"None"`` and a null yes/no as ``false``); the values of
+#: an object are converted one by one, nulls kept. :mod:`backclf.spark` reads this column.
+TABLE_ROW = "table_row"
+
+
 def flat_row(record: dict[str, Any], row: int) -> dict[str, Any]:
     """An assessment or error record as one row of :data:`TABLE_COLUMNS`."""
     if "error" in record:

@@ -14,8 +14,11 @@ are the CLI's:
 - Output: one row per input row, in order: the carried columns (``id``), then the flat
   columns tables give (:data:`backclf.contract.assessment.TABLE_COLUMNS`: ``row``, ``error``,
   ``triage_level``, ``red_flags`` as a list, ``cause``, the probabilities), then
-  ``assessment``: the whole object the CLI prints, as a structured value. A row that could
-  not be assessed has its ``row`` and ``error`` and nulls elsewhere, never NaN.
+  ``assessment``: the whole object the CLI prints, as a structured value, and ``table_row``:
+  the flat columns again as one object per row (what :mod:`backclf.spark` asks the Spark UDF
+  for, because MLflow's Spark conversion of a whole column turns its nulls into ``"None"``
+  or ``false``, and converts an object's values one by one). A row that could not be
+  assessed has its ``row`` and ``error`` and nulls elsewhere, never NaN.
 
 Why the signature declares outputs and no input columns: MLflow enforces an input schema by
 keeping the declared columns and dropping any other with a log warning, before the model
@@ -37,6 +40,12 @@ from mlflow.pyfunc import PythonModel
 
 #: The column that holds the whole assessment object.
 ASSESSMENT = "assessment"
+#: The model's one parameter: ``all`` (the default) gives every output column; ``table``
+#: leaves out the assessment objects and reads a DataFrame without free text columnar, as
+#: ``backclf predict`` reads Parquet (what :mod:`backclf.spark` asks for: same answers, many
+#: times faster).
+OUTPUT_PARAM = "output"
+OUTPUTS = ("all", "table")
 
 
 def carried_columns(names: set[str]) -> list[str]:
@@ -47,11 +56,15 @@ def carried_columns(names: set[str]) -> list[str]:
     return [c for c in CARRIED_COLUMNS if c in names and c != "text"]
 
 
-def output_columns(carried: list[str] | tuple[str, ...] = ("id",)) -> tuple[str, ...]:
-    """The carried columns, the flat table columns, then the whole assessment."""
-    from backclf.contract.assessment import TABLE_COLUMNS
+def output_columns(
+    carried: list[str] | tuple[str, ...] = ("id",), with_assessment: bool = True
+) -> tuple[str, ...]:
+    """The carried columns, the flat table columns, the whole assessment (unless the
+    ``output`` parameter is ``table``), then the flat columns as one object."""
+    from backclf.contract.assessment import TABLE_COLUMNS, TABLE_ROW
 
-    return (*carried, *(c.name for c in TABLE_COLUMNS), ASSESSMENT)
+    assessment = (ASSESSMENT,) if with_assessment else ()
+    return (*carried, *(c.name for c in TABLE_COLUMNS), *assessment, TABLE_ROW)
 
 
 # -- input ----------------------------------------------------------------------------------
@@ -134,8 +147,19 @@ class BackclfModel(PythonModel):
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         # The hint documents the usual input (lists of records work too); MLflow takes a
         # DataFrame hint as "no validation by type hints", which is what this model wants.
+        output = (params or {}).get(OUTPUT_PARAM, "all")
+        if output not in OUTPUTS:
+            raise ValueError(f"{OUTPUT_PARAM}: must be one of {', '.join(OUTPUTS)}, got {output!r}")
+        if output == "table":
+            table = arrow_table(model_input)
+            if table is not None and "text" not in table.column_names:
+                return table_output(table, self._model)
+        return self._record_output(model_input, with_assessment=output == "all")
+
+    def _record_output(self, model_input: Any, with_assessment: bool) -> pd.DataFrame:
+        """Row by row, as ``backclf predict`` reads JSON Lines (free text included)."""
         from backclf.contract.arrow import GENERATED_COLUMNS
-        from backclf.contract.assessment import flat_row
+        from backclf.contract.assessment import TABLE_ROW, flat_row
         from backclf.io.parse import Item
         from backclf.io.score import assess_items
 
@@ -149,9 +173,61 @@ class BackclfModel(PythonModel):
         for i, record in enumerate(assess_items(items, self._model, self._extract)):
             flat = flat_row(record, i + 1)
             assessed = None if "error" in record else record
-            out.append({c: rows[i].get(c) for c in carried} | flat | {ASSESSMENT: assessed})
-        columns = list(output_columns(carried))
+            out.append(
+                {c: rows[i].get(c) for c in carried}
+                | flat
+                | {ASSESSMENT: assessed, TABLE_ROW: flat}
+            )
+        columns = list(output_columns(carried, with_assessment))
         return pd.DataFrame(out, columns=columns, dtype=object)
+
+
+def arrow_table(model_input: Any):
+    """A pandas DataFrame as an Arrow table, the way ``backclf predict`` reads Parquet; ``None``
+    if Arrow cannot type a column (mixed values): such input is read row by row. Whole
+    numbers that pandas stored as floats (an integer column with nulls) are integers again."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(model_input, pd.DataFrame):
+        return None
+    frame = model_input.rename(columns=str)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    for name in _whole_number_columns(frame):
+        position = table.schema.get_field_index(name)
+        try:
+            whole = pc.cast(table.column(name), pa.int64())  # safe: fails on 40.5
+        except pa.ArrowInvalid:
+            continue
+        table = table.set_column(position, name, whole)
+    return _typed_nulls(table)
+
+
+def _typed_nulls(table):
+    """A column with no value at all (Arrow's null type) holds unknowns, as JSON nulls do."""
+    import pyarrow as pa
+
+    for position, field in enumerate(table.schema):
+        if pa.types.is_null(field.type):
+            table = table.set_column(position, field.name, table.column(position).cast(pa.string()))
+    return table
+
+
+def table_output(table, model) -> pd.DataFrame:
+    """The carried columns and the flat table columns (and ``table_row``), columnar: the path
+    of ``backclf predict --input cases.parquet``."""
+    from backclf.contract.assessment import TABLE_COLUMNS, TABLE_ROW
+    from backclf.io.tables import Batch, decision_table
+
+    result = decision_table(Batch(table, 0, False), model)
+    frame = pd.DataFrame(
+        {name: result.column(name).to_pylist() for name in result.column_names}, dtype=object
+    )
+    frame[TABLE_ROW] = result.select([c.name for c in TABLE_COLUMNS]).to_pylist()
+    return frame
 
 
 # -- signature ------------------------------------------------------------------------------
@@ -186,12 +262,12 @@ def _mlflow_type(annotation: Any):
 
 def output_schema():
     """The output columns typed from the contract: ``id`` (a string or an integer, echoed),
-    the flat table columns by their declared types, and the assessment as an object typed
-    field by field from the pydantic model."""
+    the flat table columns by their declared types, the assessment as an object typed
+    field by field from the pydantic model, and the flat columns as one object."""
     from mlflow.types import ColSpec, DataType, Schema
-    from mlflow.types.schema import AnyType, Array
+    from mlflow.types.schema import AnyType, Array, Object, Property
 
-    from backclf.contract.assessment import TABLE_COLUMNS, Assessment
+    from backclf.contract.assessment import TABLE_COLUMNS, TABLE_ROW, Assessment
 
     types = {
         "int64": DataType.long,
@@ -205,14 +281,21 @@ def output_schema():
             ColSpec(AnyType(), "id", required=False),
             *(ColSpec(types[c.type], c.name, required=False) for c in TABLE_COLUMNS),
             ColSpec(_mlflow_type(Assessment)[0], ASSESSMENT, required=False),
+            ColSpec(
+                Object([Property(c.name, types[c.type], required=False) for c in TABLE_COLUMNS]),
+                TABLE_ROW,
+                required=False,
+            ),
         ]
     )
 
 
 def signature():
     from mlflow.models import ModelSignature
+    from mlflow.types import ParamSchema, ParamSpec
 
-    return ModelSignature(inputs=None, outputs=output_schema())
+    params = ParamSchema([ParamSpec(OUTPUT_PARAM, "string", OUTPUTS[0])])
+    return ModelSignature(inputs=None, outputs=output_schema(), params=params)
 
 
 def input_example():
