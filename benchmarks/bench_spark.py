@@ -76,7 +76,7 @@ def register(directory: Path) -> str:
     import mlflow
     from mlflow import MlflowClient
 
-    from backclf.pipeline.tracking import Store
+    from backclf.pipeline.registry import Store
 
     store = Store(directory, "bench-spark", "backclf")
     champion = Path(__file__).resolve().parents[1] / "src/backclf/published/champion.json"

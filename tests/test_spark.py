@@ -57,7 +57,7 @@ def champion(tmp_path_factory) -> str:
     import mlflow
     from mlflow import MlflowClient
 
-    from backclf.pipeline.tracking import Store
+    from backclf.pipeline.registry import Store
 
     root = tmp_path_factory.mktemp("mlflow")
     saved = os.environ.get("MLFLOW_TRACKING_URI")
