@@ -49,6 +49,7 @@ def test_lay_spelling_and_phrasing():
         "shivering, numb down below"
     )
     assert found == {
+        "onset": "sudden",  # "back locked": a back that locks did so at once
         "painful_urination": True,
         "frequent_urination": True,
         "restricted_movement": True,
@@ -77,7 +78,7 @@ def test_numbers_ages_sex_and_durations():
 
 
 def test_unclear_red_flag_counts_as_present_with_a_note():
-    findings, spans, notes = extract_findings("maybe some numbness down below")
+    findings, spans, notes, _ = extract_findings("maybe some numbness down below")
     assert findings == {"saddle_numbness": True}
     assert spans[0]["uncertain"] is True and spans[0]["span"] == "numbness down below"
     assert notes and "red-flag" in notes[0]
@@ -90,7 +91,7 @@ def test_every_extraction_is_a_valid_case(dev_rows):
 
 def test_spans_point_into_the_text():
     text = "Shivering with a temperature; my right lower back aches."
-    _, spans, _ = extract_findings(text)
+    _, spans, _, _ = extract_findings(text)
     assert spans and all(text[s["start"] : s["end"]] == s["span"] for s in spans)
 
 

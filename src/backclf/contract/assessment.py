@@ -3,11 +3,10 @@ row that tables and the MLflow model give.
 
 ``docs/contract.md`` describes every key for people (the additions to the first contract
 among them: ``abstained``, ``id``, ``model``, ``advice.urgent``, ``advice.also_consider``,
-``advice.withheld``, ``advice.notes``, ``extracted``, ``notes`` and
-``next_questions``); the JSON Schema
-(``backclf schema``), generated from these classes, is its machine-readable form, and a test
-keeps the two in step. Records are built as plain dicts in :mod:`backclf.core.records` (fast)
-and the tests validate them against these models.
+``advice.withheld``, ``advice.notes``, ``extracted``, ``not_mentioned``, ``notes`` and
+``next_questions``); the JSON Schema (``backclf schema``), generated from these classes, is its
+machine-readable form, and a test keeps the two in step. Records are built as plain dicts in
+:mod:`backclf.core.records` (fast) and the tests validate them against these models.
 """
 
 from __future__ import annotations
@@ -117,10 +116,20 @@ class ModelInfo(_Out):
 class ExtractedFinding(_Out):
     finding: str
     value: Any
-    span: str
+    span: str = Field(description="the words the finding was read from")
     start: int
     end: int
-    uncertain: bool = False
+    uncertain: bool = Field(
+        False, description="mentioned without a clear yes or no: a red flag counts as present"
+    )
+    cue: str | None = Field(
+        None, description="the words around it that set its value (e.g. 'denies', 'not sure')"
+    )
+    via: Literal["phrase", "near", "number", "safety_net"] = Field(
+        "phrase",
+        description="a phrase of the lexicon, words near each other, a number with its unit, "
+        "or the red-flag safety net",
+    )
 
 
 class AnswerOption(_Out):
@@ -165,6 +174,10 @@ class Assessment(_Out):
     advice: Advice
     model: ModelInfo
     extracted: list[ExtractedFinding] | None = None
+    not_mentioned: list[str] | None = Field(
+        None,
+        description="with text: the red-flag findings the text did not address (ask about them)",
+    )
     notes: list[str] = []
     next_questions: list[NextQuestion] = Field(
         description="what to ask next, most important first; empty when nothing more is needed"

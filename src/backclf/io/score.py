@@ -26,8 +26,9 @@ from backclf.io.parse import Item, record_id, split_record
 #: any account of back pain (spaCy refuses a million characters; memory grows with length).
 MAX_TEXT_CHARS = 100_000
 
-#: Free text to (findings, the words behind each, notes for the person).
-Extractor = Callable[[str], tuple[dict[str, Any], list[dict[str, Any]], list[str]]]
+#: Free text to (findings, the words behind each, notes for the person, the red-flag screens
+#: the text did not address).
+Extractor = Callable[[str], tuple[dict[str, Any], list[dict[str, Any]], list[str], list[str]]]
 
 
 @dataclass
@@ -94,22 +95,22 @@ def assess_cases(
         ids = [cases[place].id for place in good]
         for place, assessment, reading in zip(good, records(decisions, ids), readings, strict=True):
             if reading is not None:
-                assessment["extracted"], assessment["notes"] = reading
+                assessment["extracted"], assessment["notes"], assessment["not_mentioned"] = reading
             out[place] = assessment
     return out  # type: ignore[return-value]
 
 
 def _with_text(
     codes: dict[str, float | int], text: str, extract: Extractor | None
-) -> tuple[dict[str, float | int], tuple[list, list]]:
+) -> tuple[dict[str, float | int], tuple[list, list, list]]:
     """The case's findings with those read from its text; explicit known values win."""
     if extract is None:
         raise CaseError(["text: reading free text needs the text extra (backclf[text])"])
     if len(text) > MAX_TEXT_CHARS:
         raise CaseError([f"text: longer than {MAX_TEXT_CHARS:,} characters ({len(text):,})"])
-    from_text, spans, notes = extract(text)
+    from_text, spans, notes, unaddressed = extract(text)
     merged = {**check_record(from_text), **codes}
     problems = cross_field_problems_of(merged)  # e.g. "no fever" given, 39 C in the text
     if problems:
         raise CaseError(problems)
-    return merged, (spans, notes)
+    return merged, (spans, notes, [f for f in unaddressed if f not in codes])

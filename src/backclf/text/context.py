@@ -1,0 +1,360 @@
+"""spaCy component ``backclf_context``: ConText (Harkema et al. 2009) over the finding spans.
+
+Each finding span gets ``span._.backclf_context``, a :class:`Modifiers`: whether it is
+negated, uncertain, historical, hypothetical, resolved, someone else's, or an inability,
+and the words that said so. The modifier words and the scope rules are data
+(``context.yaml``, on top of negspacy's clinical termset); this module only applies them:
+
+- a modifier reaches from its words to the end of its clause in its direction (forward,
+  backward or both), where a clause ends at the sentence's end, a terminating word, or a
+  list boundary that no list item follows (see ``context.yaml``);
+- "no A and B" reads B as ambiguous (the reader then treats it as uncertain);
+- a longer modifier wins over a shorter one it overlaps; a modifier inside a finding's own
+  words does not modify that finding;
+- a question's negative answer ("Fever? No.") negates the question's findings, or after an
+  ability question ("Can you lean back? No.") marks an inability;
+- the people the text is not about (lexicon ``people``; "he"/"she" when the writer is the
+  person described) are experiencer triggers when they are the subject of their clause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cache
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from backclf.text.findings import SPANS
+from backclf.text.lexicon import context_rules, lexicon, modifier_phrases
+from backclf.text.normalise import SENTENCE_END, answer_start, phrase_doc
+from backclf.text.people import Patient, person_word
+
+FLAGS = ("negated", "uncertain", "historical", "hypothetical", "resolved", "other", "inability")
+PERSON = "person"
+#: Words that may stand between a clause's start and its subject ("and my 7 yr old son").
+BEFORE_SUBJECT = frozenset(
+    {
+        "my",
+        "our",
+        "the",
+        "a",
+        "an",
+        "his",
+        "her",
+        "their",
+        "your",
+        "also",
+        "little",
+        "old",
+        "older",
+        "younger",
+        "eldest",
+        "elderly",
+        "best",
+        "dear",
+        "poor",
+        "yr",
+        "year",
+        "years",
+        "-",
+        "'s",
+    }
+)
+CLAUSE_OPENERS = frozenset(
+    {
+        "but",
+        "because",
+        "cos",
+        "so",
+        "then",
+        "when",
+        "while",
+        "who",
+        "which",
+        "as",
+        "since",
+        "that",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Modifiers:
+    """What ConText found around one finding span, and the words that said it."""
+
+    negated: bool = False
+    uncertain: bool = False
+    historical: bool = False
+    hypothetical: bool = False
+    resolved: bool = False
+    other: bool = False
+    inability: bool = False
+    ambiguous: bool = False
+    answered: bool = False  # negated by the answer to a question ("Fever? No.")
+    cues: tuple[str, ...] = field(default=())
+
+
+if not Span.has_extension("backclf_context"):
+    Span.set_extension("backclf_context", default=Modifiers())
+
+
+@dataclass
+class _Trigger:
+    category: str
+    direction: str
+    start: int
+    end: int
+    scope: tuple[int, int] = (0, 0)
+    ambiguous_from: int | None = None
+
+    def text(self, doc: Doc) -> str:
+        return doc[self.start : self.end].text
+
+
+@cache
+def _clause_words() -> frozenset[str]:
+    return frozenset(context_rules().lists.clause_words)
+
+
+@Language.factory("backclf_context")
+class ConText:
+    """Applies ``context.yaml`` to the finding spans of each doc."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        rules = context_rules()
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        by_label: dict[str, list[str]] = {}
+        for phrase, category, direction in modifier_phrases():
+            by_label.setdefault(f"{category}|{direction}", []).append(phrase)
+        lex = lexicon()
+        people = [*lex.people.female, *lex.people.male, *lex.people.any, "he", "she"]
+        by_label[f"{PERSON}|forward"] = people
+        for label, phrases in by_label.items():
+            self.matcher.add(label, [phrase_doc(nlp, p) for p in phrases])
+        self.vocab = nlp.vocab
+        self.boundaries = frozenset(rules.lists.boundaries)
+        self.always = frozenset(rules.lists.always_continue)
+        self.item_max = rules.lists.item_max_tokens
+        self.negative = tuple(tuple(a.split()) for a in rules.answers.negative)
+        self.ability = tuple(tuple(q.split()) for q in rules.answers.ability_questions)
+        self.query = rules.query_prefix
+
+    # -- finding the triggers ----------------------------------------------------------------
+
+    def _matches(self, doc: Doc) -> list[_Trigger]:
+        found = []
+        for match_id, start, end in self.matcher(doc):
+            category, direction = self.vocab.strings[match_id].split("|")
+            found.append(_Trigger(category, direction, start, end))
+        found.sort(key=lambda t: (-(t.end - t.start), t.start))
+        kept: list[_Trigger] = []
+        for trigger in found:
+            if not any(t.start < trigger.end and trigger.start < t.end for t in kept):
+                kept.append(trigger)
+        return sorted((t for t in kept if t.category != "pseudo"), key=lambda t: t.start)
+
+    def _is_person_trigger(self, doc: Doc, trigger: _Trigger, patient: Patient) -> bool:
+        lower = doc[trigger.start].lower_
+        if lower in ("he", "she"):
+            if patient.kind != "writer":
+                return False
+        else:
+            word = person_word(lower)
+            if patient.kind == "relative" and (word == patient.word or trigger.start == patient.at):
+                return False
+        return self._is_subject(doc, trigger.start)
+
+    def _is_subject(self, doc: Doc, i: int) -> bool:
+        """Whether the word at ``i`` starts its clause (only determiners before it)."""
+        j = i
+        while not doc[j].is_sent_start:
+            before = doc[j - 1]
+            if before.lower_ in BEFORE_SUBJECT or before.like_num:
+                j -= 1
+                continue
+            return (
+                before.is_punct
+                or before.lemma_ in self.boundaries
+                or before.lower_ in CLAUSE_OPENERS
+            )
+        return True
+
+    def _answers(self, doc: Doc, triggers: list[_Trigger]) -> list[_Trigger]:
+        """Negative answers to questions, as triggers whose scope is the question."""
+        out = []
+        for sent in doc.sents:
+            for token in sent:
+                if not token.text.startswith("?") or token.i + 1 >= sent.end:
+                    continue
+                first = answer_start(doc, token.i)
+                words = tuple(t.lower_ for t in doc[first : first + 3])
+                answer = next((a for a in self.negative if words[: len(a)] == a), None)
+                if answer is None:
+                    continue
+                question = [t.lower_ for t in doc[sent.start : token.i] if t.is_alpha]
+                asks_ability = any(
+                    tuple(question[i : i + len(q)]) == q
+                    for q in self.ability
+                    for i in range(min(3, len(question)))
+                )
+                end = first + len(answer)
+                triggers[:] = [t for t in triggers if t.end <= first or t.start >= end]
+                category = "inability" if asks_ability else "negated"
+                out.append(_Trigger(category, "answer", first, end, (sent.start, token.i)))
+        return out
+
+    def _queries(self, doc: Doc, spans) -> list[_Trigger]:
+        """ "?UTI", "?cauda equina": a query mark against a finding's first word."""
+        starts = {s.start: s.end for s in spans}
+        out = []
+        for token in doc[:-1]:
+            if token.text == self.query and not token.whitespace_ and token.i + 1 in starts:
+                scope = (token.i + 1, starts[token.i + 1])
+                out.append(_Trigger("uncertain", "query", token.i, token.i + 1, scope))
+        return out
+
+    # -- scopes ------------------------------------------------------------------------------
+
+    def _is_boundary(self, doc: Doc, i: int) -> bool:
+        return doc[i].lemma_ in self.boundaries or doc[i].text in self.boundaries
+
+    def _forward(self, doc: Doc, trigger: _Trigger, end: int, stops: set[int], starts: set[int]):
+        i, listed, ambiguous = trigger.end, False, None
+        while i < end:
+            if i in stops:
+                break
+            if not self._is_boundary(doc, i):
+                i += 1
+                continue
+            kinds, j = set(), i
+            while j < end and self._is_boundary(doc, j):
+                kinds.add(doc[j].lemma_)
+                j += 1
+            if trigger.category == "inability" and not kinds & self.always:
+                break
+            if j >= end or j in stops or not self._item_goes_on(doc, j, end, stops, starts, kinds):
+                break
+            if "and" in kinds and not listed and not kinds & self.always and "," not in kinds:
+                ambiguous = j if ambiguous is None else ambiguous
+            listed = listed or "," in kinds
+            i = j
+        trigger.scope, trigger.ambiguous_from = (trigger.end, i), ambiguous
+
+    def _item_goes_on(self, doc: Doc, j: int, end: int, stops, starts, kinds) -> bool:
+        """Whether a list goes on at token ``j`` (after a boundary): after "or", or when the
+        next item is short and starts no clause."""
+        if kinds & self.always:
+            return True
+        k = j
+        while k < end and k not in stops and not self._is_boundary(doc, k):
+            k += 1
+        short = k - j <= self.item_max
+        if j in starts:  # the item is a finding ("denies fever, night pain")
+            return short
+        return short and not any(t.lower_ in _clause_words() for t in doc[j:k])
+
+    def _backward(self, doc: Doc, trigger: _Trigger, begin: int, stops: set[int], ends: set[int]):
+        i = trigger.start - 1
+        while i >= begin:
+            if i in stops:
+                break
+            if not self._is_boundary(doc, i):
+                i -= 1
+                continue
+            kinds, j = set(), i
+            while j >= begin and self._is_boundary(doc, j):
+                kinds.add(doc[j].lemma_)
+                j -= 1
+            if j < begin or j in stops:
+                break
+            k = j
+            while k >= begin and k not in stops and not self._is_boundary(doc, k):
+                k -= 1
+            item_start = k + 1
+            short = j + 1 - item_start <= self.item_max or (j + 1) in ends
+            clause = any(t.lower_ in _clause_words() for t in doc[item_start : j + 1])
+            if not kinds & self.always and (clause or not short):
+                break
+            i = j
+        trigger.scope = (i + 1, trigger.start)
+
+    # -- the component -----------------------------------------------------------------------
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = list(doc.spans[SPANS]) if SPANS in doc.spans else []
+        if not spans:
+            return doc
+        patient = doc._.backclf_patient or Patient("writer")
+        triggers = self._matches(doc)
+        triggers = [
+            t for t in triggers
+            if t.category != PERSON or self._is_person_trigger(doc, t, patient)
+        ]  # fmt: skip
+        triggers += self._answers(doc, triggers)
+        triggers += self._queries(doc, spans)
+        stops = {i for t in triggers if t.category == "terminate" for i in range(t.start, t.end)}
+        stops |= {t.i for t in doc if t.text in SENTENCE_END or t.text == ";"}
+        starts = {s.start for s in spans}
+        ends = {s.end for s in spans}
+        sentence_of = {}
+        for sent in doc.sents:
+            for i in range(sent.start, sent.end):
+                sentence_of[i] = (sent.start, sent.end)
+        same: dict[str, set[int]] = {}
+        for t in triggers:
+            same.setdefault(t.category, set()).update(range(t.start, t.end))
+        active = []
+        for trigger in triggers:
+            if trigger.category == "terminate":
+                continue
+            begin, end = sentence_of[trigger.start]
+            own = set(range(trigger.start, trigger.end))
+            limits = (stops | same.get(trigger.category, set())) - own
+            if trigger.direction in ("forward", "both"):
+                self._forward(doc, trigger, end, limits, starts)
+                active.append(trigger)
+            if trigger.direction in ("backward", "both"):
+                back = replace(trigger, direction="backward")
+                self._backward(doc, back, begin, limits, ends)
+                active.append(back)
+            if trigger.direction in ("answer", "query"):
+                active.append(trigger)
+        for span in spans:
+            span._.backclf_context = _modifiers_of(doc, span, active)
+        doc.spans[SPANS] = spans
+        return doc
+
+
+def _modifiers_of(doc: Doc, span: Span, triggers: list[_Trigger]) -> Modifiers:
+    flags: dict[str, bool] = {}
+    cues: list[str] = []
+    ambiguous = answered = False
+    for t in triggers:
+        if t.start < span.end and span.start < t.end:
+            continue  # the finding's own words
+        low, high = t.scope
+        if t.direction == "backward" or t.direction == "answer":
+            inside = low <= span.start and span.end <= high
+        else:
+            inside = low <= span.start < high
+        if not inside:
+            continue
+        category = "other" if t.category == PERSON else t.category
+        if (
+            category == "negated"
+            and t.ambiguous_from is not None
+            and span.start >= t.ambiguous_from
+        ):
+            ambiguous = True
+        else:
+            flags[category] = True
+        answered = answered or t.direction == "answer"
+        cues.append(t.text(doc))
+    return Modifiers(
+        **{f: flags.get(f, False) for f in FLAGS},
+        ambiguous=ambiguous and not flags.get("negated", False),
+        answered=answered,
+        cues=tuple(dict.fromkeys(cues)),
+    )

@@ -1,0 +1,172 @@
+"""spaCy component ``backclf_findings``: the lexicon matched on lemmas.
+
+Every match becomes a span in ``doc.spans["backclf_findings"]`` labelled
+``"<finding>=<value>"``, with its span id saying how it was found: ``phrase`` (a phrase of
+the lexicon), ``near`` (a lexicon near-pattern: words close to each other), ``safety_net``
+(the red-flag safety net's broad near-patterns). Values are the lexicon's keys: ``true``,
+``false``, ``uncertain``, ``ability`` or a value of a list-valued finding.
+
+Spans inside a ``not_findings`` phrase are dropped ("steroid cream" is no steroid use); a
+span inside a longer span of the same finding is dropped ("leg pain" inside "no leg pain");
+an ``uncertain`` span next to one of the finding's ``elsewhere`` words is dropped ("numbness
+in my foot" is not possible saddle numbness). Spans of different findings may overlap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from backclf.text.lexicon import lexicon
+from backclf.text.normalise import phrase_doc
+
+SPANS = "backclf_findings"
+PHRASE, NEAR, SAFETY_NET, NUMBER = "phrase", "near", "safety_net", "number"
+NOT_FINDING = "not_finding"
+
+
+@dataclass(frozen=True)
+class _NearRule:
+    label: str  # "<finding>=<value>"
+    source: str  # NEAR or SAFETY_NET
+    window: int
+
+
+def sentence_index(doc: Doc) -> list[int]:
+    """For each token, the number of its sentence."""
+    index, number = [], -1
+    for token in doc:
+        if token.is_sent_start:
+            number += 1
+        index.append(max(number, 0))
+    return index
+
+
+def gap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    """Tokens between two token ranges (negative when they overlap)."""
+    return max(b[0] - a[1], a[0] - b[1])
+
+
+@Language.factory("backclf_findings")
+class FindingMatcher:
+    """The lexicon's phrases, near-patterns and safety net, as spans of the doc."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.vocab = nlp.vocab
+
+        def docs(phrases: Iterable[str]) -> list[Doc]:
+            return [phrase_doc(nlp, p) for p in phrases]
+
+        lex = lexicon()
+        self.phrases = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self.words = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self.exact = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.rules: list[_NearRule] = []
+        self.elsewhere: dict = {}
+        for finding, words in lex.findings.items():
+            for value, phrases in words.values.items():
+                self.phrases.add(f"{finding}={value}", docs(phrases))
+            if words.ability:
+                self.phrases.add(f"{finding}=ability", docs(words.ability))
+            for rule in words.near:
+                self._add_rule(f"{finding}={rule.value}", NEAR, rule, docs)
+            if words.elsewhere:
+                self.words.add(f"elsewhere:{finding}", docs(words.elsewhere.near))
+                self.elsewhere[finding] = words.elsewhere
+        for finding, rules in lex.safety_net.items():
+            for rule in rules:
+                self._add_rule(f"{finding}=true", SAFETY_NET, rule, docs)
+        self.phrases.add(NOT_FINDING, docs(lex.not_findings))
+
+    def _add_rule(self, label: str, source: str, rule, docs) -> None:
+        number = len(self.rules)
+        self.rules.append(_NearRule(label, source, rule.window))
+        if rule.words:
+            self.words.add(f"near:{number}:a", docs(rule.words))
+        if rule.exact:
+            self.exact.add(f"near:{number}:a", docs(rule.exact))
+        self.words.add(f"near:{number}:b", docs(rule.near))
+
+    def __call__(self, doc: Doc) -> Doc:
+        strings = self.vocab.strings
+        spans, blocked = [], []
+        for match_id, start, end in self.phrases(doc):
+            label = strings[match_id]
+            if label == NOT_FINDING:
+                blocked.append((start, end))
+            else:
+                spans.append(Span(doc, start, end, label=label, span_id=PHRASE))
+        hits: dict[str, list[tuple[int, int]]] = {}
+        for match_id, start, end in [*self.words(doc), *self.exact(doc)]:
+            if not any(s <= start and end <= e for s, e in blocked):
+                hits.setdefault(strings[match_id], []).append((start, end))
+        sentence = sentence_index(doc) if hits else []
+        spans += self._near_spans(doc, hits, sentence)
+        spans = [s for s in spans if not any(b <= s.start and s.end <= e for b, e in blocked)]
+        spans = self._without_elsewhere(spans, hits, sentence)
+        doc.spans[SPANS] = _outermost(spans)
+        return doc
+
+    def _near_spans(self, doc: Doc, hits: dict, sentence: list[int]) -> list[Span]:
+        spans = []
+        for number, rule in enumerate(self.rules):
+            first, second = hits.get(f"near:{number}:a"), hits.get(f"near:{number}:b")
+            if not first or not second:
+                continue
+            best: dict[int, tuple[int, int]] = {}
+            for a in first:
+                for b in second:
+                    if sentence[a[0]] != sentence[b[0]] or not 0 <= gap(a, b) <= rule.window:
+                        continue
+                    span = (min(a[0], b[0]), max(a[1], b[1]))
+                    kept = best.get(sentence[a[0]])
+                    if kept is None or span[1] - span[0] < kept[1] - kept[0]:
+                        best[sentence[a[0]]] = span
+            for start, end in best.values():
+                spans.append(Span(doc, start, end, label=rule.label, span_id=rule.source))
+        return spans
+
+    def _without_elsewhere(self, spans: list[Span], hits: dict, sentence: list[int]):
+        kept = []
+        for span in spans:
+            finding, _, value = span.label_.partition("=")
+            rule = self.elsewhere.get(finding)
+            if value == "uncertain" and rule is not None:
+                here = (span.start, span.end)
+                doc = span.doc
+                if any(
+                    sentence[p[0]] == sentence[span.start]
+                    and 0 <= gap(here, p) <= rule.window
+                    and all(
+                        t.lower_ in rule.between
+                        for t in doc[min(here[1], p[1]) : max(here[0], p[0])]
+                    )
+                    for p in hits.get(f"elsewhere:{finding}", [])
+                ):
+                    continue
+            kept.append(span)
+        return kept
+
+
+def _outermost(spans: list[Span]) -> list[Span]:
+    """Spans in order, without any that lies inside another span of the same finding found
+    the same way or better (a phrase or number beats a near-pattern beats the safety net)."""
+    rank = {PHRASE: 0, NUMBER: 0, NEAR: 1, SAFETY_NET: 2}
+    ordered = sorted(spans, key=lambda s: (s.start, -(s.end - s.start), rank[s.id_]))
+    kept: list[Span] = []
+    for span in ordered:
+        finding = span.label_.partition("=")[0]
+        inside = any(
+            k.label_.partition("=")[0] == finding
+            and k.start <= span.start
+            and span.end <= k.end
+            and rank[k.id_] <= rank[span.id_]
+            for k in kept
+        )
+        if not inside:
+            kept.append(span)
+    return kept

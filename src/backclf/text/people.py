@@ -1,0 +1,171 @@
+"""spaCy component ``backclf_patient``: whose back is this text about?
+
+People write about themselves ("my back went"), about someone else ("my husband bent down
+and his back went into spasm"), or as a clinician ("41F c/o LBP"). The answer decides whose
+findings count (ConText's experiencer): in a text about the writer, a relative's cancer is
+not the writer's; in a text about a husband, "he" and "his" are the person described and
+"my neighbour" is someone else. It also gives the person's sex when a relative is described
+("my husband", or "my partner ... he").
+
+The owner of the first back pain is the person described: the possessive before the back
+word ("my", "his", "her", "X's"), else the sentence's first person word ("I", "he", "my
+son"), else the text's first person word; a text without any is a clinician's note about a
+third person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from backclf.text.lexicon import lexicon
+
+
+@dataclass(frozen=True)
+class Patient:
+    """The person a text describes: the ``writer``, a ``relative`` (``word`` as written,
+    at token ``at``), or a ``third_person`` (a clinician's note)."""
+
+    kind: Literal["writer", "relative", "third_person"]
+    word: str | None = None
+    at: int | None = None
+    sex: str | None = None
+    sex_at: int | None = None  # the token that gave the sex
+
+
+if not Doc.has_extension("backclf_patient"):
+    Doc.set_extension("backclf_patient", default=None)
+
+
+@cache
+def people_sex() -> dict[str, str | None]:
+    people = lexicon().people
+    sexes: dict[str, str | None] = {w: None for w in people.any}
+    sexes.update({w: "female" for w in people.female})
+    sexes.update({w: "male" for w in people.male})
+    return sexes
+
+
+@cache
+def pronoun_sex() -> dict[str, str]:
+    pronouns = lexicon().pronouns
+    return {**{w: "female" for w in pronouns.female}, **{w: "male" for w in pronouns.male}}
+
+
+def person_word(lower: str) -> str | None:
+    """The people word a token is ("mum", "husband"), respelt like the lexicon ("mom" ->
+    "mum")."""
+    word = lexicon().normalise.respell.get(lower, lower)
+    if word in people_sex():
+        return word
+    singular = word[:-1] if word.endswith("s") else None
+    return singular if singular in people_sex() else None
+
+
+def _relative_before(doc: Doc, end: int, sex: str | None) -> tuple[str, int] | None:
+    """The nearest "my <person>" before token ``end`` (of a matching sex, if given)."""
+    for i in range(end - 1, -1, -1):
+        word = person_word(doc[i].lower_)
+        if not word or (sex is not None and people_sex()[word] not in (None, sex)):
+            continue
+        if any(t.lower_ in ("my", "our") for t in doc[max(0, i - 4) : i]):
+            return word, i
+    return None
+
+
+def _relative(doc: Doc, word: str, at: int) -> Patient:
+    sex, sex_at = people_sex()[word], at
+    if sex is None:
+        pronoun = next((t for t in doc[at:] if t.lower_ in pronoun_sex()), None)
+        sex, sex_at = (pronoun_sex()[pronoun.lower_], pronoun.i) if pronoun else (None, None)
+    return Patient("relative", word, at, sex, sex_at)
+
+
+#: Words that may stand between an owner and the back ("my lower back", "his bad back").
+BACK_ADJECTIVES = frozenset(
+    {
+        "lower",
+        "low",
+        "upper",
+        "bad",
+        "sore",
+        "poor",
+        "whole",
+        "own",
+        "left",
+        "right",
+    }
+)
+
+
+def _owner_of(doc: Doc, back: int, sent_start: int) -> Patient | None:
+    """The possessive before a back word: "my back", "his back", "my partner's back"."""
+    first = set(lexicon().pronouns.first_person)
+    i = back - 1
+    while i > sent_start and doc[i].lower_ in BACK_ADJECTIVES:
+        i -= 1
+    if i < sent_start:
+        return None
+    lower = doc[i].lower_
+    if lower in first:
+        return Patient("writer")
+    if lower in ("his", "her"):
+        sex = pronoun_sex()[lower]
+        found = _relative_before(doc, i, sex)
+        if found:
+            return _relative(doc, *found)
+        return Patient("third_person", sex=sex, sex_at=i)
+    if lower == "'s" and i > 0 and person_word(doc[i - 1].lower_):
+        return _relative(doc, person_word(doc[i - 1].lower_), i - 1)
+    return None
+
+
+def _subject_of(doc: Doc, start: int, end: int) -> Patient | None:
+    """The first person word of a stretch: "I" (the writer), "he"/"she", "my son"."""
+    first = set(lexicon().pronouns.first_person)
+    for i in range(start, end):
+        lower = doc[i].lower_
+        if lower in ("he", "she"):
+            found = _relative_before(doc, i, pronoun_sex()[lower])
+            if found:
+                return _relative(doc, *found)
+            return Patient("third_person", sex=pronoun_sex()[lower], sex_at=i)
+        if lower in ("my", "our"):
+            for j in range(i + 1, min(i + 5, end)):
+                word = person_word(doc[j].lower_)
+                if word:
+                    return _relative(doc, word, j)
+            if lower == "my":
+                return Patient("writer")
+        elif lower in first:
+            return Patient("writer")
+    return None
+
+
+def find_patient(doc: Doc) -> Patient:
+    """Whose back the text is about (see the module's docstring)."""
+    back_words, pain_words = set(lexicon().back_words), set(lexicon().pain_words)
+    for sent in doc.sents:
+        lemmas = {t.lemma_ for t in sent}
+        if not lemmas & pain_words:
+            continue
+        for token in sent:
+            if token.lemma_ in back_words or token.lower_ in back_words:
+                owner = _owner_of(doc, token.i, sent.start)
+                if owner:
+                    return owner
+        if lemmas & back_words:
+            subject = _subject_of(doc, sent.start, sent.end)
+            if subject:
+                return subject
+    return _subject_of(doc, 0, len(doc)) or Patient("third_person")
+
+
+@Language.component("backclf_patient")
+def patient_component(doc: Doc) -> Doc:
+    doc._.backclf_patient = find_patient(doc)
+    return doc

@@ -1,0 +1,283 @@
+"""From a read doc to findings: each finding span with its ConText modifiers becomes a
+mention (or nothing), then one value per finding, the notes, and the red-flag screens the
+text did not address.
+
+The rules, in order, for one span:
+- a hypothetical mention, or someone else's, is no finding;
+- a mention in the past is no finding unless the finding is about the past (``time:
+  history`` in the lexicon: "history of lymphoma, in remission" is a cancer history);
+- a resolved current finding is absent ("fever last week, gone now");
+- a negation flips a yes/no finding, gives a list-valued finding its ``negated`` value, and
+  drops a number;
+- an uncertain mention, an ambiguous negation ("no fever and numbness"), a hint phrase and a
+  safety-net hit are never "no": a red flag counts as present, with a note; anything else
+  stays unknown.
+Then per finding: a certain value beats a negation beats a cautious mention; among certain
+values of a list-valued finding the lexicon's ``prefer`` order decides; the highest
+temperature and pain score count, and the pain's own start for the days since onset.
+Numbers win over words (a measured 38.5 C is a fever whatever the words said).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, NamedTuple
+
+from spacy.tokens import Doc, Span
+
+from backclf.contract.fields import FEVER_THRESHOLD_C, FIELDS
+from backclf.knowledge import findings_info
+from backclf.text.findings import NEAR, NUMBER, PHRASE, SAFETY_NET, SPANS, gap
+from backclf.text.lexicon import lexicon, red_flag_findings
+from backclf.text.people import Patient
+
+#: Findings whose mention near a duration means the duration is theirs, not the pain's.
+EVENT_FINDINGS = frozenset(
+    {"recent_spinal_procedure", "unexplained_weight_loss", "history_of_cancer",
+     "immunosuppressed", "pregnant", "osteoporosis_or_steroid_use"}
+)  # fmt: skip
+TEMPERATURE_WORDS = frozenset({"temperature", "temp", "t"})
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One reading of one finding: its value and the words behind it."""
+
+    finding: str
+    value: Any
+    span: str
+    start: int
+    end: int
+    uncertain: bool = False
+    via: str = PHRASE
+    cue: str | None = None
+    order: int = 0  # a tie-break among several mentions (lower first)
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "finding": self.finding,
+            "value": self.value,
+            "span": self.span,
+            "start": self.start,
+            "end": self.end,
+            "uncertain": self.uncertain,
+            "cue": self.cue,
+            "via": self.via,
+        }
+
+
+@cache
+def _red_flags() -> frozenset[str]:
+    return frozenset(red_flag_findings())
+
+
+def _value(finding: str, key: str) -> Any:
+    spec = FIELDS[finding]
+    if spec.kind == "bool":
+        return key != "false"
+    if spec.kind == "int":
+        return int(float(key))
+    if spec.kind == "float":
+        return float(key)
+    return key
+
+
+def _explained(doc: Doc, span: Span, words: list[str]) -> bool:
+    sentence = " " + span.sent.text.lower() + " "
+    return any(f" {w} " in sentence or f" {w}," in sentence for w in words)
+
+
+def _describes_pain(doc: Doc, span: Span) -> bool:
+    """Whether an event finding's words describe what makes the pain worse ("bending forward
+    is fine", "Twisting? Makes it worse", "worse when I bend"), not the event."""
+    words = lexicon().aggravation
+    first = span[0]
+    before = doc[span.start - 1] if span.start > 0 else None
+    opens = before is None or first.is_sent_start or before.is_punct or before.lower_ == "and"
+    if first.lower_.endswith("ing") and opens:
+        after = doc[span.end : min(span.end + 8, span.sent.end)]
+        for token in after:
+            if token.text.startswith("?") or token.lemma_ in words.verbs:
+                return True
+            if token.is_punct:
+                break
+    if first.lower_ == first.lemma_:  # present tense: "worse when I lean back or twist"
+        start = span.start
+        while start > span.sent.start and not doc[start - 1].is_punct:
+            start -= 1
+        clause = " " + " ".join(t.lower_ for t in doc[start : span.start]) + " "
+        return any(f" {opener} " in clause for opener in words.openers)
+    return False
+
+
+def mention_of(doc: Doc, span: Span) -> Mention | None:
+    """The mention one finding span makes, or ``None`` (see the module's docstring)."""
+    finding, _, key = span.label_.partition("=")
+    context = span._.backclf_context
+    rules = lexicon().rules_for(finding)
+    spec = FIELDS[finding]
+    via = span.id_ or PHRASE
+    if context.hypothetical or context.other:
+        return None
+    if context.historical and rules.time == "current" and via != NUMBER:
+        if not (context.negated or context.resolved) or spec.kind != "bool" or key == "false":
+            return None  # "numbness last year": says nothing about now
+        return Mention(
+            finding,
+            False,
+            span.text,
+            span.start_char,
+            span.end_char,
+            via=via,
+            cue=", ".join(context.cues) or None,
+        )  # "fever last year, none now"
+    if rules.event and via != NUMBER and _describes_pain(doc, span):
+        return None
+    if key == "ability":
+        if not context.inability:
+            return None  # "I can turn" or "I didn't twist" says nothing
+        value, key = True, "true"
+    else:
+        value = _value(finding, key)
+    uncertain = key == "uncertain" or via == SAFETY_NET
+    negated = (context.negated or context.inability) and span.label_.partition("=")[2] != "ability"
+    if via == SAFETY_NET and (negated or context.resolved):
+        return None
+    if context.resolved and value is True and rules.time == "current":
+        value, uncertain = False, False
+    if negated and not (key == "false" and not context.answered):  # "no X" says it already
+        if spec.kind == "bool":
+            value, uncertain = (False, False) if key == "uncertain" else (not value, uncertain)
+        elif spec.kind == "enum" and rules.negated is not None:
+            value = rules.negated
+        else:
+            return None
+    if (context.uncertain or context.ambiguous) and via != NUMBER:
+        uncertain = True
+    if rules.explained_by and value is True and _explained(doc, span, rules.explained_by):
+        value, uncertain = False, False
+    if uncertain:
+        if finding not in _red_flags():
+            return None
+        value = True
+    cue = ", ".join(context.cues) or None
+    return Mention(finding, value, span.text, span.start_char, span.end_char, uncertain, via, cue)
+
+
+def _onset_order(doc: Doc, span: Span, spans: list[Span]) -> int | None:
+    """How surely a duration is the pain's own (the distance in tokens to the nearest word of
+    pain; lower is surer), or ``None`` when it belongs to another event nearer to it ("a
+    lumbar puncture 10 days ago")."""
+    sent = span.sent
+    pain_words = set(lexicon().pain_words) - {"go"}
+    pain = [t.i for t in sent if t.lemma_ in pain_words]
+    events = [
+        s for s in spans
+        if s.label_.partition("=")[0] in EVENT_FINDINGS and s.sent.start == sent.start
+        and s.id_ in (PHRASE, NEAR)
+    ]  # fmt: skip
+    here = (span.start, span.end)
+    nearest_pain = min((abs(i - span.start) for i in pain), default=None)
+    nearest_event = min((max(0, gap(here, (e.start, e.end))) for e in events), default=None)
+    if nearest_event is not None and (nearest_pain is None or nearest_event < nearest_pain):
+        return None
+    return nearest_pain if nearest_pain is not None else 100
+
+
+def _rank(m: Mention) -> tuple:
+    certainty = 2 if m.uncertain else 1 if m.value is False else 0
+    rules = lexicon().rules_for(m.finding)
+    prefer = rules.prefer.index(m.value) if m.value in rules.prefer else len(rules.prefer)
+    if m.finding in ("temperature_c", "pain_severity"):
+        return (certainty, -m.value, m.start)
+    return (certainty, prefer, m.order, m.start)
+
+
+def merge(mentions: list[Mention]) -> dict[str, Mention]:
+    """One mention per finding (see the module's docstring)."""
+    chosen: dict[str, Mention] = {}
+    for m in sorted(mentions, key=_rank):
+        chosen.setdefault(m.finding, m)
+    return chosen
+
+
+def _consistent(chosen: dict[str, Mention], patient: Patient, doc: Doc) -> None:
+    """Numbers win over words; implied findings; the person's sex from how they are named."""
+    temp, fever = chosen.get("temperature_c"), chosen.get("fever")
+    measured_fever = temp is not None and temp.value >= FEVER_THRESHOLD_C
+    if measured_fever and (fever is None or fever.value is not True):
+        chosen["fever"] = Mention("fever", True, temp.span, temp.start, temp.end, via=NUMBER)
+    both = chosen.get("bilateral_leg_weakness")
+    one = chosen.get("leg_weakness")
+    if both is not None and both.value is True and (one is None or one.value is not True):
+        chosen["leg_weakness"] = Mention(
+            "leg_weakness", True, both.span, both.start, both.end, both.uncertain, both.via
+        )
+    trauma, trigger = chosen.get("major_trauma"), chosen.get("trigger")
+    if trauma and trauma.value is True and trigger and trigger.value == "minor_fall_or_bump":
+        del chosen["trigger"]  # a fall from a roof is no minor fall
+    pregnant, sex = chosen.get("pregnant"), chosen.get("sex")
+    certainly_pregnant = pregnant is not None and pregnant.value is True and not pregnant.uncertain
+    if certainly_pregnant and (sex is None or sex.value == "male"):
+        chosen["sex"] = Mention("sex", "female", pregnant.span, pregnant.start, pregnant.end)
+    if "sex" not in chosen and patient.sex and patient.sex_at is not None:
+        token = doc[patient.sex_at]
+        chosen["sex"] = Mention("sex", patient.sex, token.text, token.idx, token.idx + len(token))
+
+
+def _note(m: Mention) -> str:
+    words = findings_info().words.get(m.finding, m.finding)
+    if m.via == SAFETY_NET:
+        return (
+            f"the words '{m.span}' may mean {words}, so it counts as present for the "
+            "red-flag rules; say if that is wrong"
+        )
+    return (
+        f"'{m.span}' was mentioned without a clear 'no', so {m.finding} counts as present "
+        "for the red-flag rules"
+    )
+
+
+class Reading(NamedTuple):
+    """What a text said: findings, the words behind each, notes for the person, and the
+    red-flag screens it did not address (an app can ask about those)."""
+
+    findings: dict[str, Any]
+    extracted: list[dict[str, Any]]
+    notes: list[str]
+    not_mentioned: list[str]
+
+
+def read_doc(doc: Doc) -> Reading:
+    """The reading of one processed doc."""
+    spans = list(doc.spans[SPANS]) if SPANS in doc.spans else []
+    patient = doc._.backclf_patient or Patient("writer")
+    mentions = []
+    for span in spans:
+        m = mention_of(doc, span)
+        if m is None:
+            continue
+        if m.finding == "days_since_onset":
+            order = _onset_order(doc, span, spans)
+            if order is None:
+                continue
+            m = Mention(**{**m.__dict__, "order": order})
+        mentions.append(m)
+    net = {m.finding for m in mentions if m.via != SAFETY_NET}
+    mentions = [m for m in mentions if m.via != SAFETY_NET or m.finding not in net]
+    if any(m.finding == "temperature_c" for m in mentions):  # the number decides fever
+        mentions = [
+            m for m in mentions
+            if not (m.finding == "fever" and m.span.lower() in TEMPERATURE_WORDS)
+        ]  # fmt: skip
+    chosen = merge(mentions)
+    _consistent(chosen, patient, doc)
+    ordered = sorted(chosen.values(), key=lambda m: (m.start, m.finding))
+    findings = {m.finding: m.value for m in ordered}
+    notes = [_note(m) for m in ordered if m.uncertain]
+    not_mentioned = [f for f in red_flag_findings() if f not in findings]
+    return Reading(findings, [m.record() for m in ordered], notes, not_mentioned)
+
+
+__all__ = ["NEAR", "Mention", "Reading", "merge", "read_doc"]
