@@ -26,13 +26,17 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
-from backclf.text.findings import SPANS
-from backclf.text.lexicon import context_rules, lexicon, modifier_phrases
+from backclf.text.findings import SPANS, core_of
+from backclf.text.lexicon import context_rules, modifier_phrases
 from backclf.text.normalise import SENTENCE_END, answer_start, phrase_doc
 from backclf.text.people import Patient, person_word
 
 FLAGS = ("negated", "uncertain", "historical", "hypothetical", "resolved", "other", "inability")
 PERSON = "person"
+#: In a text about the writer, "his car crash" is someone else's: a possessive reaches the
+#: few words after it.
+POSSESSIVES, POSSESSIVE_SCOPE = ("his", "her"), 3
+PERSON_PRONOUNS = frozenset({"he", "she", *POSSESSIVES})
 #: Words that may stand between a clause's start and its subject ("and my 7 yr old son").
 BEFORE_SUBJECT = frozenset(
     {
@@ -108,6 +112,7 @@ class _Trigger:
     end: int
     scope: tuple[int, int] = (0, 0)
     ambiguous_from: int | None = None
+    max_scope: int | None = None  # tokens; None: to the end of the clause
 
     def text(self, doc: Doc) -> str:
         return doc[self.start : self.end].text
@@ -128,17 +133,19 @@ class ConText:
         by_label: dict[str, list[str]] = {}
         for phrase, category, direction in modifier_phrases():
             by_label.setdefault(f"{category}|{direction}", []).append(phrase)
-        lex = lexicon()
-        people = [*lex.people.female, *lex.people.male, *lex.people.any, "he", "she"]
-        by_label[f"{PERSON}|forward"] = people
         for label, phrases in by_label.items():
             self.matcher.add(label, [phrase_doc(nlp, p) for p in phrases])
         self.vocab = nlp.vocab
         self.boundaries = frozenset(rules.lists.boundaries)
         self.always = frozenset(rules.lists.always_continue)
         self.item_max = rules.lists.item_max_tokens
-        self.negative = tuple(tuple(a.split()) for a in rules.answers.negative)
-        self.ability = tuple(tuple(q.split()) for q in rules.answers.ability_questions)
+
+        def words(phrases: list[str]) -> tuple[tuple[str, ...], ...]:
+            return tuple(tuple(t.lower_ for t in nlp.make_doc(p)) for p in phrases)
+
+        self.negative = words(rules.answers.negative)
+        self.unsure = words(rules.answers.unsure)
+        self.ability = words(rules.answers.ability_questions)
         self.query = rules.query_prefix
 
     # -- finding the triggers ----------------------------------------------------------------
@@ -148,6 +155,10 @@ class ConText:
         for match_id, start, end in self.matcher(doc):
             category, direction = self.vocab.strings[match_id].split("|")
             found.append(_Trigger(category, direction, start, end))
+        for token in doc:  # people, read as written ("her" is not "my" here)
+            lower = token.lower_
+            if lower in PERSON_PRONOUNS or person_word(lower):
+                found.append(_Trigger(PERSON, "forward", token.i, token.i + 1))
         found.sort(key=lambda t: (-(t.end - t.start), t.start))
         kept: list[_Trigger] = []
         for trigger in found:
@@ -157,6 +168,9 @@ class ConText:
 
     def _is_person_trigger(self, doc: Doc, trigger: _Trigger, patient: Patient) -> bool:
         lower = doc[trigger.start].lower_
+        if lower in POSSESSIVES:  # "his car crash" in a text about the writer
+            trigger.max_scope = POSSESSIVE_SCOPE
+            return patient.kind == "writer"
         if lower in ("he", "she"):
             if patient.kind != "writer":
                 return False
@@ -191,7 +205,8 @@ class ConText:
                 first = answer_start(doc, token.i)
                 words = tuple(t.lower_ for t in doc[first : first + 3])
                 answer = next((a for a in self.negative if words[: len(a)] == a), None)
-                if answer is None:
+                unsure = next((a for a in self.unsure if words[: len(a)] == a), None)
+                if answer is None and unsure is None:
                     continue
                 question = [t.lower_ for t in doc[sent.start : token.i] if t.is_alpha]
                 asks_ability = any(
@@ -199,10 +214,12 @@ class ConText:
                     for q in self.ability
                     for i in range(min(3, len(question)))
                 )
-                end = first + len(answer)
+                end = first + len(answer or unsure)
                 triggers[:] = [t for t in triggers if t.end <= first or t.start >= end]
                 category = "inability" if asks_ability else "negated"
-                out.append(_Trigger(category, "answer", first, end, (sent.start, token.i)))
+                if answer is None:
+                    category = "uncertain"
+                out.append(_Trigger(category, "answer", first, end, (sent.start, token.i + 1)))
         return out
 
     def _queries(self, doc: Doc, spans) -> list[_Trigger]:
@@ -222,6 +239,8 @@ class ConText:
 
     def _forward(self, doc: Doc, trigger: _Trigger, end: int, stops: set[int], starts: set[int]):
         i, listed, ambiguous = trigger.end, False, None
+        if trigger.max_scope is not None:
+            end = min(end, trigger.end + trigger.max_scope)
         while i < end:
             if i in stops:
                 break
@@ -257,6 +276,9 @@ class ConText:
 
     def _backward(self, doc: Doc, trigger: _Trigger, begin: int, stops: set[int], ends: set[int]):
         i = trigger.start - 1
+        if i >= begin and doc[i].lower_ in _clause_words() and (i + 1) not in ends:
+            trigger.scope = (trigger.start, trigger.start)  # "I wasn't": the clause goes on
+            return
         while i >= begin:
             if i in stops:
                 break
@@ -331,14 +353,15 @@ def _modifiers_of(doc: Doc, span: Span, triggers: list[_Trigger]) -> Modifiers:
     flags: dict[str, bool] = {}
     cues: list[str] = []
     ambiguous = answered = False
+    start, end = core_of(span)
     for t in triggers:
-        if t.start < span.end and span.start < t.end:
+        if t.start < end and start < t.end:
             continue  # the finding's own words
         low, high = t.scope
         if t.direction == "backward" or t.direction == "answer":
-            inside = low <= span.start and span.end <= high
+            inside = low <= start and end <= high
         else:
-            inside = low <= span.start < high
+            inside = low <= start < high
         if not inside:
             continue
         category = "other" if t.category == PERSON else t.category

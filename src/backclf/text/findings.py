@@ -25,6 +25,24 @@ from backclf.text.lexicon import lexicon
 from backclf.text.normalise import phrase_doc
 
 SPANS = "backclf_findings"
+
+
+def source_of(span: Span) -> str:
+    """How a finding span was found: ``phrase``, ``near``, ``safety_net`` or ``number``."""
+    return span.id_.partition("@")[0] or PHRASE
+
+
+def core_of(span: Span) -> tuple[int, int]:
+    """The tokens ConText reads a span at: a near-pattern's span runs from one word to the
+    other, and is read at its concept word (the ``words`` hit), written in its id as
+    ``near@start:end``; any other span at its own tokens."""
+    _, _, core = span.id_.partition("@")
+    if not core:
+        return span.start, span.end
+    start, end = core.split(":")
+    return int(start), int(end)
+
+
 PHRASE, NEAR, SAFETY_NET, NUMBER = "phrase", "near", "safety_net", "number"
 NOT_FINDING = "not_finding"
 
@@ -67,9 +85,11 @@ class FindingMatcher:
         self.exact = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.rules: list[_NearRule] = []
         self.elsewhere: dict = {}
+        self.text_phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
         for finding, words in lex.findings.items():
+            matcher = self.text_phrases if words.match == "text" else self.phrases
             for value, phrases in words.values.items():
-                self.phrases.add(f"{finding}={value}", docs(phrases))
+                matcher.add(f"{finding}={value}", docs(phrases))
             if words.ability:
                 self.phrases.add(f"{finding}=ability", docs(words.ability))
             for rule in words.near:
@@ -89,12 +109,15 @@ class FindingMatcher:
             self.words.add(f"near:{number}:a", docs(rule.words))
         if rule.exact:
             self.exact.add(f"near:{number}:a", docs(rule.exact))
-        self.words.add(f"near:{number}:b", docs(rule.near))
+        if rule.near:
+            self.words.add(f"near:{number}:b", docs(rule.near))
+        if rule.near_exact:
+            self.exact.add(f"near:{number}:b", docs(rule.near_exact))
 
     def __call__(self, doc: Doc) -> Doc:
         strings = self.vocab.strings
         spans, blocked = [], []
-        for match_id, start, end in self.phrases(doc):
+        for match_id, start, end in [*self.phrases(doc), *self.text_phrases(doc)]:
             label = strings[match_id]
             if label == NOT_FINDING:
                 blocked.append((start, end))
@@ -117,17 +140,18 @@ class FindingMatcher:
             first, second = hits.get(f"near:{number}:a"), hits.get(f"near:{number}:b")
             if not first or not second:
                 continue
-            best: dict[int, tuple[int, int]] = {}
+            best: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
             for a in first:
                 for b in second:
                     if sentence[a[0]] != sentence[b[0]] or not 0 <= gap(a, b) <= rule.window:
                         continue
                     span = (min(a[0], b[0]), max(a[1], b[1]))
                     kept = best.get(sentence[a[0]])
-                    if kept is None or span[1] - span[0] < kept[1] - kept[0]:
-                        best[sentence[a[0]]] = span
-            for start, end in best.values():
-                spans.append(Span(doc, start, end, label=rule.label, span_id=rule.source))
+                    if kept is None or span[1] - span[0] < kept[0][1] - kept[0][0]:
+                        best[sentence[a[0]]] = (span, a)
+            for (start, end), core in best.values():
+                source = f"{rule.source}@{core[0]}:{core[1]}"
+                spans.append(Span(doc, start, end, label=rule.label, span_id=source))
         return spans
 
     def _without_elsewhere(self, spans: list[Span], hits: dict, sentence: list[int]):
@@ -135,7 +159,7 @@ class FindingMatcher:
         for span in spans:
             finding, _, value = span.label_.partition("=")
             rule = self.elsewhere.get(finding)
-            if value == "uncertain" and rule is not None:
+            if rule is not None and value in rule.values:
                 here = (span.start, span.end)
                 doc = span.doc
                 if any(
@@ -153,10 +177,10 @@ class FindingMatcher:
 
 
 def _outermost(spans: list[Span]) -> list[Span]:
-    """Spans in order, without any that lies inside another span of the same finding found
-    the same way or better (a phrase or number beats a near-pattern beats the safety net)."""
+    """Spans in order, without any that lies inside another span of the same finding (the
+    safety net never hides a phrase: it is only used where nothing else was found)."""
     rank = {PHRASE: 0, NUMBER: 0, NEAR: 1, SAFETY_NET: 2}
-    ordered = sorted(spans, key=lambda s: (s.start, -(s.end - s.start), rank[s.id_]))
+    ordered = sorted(spans, key=lambda s: (s.start, -(s.end - s.start), rank[source_of(s)]))
     kept: list[Span] = []
     for span in ordered:
         finding = span.label_.partition("=")[0]
@@ -164,7 +188,7 @@ def _outermost(spans: list[Span]) -> list[Span]:
             k.label_.partition("=")[0] == finding
             and k.start <= span.start
             and span.end <= k.end
-            and rank[k.id_] <= rank[span.id_]
+            and rank[source_of(k)] <= max(rank[source_of(span)], rank[NEAR])
             for k in kept
         )
         if not inside:

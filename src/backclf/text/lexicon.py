@@ -33,13 +33,14 @@ class Near(_Strict):
 
     words: list[str] = []
     exact: list[str] = []
-    near: list[str] = Field(min_length=1)
+    near: list[str] = []
+    near_exact: list[str] = []
     window: int = Field(ge=1, le=20)
 
     @model_validator(mode="after")
     def _some_words(self) -> Near:
-        if not self.words and not self.exact:
-            raise ValueError("a near-pattern needs words or exact words")
+        if not (self.words or self.exact) or not (self.near or self.near_exact):
+            raise ValueError("a near-pattern needs words (or exact) and near (or near_exact)")
         return self
 
 
@@ -54,6 +55,7 @@ class Elsewhere(_Strict):
     near: list[str] = Field(min_length=1)
     window: int = Field(ge=1, le=20)
     between: list[str] = []
+    values: list[str] = ["uncertain"]
 
 
 class Aggravation(_Strict):
@@ -75,6 +77,7 @@ class FindingWords(_Strict):
     explained_by: list[str] = []
     elsewhere: Elsewhere | None = None
     event: bool = False
+    match: Literal["lemma", "text"] = "lemma"
 
 
 class People(_Strict):
@@ -155,6 +158,7 @@ class Lists(_Strict):
 
 class Answers(_Strict):
     negative: list[str]
+    unsure: list[str]
     ability_questions: list[str]
     markers: list[str]
 
@@ -163,6 +167,7 @@ class ContextRules(_Strict):
     version: int
     negspacy_termset: str
     negspacy_moved: dict[Category, list[str]]
+    negspacy_dropped: list[str] = []
     query_prefix: str
     modifiers: dict[Category, Directions]
     pseudo: list[str]
@@ -221,7 +226,11 @@ def modifier_phrases() -> tuple[tuple[str, str, str], ...]:
         add(phrase, "pseudo", "both")
     for phrase in [*rules.terminate, *base["termination"]]:
         add(phrase, "terminate", "both")
-    return tuple((phrase, category, direction) for (phrase, direction), category in out.items())
+    return tuple(
+        (phrase, category, direction)
+        for (phrase, direction), category in out.items()
+        if phrase not in rules.negspacy_dropped
+    )
 
 
 def _condition_findings(condition: Any) -> set[str]:

@@ -90,8 +90,8 @@ def _age_patterns() -> tuple[re.Pattern, ...]:
         ),
         # "I'm 34", "aged 50", "Age: 36", "He's 38", "My mum is 84", "My husband, 60,"
         re.compile(
-            rf"\b(?P<who>i'?m|i am|im|aged|age\s*\??:?|he'?s|she'?s|he is|she is|"
-            rf"(?:{who})\s*(?:is|,|\(\s*(?:he|she) is))\s*"
+            rf"\b(?P<who>i'?m|i am|im|aged|age\s*\??:?(?:\s*a\s*:)?|he'?s|she'?s|he is|she is|"
+            rf"(?:{who})\s*(?:is|'s|’s|,|\(\s*(?:he|she) is))\s*"
             rf"(?:only |just |nearly |almost |about |around |turning |now )?"
             rf"(?P<n>\d{{1,3}}|{_WORD})\b(?:\s*(?:years?|yrs?)(?! ago))?{NOT_AN_AGE_AFTER}",
             re.I,
@@ -118,6 +118,7 @@ SEX_LETTER = re.compile(
 SEX_OF = {"m": "male", "f": "female", "male": "male", "female": "female", "man": "male",
           "woman": "female", "boy": "male", "girl": "female", "lady": "female",
           "gentleman": "male", "guy": "male", "gent": "male", "lad": "male"}  # fmt: skip
+OWNED = re.compile(r"\b(?:my|our|his|her|their|your)\s+$", re.I)
 NOT_AFTER_HEIGHT = re.compile(r"(?:fell|fall|from|off|drop|height|about|around)\s*$", re.I)
 
 
@@ -125,7 +126,7 @@ def _age_belongs(who: str | None, patient: Patient) -> bool:
     """Whether an age said of ``who`` is the described person's."""
     if who is None:
         return True
-    who = who.lower().strip(" ,(?:")
+    who = re.sub(r"['’]s\b", "", who.lower()).strip(" ,(?:")
     if who in SEX_OF or who.startswith("age"):
         return True
     if who.replace("'", "") in ("im", "i am") or who.startswith("i"):
@@ -145,6 +146,8 @@ def ages(text: str, patient: Patient) -> Iterator[tuple[int, int, str, object]]:
             sex = groups.get("sex") or groups.get("sex2")
             if n is None or NOT_AFTER_HEIGHT.search(text[max(0, m.start() - 12) : m.start()]):
                 continue
+            if who is None and not sex and OWNED.search(text[max(0, m.start() - 8) : m.start()]):
+                continue  # "my 2-year-old": someone's child
             age = number(n)
             if not 1 <= age <= 120 or age != int(age) or not _age_belongs(who, patient):
                 continue
@@ -166,7 +169,8 @@ TEMP_UNIT = re.compile(
 )
 TEMP_BARE = re.compile(r"(?<![\w./])(?P<n>\d{2,3}(?:\.\d{1,2})?)(?![\d/]|\.\d|\s*(?:/|%|kg|lb))")
 TEMP_CUE = re.compile(
-    r"\b(?:temperature|temp|t|fever|febrile|pyrexial|pyrexia|thermometer|running|reading)\b"
+    r"\b(?:temperature|temp|t|fever|febrile|pyrexial|pyrexia|thermometer|running|reading|hot|"
+    r"shivery|feverish|burning up)\b"
     r"[^.!\n]*$",
     re.I,
 )
@@ -212,7 +216,8 @@ PAIN_SCORES = (
         re.I,
     ),
     re.compile(
-        rf"\b(?:like|about|around|maybe|roughly|probably|at least|give it)\s+(?:an?\s+)?"
+        rf"\b(?:like|about|around|maybe|roughly|probably|at least|give it|says?|said|rates? it|"
+        rf"rated it|scores? it)\s+(?:an?\s+)?"
         rf"(?P<n>\d{{1,2}}|{_WORD})\b(?!\s*(?:yrs?|years?|kg|kilos?|lbs?|pounds|stone|days?|"
         rf"weeks?|hours?|mins?|minutes?|months?|times|mph|am|pm|o'?clock|/|out|of|from|-|ft|"
         rf"feet|metres?|m\b|%|x\b))",
@@ -323,10 +328,12 @@ def weights(text: str) -> Iterator[tuple[int, int, str, object]]:
 METRES = {"m": 1, "metre": 1, "metres": 1, "meter": 1, "meters": 1, "ft": 0.3048,
           "feet": 0.3048, "foot": 0.3048, "storey": 3, "storeys": 3, "story": 3, "stories": 3,
           "floor": 3, "floors": 3}  # fmt: skip
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "1st": 1, "2nd": 2,
+            "3rd": 3, "4th": 4, "5th": 5}  # fmt: skip
 FALL_HEIGHT = re.compile(
     rf"\b(?:fell|fall|fallen|falling|dropped|came down|jumped|landed)\b[^.!?\n]{{0,40}}?"
-    rf"(?P<n>{NUM})\s*(?P<u>m|metres?|meters?|ft|feet|foot|storeys?|story|stories|floors?|"
-    rf"stairs|steps)\b",
+    rf"(?:(?P<n>{NUM})\s*(?P<u>m|metres?|meters?|ft|feet|foot|storeys?|story|stories|floors?|"
+    rf"stairs|steps)|(?P<ord>{'|'.join(ORDINALS)})[ -](?:floor|storey|story))\b",
     re.I,
 )
 SPEED = re.compile(
@@ -337,6 +344,9 @@ MAJOR_FALL_METRES, MAJOR_FALL_STAIRS, MAJOR_SPEED_KMH = 1.0, 5, 100.0
 
 def trauma(text: str) -> Iterator[tuple[int, int, str, object]]:
     for m in FALL_HEIGHT.finditer(text):
+        if m.group("ord"):  # "from the second floor": a storey (3 m) a floor
+            yield m.start(), m.end(), "major_trauma", True
+            continue
         n, unit = number(m.group("n")), m.group("u").lower()
         major = (
             n >= MAJOR_FALL_STAIRS

@@ -72,7 +72,12 @@ def _relative_before(doc: Doc, end: int, sex: str | None) -> tuple[str, int] | N
         word = person_word(doc[i].lower_)
         if not word or (sex is not None and people_sex()[word] not in (None, sex)):
             continue
-        if any(t.lower_ in ("my", "our") for t in doc[max(0, i - 4) : i]):
+        named = doc[i].is_title and not doc[i].is_sent_start  # "Dad", "Mum" as names
+        if (
+            named
+            or doc[i].is_sent_start
+            or any(t.lower_ in ("my", "our") for t in doc[max(0, i - 4) : i])
+        ):
             return word, i
     return None
 

@@ -28,7 +28,7 @@ from spacy.tokens import Doc, Span
 
 from backclf.contract.fields import FEVER_THRESHOLD_C, FIELDS
 from backclf.knowledge import findings_info
-from backclf.text.findings import NEAR, NUMBER, PHRASE, SAFETY_NET, SPANS, gap
+from backclf.text.findings import NEAR, NUMBER, PHRASE, SAFETY_NET, SPANS, gap, source_of
 from backclf.text.lexicon import lexicon, red_flag_findings
 from backclf.text.people import Patient
 
@@ -38,6 +38,7 @@ EVENT_FINDINGS = frozenset(
      "immunosuppressed", "pregnant", "osteoporosis_or_steroid_use"}
 )  # fmt: skip
 TEMPERATURE_WORDS = frozenset({"temperature", "temp", "t"})
+PRONOUNS = frozenset({"i", "he", "she", "you", "we", "they"})
 
 
 @dataclass(frozen=True)
@@ -95,19 +96,23 @@ def _describes_pain(doc: Doc, span: Span) -> bool:
     first = span[0]
     before = doc[span.start - 1] if span.start > 0 else None
     opens = before is None or first.is_sent_start or before.is_punct or before.lower_ == "and"
-    if first.lower_.endswith("ing") and opens:
+    present = first.lower_ == first.lemma_ and not first.lower_.endswith("ed")
+    if (first.lower_.endswith("ing") or present) and opens:
         after = doc[span.end : min(span.end + 8, span.sent.end)]
         for token in after:
             if token.text.startswith("?") or token.lemma_ in words.verbs:
                 return True
-            if token.is_punct:
+            if token.is_punct and token.text not in (":", "-"):  # "Twisting: hurts"
                 break
-    if first.lower_ == first.lemma_:  # present tense: "worse when I lean back or twist"
-        start = span.start
-        while start > span.sent.start and not doc[start - 1].is_punct:
-            start -= 1
-        clause = " " + " ".join(t.lower_ for t in doc[start : span.start]) + " "
-        return any(f" {opener} " in clause for opener in words.openers)
+    if present:  # "worse when I bend", "worse when I lean back or twist"
+        lead = [t.lower_ for t in doc[max(span.sent.start, span.start - 6) : span.start]]
+        for opener in words.openers:
+            o = opener.split()
+            for i in range(len(lead) - len(o)):
+                if lead[i : i + len(o)] == o and lead[i + len(o)] in PRONOUNS:
+                    rest = lead[i + len(o) + 1 :]
+                    if not rest or rest[-1] in ("or", "and"):
+                        return True
     return False
 
 
@@ -117,7 +122,7 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
     context = span._.backclf_context
     rules = lexicon().rules_for(finding)
     spec = FIELDS[finding]
-    via = span.id_ or PHRASE
+    via = source_of(span)
     if context.hypothetical or context.other:
         return None
     if context.historical and rules.time == "current" and via != NUMBER:
@@ -134,14 +139,12 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
         )  # "fever last year, none now"
     if rules.event and via != NUMBER and _describes_pain(doc, span):
         return None
-    if key == "ability":
-        if not context.inability:
-            return None  # "I can turn" or "I didn't twist" says nothing
-        value, key = True, "true"
-    else:
-        value = _value(finding, key)
+    ability = key == "ability"
+    if ability and not context.inability:
+        return None  # "I can turn" or "I didn't twist" says nothing
+    value = True if ability else _value(finding, key)
     uncertain = key == "uncertain" or via == SAFETY_NET
-    negated = (context.negated or context.inability) and span.label_.partition("=")[2] != "ability"
+    negated = (context.negated or context.inability) and not ability and via != NUMBER
     if via == SAFETY_NET and (negated or context.resolved):
         return None
     if context.resolved and value is True and rules.time == "current":
@@ -175,7 +178,7 @@ def _onset_order(doc: Doc, span: Span, spans: list[Span]) -> int | None:
     events = [
         s for s in spans
         if s.label_.partition("=")[0] in EVENT_FINDINGS and s.sent.start == sent.start
-        and s.id_ in (PHRASE, NEAR)
+        and source_of(s) in (PHRASE, NEAR)
     ]  # fmt: skip
     here = (span.start, span.end)
     nearest_pain = min((abs(i - span.start) for i in pain), default=None)
@@ -249,6 +252,11 @@ class Reading(NamedTuple):
     not_mentioned: list[str]
 
 
+def _only_the_temperature_word(m: Mention) -> bool:
+    """ "temperature 36.9": the word names the measurement; the number decides fever."""
+    return m.finding == "fever" and m.value is True and m.span.lower() in TEMPERATURE_WORDS
+
+
 def read_doc(doc: Doc) -> Reading:
     """The reading of one processed doc."""
     spans = list(doc.spans[SPANS]) if SPANS in doc.spans else []
@@ -267,10 +275,7 @@ def read_doc(doc: Doc) -> Reading:
     net = {m.finding for m in mentions if m.via != SAFETY_NET}
     mentions = [m for m in mentions if m.via != SAFETY_NET or m.finding not in net]
     if any(m.finding == "temperature_c" for m in mentions):  # the number decides fever
-        mentions = [
-            m for m in mentions
-            if not (m.finding == "fever" and m.span.lower() in TEMPERATURE_WORDS)
-        ]  # fmt: skip
+        mentions = [m for m in mentions if not _only_the_temperature_word(m)]
     chosen = merge(mentions)
     _consistent(chosen, patient, doc)
     ordered = sorted(chosen.values(), key=lambda m: (m.start, m.finding))
