@@ -80,6 +80,12 @@ CLAUSE_OPENERS = frozenset(
         "as",
         "since",
         "that",
+        "before",
+        "after",
+        "until",
+        "if",
+        "where",
+        "whether",
     }
 )
 

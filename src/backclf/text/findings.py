@@ -90,6 +90,8 @@ class FindingMatcher:
             matcher = self.text_phrases if words.match == "text" else self.phrases
             for value, phrases in words.values.items():
                 matcher.add(f"{finding}={value}", docs(phrases))
+            for value, phrases in words.text_values.items():
+                self.text_phrases.add(f"{finding}={value}", docs(phrases))
             if words.ability:
                 self.phrases.add(f"{finding}=ability", docs(words.ability))
             for rule in words.near:
@@ -189,7 +191,8 @@ def _outermost(spans: list[Span]) -> list[Span]:
             and k.start <= span.start
             and span.end <= k.end
             and rank[source_of(k)] <= max(rank[source_of(span)], rank[NEAR])
-            for k in kept
+            and (k.label_ == span.label_ or rank[source_of(k)] == 0)  # a near-pattern of
+            for k in kept  # another value does not hide a phrase ("right across both sides")
         )
         if not inside:
             kept.append(span)

@@ -63,12 +63,14 @@ class Aggravation(_Strict):
 
     verbs: list[str]
     openers: list[str]
+    symptoms: list[str]
 
 
 class FindingWords(_Strict):
     """How one finding is read: see the header of ``lexicon.yaml``."""
 
     values: dict[str, list[str]] = {}
+    text_values: dict[str, list[str]] = {}
     ability: list[str] = []
     near: list[NearValue] = []
     time: Literal["current", "history"] = "current"
@@ -133,7 +135,7 @@ def _check_finding(name: str, words: FindingWords) -> None:
     allowed = {"true", "false", "uncertain"} if spec.kind == "bool" else {*spec.values, "uncertain"}
     if spec.numeric:
         allowed = set()
-    for value in [*words.values, *(n.value for n in words.near)]:
+    for value in [*words.values, *words.text_values, *(n.value for n in words.near)]:
         if value not in allowed:
             raise ValueError(f"lexicon: {name} has no value {value!r} (allowed: {sorted(allowed)})")
     for value in [*words.prefer, *([words.negated] if words.negated else [])]:

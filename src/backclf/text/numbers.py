@@ -104,7 +104,7 @@ def _age_patterns() -> tuple[re.Pattern, ...]:
         # "Male, 52", "woman, 28 years", "man 45 years", "I am 52 years man"
         re.compile(
             rf"(?<!['’])\b(?P<sex>{sexes}|m|f)\s*,?\s*(?P<n>\d{{1,3}})\b{NOT_AN_AGE_AFTER}"
-            rf"|\b(?P<n2>\d{{1,3}})\s*(?:years?|yrs?)?\s*,?\s*(?:and\s+)?(?P<sex2>{sexes})\b",
+            rf"|\b(?P<n2>\d{{1,3}})\s*(?:years?|yrs?)?(?:\s*old)?\s*,?\s*(?:and\s+)?(?P<sex2>{sexes})\b",
             re.I,
         ),
     )
@@ -217,7 +217,7 @@ PAIN_SCORES = (
     ),
     re.compile(
         rf"\b(?:like|about|around|maybe|roughly|probably|at least|give it|says?|said|rates? it|"
-        rf"rated it|scores? it)\s+(?:an?\s+)?"
+        rf"rated it|scores? it)\s+(?:it'?s\s+|it is\s+)?(?:an?\s+)?"
         rf"(?P<n>\d{{1,2}}|{_WORD})\b(?!\s*(?:yrs?|years?|kg|kilos?|lbs?|pounds|stone|days?|"
         rf"weeks?|hours?|mins?|minutes?|months?|times|mph|am|pm|o'?clock|/|out|of|from|-|ft|"
         rf"feet|metres?|m\b|%|x\b))",
@@ -259,7 +259,8 @@ DURATIONS = (
     (re.compile(rf"\b(?P<n>{FEW_NUM})\s+{_UNIT}\s+(?:ago|now|already|back|of)\b", re.I), None),
     (
         re.compile(
-            rf"(?:^|[.,?!:;]\s*|\bbeen\s+|\bit'?s\s+|\bnew\s*,?\s*)(?P<n>{FEW_NUM})\s+"
+            rf"(?:^|[.,?!:;]\s*|\bbeen\s+|\bit'?s\s+|\bnew\s*,?\s*|"
+            rf"\b(?:sore|pain|ache|aching|hurting|bad|agony|lbp)\s+(?:for\s+)?)(?P<n>{FEW_NUM})\s+"
             rf"{_UNIT}\b(?!\s*(?:old|pregnant|gone|later|before|after))",
             re.I,
         ),
@@ -269,7 +270,7 @@ DURATIONS = (
     (
         re.compile(
             r"\b(?:since\s+|from\s+)?(?:this morning|today|earlier today|this afternoon|"
-            r"this evening|an hour ago|hours ago|just now|a few hours ago|"
+            r"this evening|this am|an hour ago|hours ago|just now|a few hours ago|"
             r"\d+\s*(?:hours?|hrs?) ago)\b",
             re.I,
         ),

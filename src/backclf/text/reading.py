@@ -73,6 +73,16 @@ def _red_flags() -> frozenset[str]:
     return frozenset(red_flag_findings())
 
 
+NO_WORDS = frozenset({"no", "not", "never", "without", "none", "nothing", "nor", "neither"})
+
+
+def says_no(span: Span) -> bool:
+    """Whether a "false" phrase carries its own negation ("no night pain": another "no" over it
+    is the same "no"), as opposed to stating the normal ("keeps water down": "can't keep
+    water down" is unable)."""
+    return any(t.lemma_ in NO_WORDS for t in span)
+
+
 def _value(finding: str, key: str) -> Any:
     spec = FIELDS[finding]
     if spec.kind == "bool":
@@ -97,6 +107,8 @@ def _describes_pain(doc: Doc, span: Span) -> bool:
     before = doc[span.start - 1] if span.start > 0 else None
     opens = before is None or first.is_sent_start or before.is_punct or before.lower_ == "and"
     present = first.lower_ == first.lemma_ and not first.lower_.endswith("ed")
+    if first.lower_.endswith("ing") and before is not None and before.lemma_ in words.symptoms:
+        return True  # "fine bending forward", "hurts bending"
     if (first.lower_.endswith("ing") or present) and opens:
         after = doc[span.end : min(span.end + 8, span.sent.end)]
         for token in after:
@@ -111,7 +123,9 @@ def _describes_pain(doc: Doc, span: Span) -> bool:
             for i in range(len(lead) - len(o)):
                 if lead[i : i + len(o)] == o and lead[i + len(o)] in PRONOUNS:
                     rest = lead[i + len(o) + 1 :]
-                    if not rest or rest[-1] in ("or", "and"):
+                    symptom = doc[max(span.sent.start, span.start - len(lead) + i - 4) : span.start]
+                    felt = any(t.lemma_ in words.symptoms for t in symptom)
+                    if felt and (not rest or rest[-1] in ("or", "and")):
                         return True
     return False
 
@@ -139,7 +153,8 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
         )  # "fever last year, none now"
     if rules.event and via != NUMBER and _describes_pain(doc, span):
         return None
-    ability = key == "ability"
+    # "can't lean back and turning is sore": an inability is the finding for a movement finding
+    ability = key == "ability" or (bool(rules.ability) and context.inability and key == "true")
     if ability and not context.inability:
         return None  # "I can turn" or "I didn't twist" says nothing
     value = True if ability else _value(finding, key)
@@ -149,7 +164,7 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
         return None
     if context.resolved and value is True and rules.time == "current":
         value, uncertain = False, False
-    if negated and not (key == "false" and not context.answered):  # "no X" says it already
+    if negated and not (key == "false" and says_no(span) and not context.answered):
         if spec.kind == "bool":
             value, uncertain = (False, False) if key == "uncertain" else (not value, uncertain)
         elif spec.kind == "enum" and rules.negated is not None:
