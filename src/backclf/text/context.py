@@ -26,7 +26,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
-from backclf.text.findings import SPANS, core_of
+from backclf.text.findings import SPANS, hits_of
 from backclf.text.lexicon import context_rules, modifier_phrases
 from backclf.text.normalise import SENTENCE_END, answer_start, phrase_doc
 from backclf.text.people import Patient, person_word
@@ -103,6 +103,7 @@ class Modifiers:
     inability: bool = False
     ambiguous: bool = False
     answered: bool = False  # negated by the answer to a question ("Fever? No.")
+    listed: bool = False  # negated only as an item of a list ("no fever, drinking is fine")
     cues: tuple[str, ...] = field(default=())
 
 
@@ -118,6 +119,7 @@ class _Trigger:
     end: int
     scope: tuple[int, int] = (0, 0)
     ambiguous_from: int | None = None
+    listed_from: int | None = None  # where the scope went on past a list boundary
     max_scope: int | None = None  # tokens; None: to the end of the clause
 
     def text(self, doc: Doc) -> str:
@@ -264,6 +266,7 @@ class ConText:
             if "and" in kinds and not listed and not kinds & self.always and "," not in kinds:
                 ambiguous = j if ambiguous is None else ambiguous
             listed = listed or "," in kinds
+            trigger.listed_from = j if trigger.listed_from is None else trigger.listed_from
             i = j
         trigger.scope, trigger.ambiguous_from = (trigger.end, i), ambiguous
 
@@ -295,7 +298,7 @@ class ConText:
             while j >= begin and self._is_boundary(doc, j):
                 kinds.add(doc[j].lemma_)
                 j -= 1
-            if j < begin or j in stops:
+            if j < begin or j in stops or trigger.max_scope == 0:
                 break
             k = j
             while k >= begin and k not in stops and not self._is_boundary(doc, k):
@@ -305,6 +308,7 @@ class ConText:
             clause = any(t.lower_ in _clause_words() for t in doc[item_start : j + 1])
             if not kinds & self.always and (clause or not short):
                 break
+            trigger.listed_from = j + 1
             i = j
         trigger.scope = (i + 1, trigger.start)
 
@@ -343,8 +347,9 @@ class ConText:
             if trigger.direction in ("forward", "both"):
                 self._forward(doc, trigger, end, limits, starts)
                 active.append(trigger)
-            if trigger.direction in ("backward", "both"):
-                back = replace(trigger, direction="backward")
+            if trigger.direction in ("backward", "both", "after"):
+                one = 0 if trigger.direction == "after" else None
+                back = replace(trigger, direction="backward", max_scope=one)
                 self._backward(doc, back, begin, limits, ends)
                 active.append(back)
             if trigger.direction in ("answer", "query"):
@@ -358,16 +363,23 @@ class ConText:
 def _modifiers_of(doc: Doc, span: Span, triggers: list[_Trigger]) -> Modifiers:
     flags: dict[str, bool] = {}
     cues: list[str] = []
-    ambiguous = answered = False
-    start, end = core_of(span)
-    for t in triggers:
-        if t.start < end and start < t.end:
-            continue  # the finding's own words
+    ambiguous = answered = direct = False
+    (start, end), other = hits_of(span)
+
+    def covers(t: _Trigger, first: int, last: int) -> bool:
         low, high = t.scope
-        if t.direction == "backward" or t.direction == "answer":
-            inside = low <= start and end <= high
-        else:
-            inside = low <= start < high
+        if t.direction in ("backward", "answer"):
+            return low <= first and last <= high
+        return low <= first < high
+
+    for t in triggers:
+        if (t.start < end and start < t.end) or (other and t.start < other[1] and other[0] < t.end):
+            continue  # the finding's own words
+        inside = covers(t, start, end)
+        if other and not inside:  # "tapping over my kidney doesn't hurt"
+            later = max((start, end), other)
+            earlier = min((start, end), other)
+            inside = earlier[1] <= t.start and t.end <= later[0] and covers(t, *later)
         if not inside:
             continue
         category = "other" if t.category == PERSON else t.category
@@ -379,11 +391,17 @@ def _modifiers_of(doc: Doc, span: Span, triggers: list[_Trigger]) -> Modifiers:
             ambiguous = True
         else:
             flags[category] = True
+        if category == "negated":
+            listed = t.listed_from is not None and (
+                span.end <= t.listed_from if t.direction == "backward" else start >= t.listed_from
+            )
+            direct = direct or not listed
         answered = answered or t.direction == "answer"
         cues.append(t.text(doc))
     return Modifiers(
         **{f: flags.get(f, False) for f in FLAGS},
         ambiguous=ambiguous and not flags.get("negated", False),
         answered=answered,
+        listed=flags.get("negated", False) and not direct,
         cues=tuple(dict.fromkeys(cues)),
     )

@@ -32,19 +32,20 @@ def source_of(span: Span) -> str:
     return span.id_.partition("@")[0] or PHRASE
 
 
-def core_of(span: Span) -> tuple[int, int]:
+def hits_of(span: Span) -> tuple[tuple[int, int], tuple[int, int] | None]:
     """The tokens ConText reads a span at: a near-pattern's span runs from one word to the
-    other, and is read at its concept word (the ``words`` hit), written in its id as
-    ``near@start:end``; any other span at its own tokens."""
-    _, _, core = span.id_.partition("@")
-    if not core:
-        return span.start, span.end
-    start, end = core.split(":")
-    return int(start), int(end)
+    other and is read at its concept word (the ``words`` hit) and its other word, written
+    in its id as ``near@start:end:start:end``; any other span at its own tokens."""
+    _, _, where = span.id_.partition("@")
+    if not where:
+        return (span.start, span.end), None
+    a0, a1, b0, b1 = (int(x) for x in where.split(":"))
+    return (a0, a1), (b0, b1)
 
 
 PHRASE, NEAR, SAFETY_NET, NUMBER = "phrase", "near", "safety_net", "number"
 NOT_FINDING = "not_finding"
+CLAUSE_MARKS = frozenset({",", ";", ":", "(", ")"})
 
 
 @dataclass(frozen=True)
@@ -147,12 +148,15 @@ class FindingMatcher:
                 for b in second:
                     if sentence[a[0]] != sentence[b[0]] or not 0 <= gap(a, b) <= rule.window:
                         continue
+                    between = doc[min(a[1], b[1]) : max(a[0], b[0])]
+                    if any(t.text in CLAUSE_MARKS for t in between):
+                        continue  # one clause: "it hurt, peeing doesn't hurt" is two
                     span = (min(a[0], b[0]), max(a[1], b[1]))
                     kept = best.get(sentence[a[0]])
                     if kept is None or span[1] - span[0] < kept[0][1] - kept[0][0]:
-                        best[sentence[a[0]]] = (span, a)
-            for (start, end), core in best.values():
-                source = f"{rule.source}@{core[0]}:{core[1]}"
+                        best[sentence[a[0]]] = (span, (a, b))
+            for (start, end), (word, other) in best.values():
+                source = f"{rule.source}@{word[0]}:{word[1]}:{other[0]}:{other[1]}"
                 spans.append(Span(doc, start, end, label=rule.label, span_id=source))
         return spans
 
@@ -178,6 +182,17 @@ class FindingMatcher:
         return kept
 
 
+def _hides(outer: Span, inner: Span) -> bool:
+    """Whether a span of one value hides one of another value of the same finding inside it:
+    a longer phrase does ("no leg pain" hides "leg pain"); a near-pattern does not ("right
+    across both sides" keeps "both sides"), nor do phrases of the same words ("legs hurt" is
+    both legs as written and one leg as lemmas: the finding's preference decides)."""
+    if source_of(outer) not in (PHRASE, NUMBER):
+        return False
+    same_words = (outer.start, outer.end) == (inner.start, inner.end)
+    return not (same_words and source_of(inner) in (PHRASE, NUMBER))
+
+
 def _outermost(spans: list[Span]) -> list[Span]:
     """Spans in order, without any that lies inside another span of the same finding (the
     safety net never hides a phrase: it is only used where nothing else was found)."""
@@ -191,8 +206,8 @@ def _outermost(spans: list[Span]) -> list[Span]:
             and k.start <= span.start
             and span.end <= k.end
             and rank[source_of(k)] <= max(rank[source_of(span)], rank[NEAR])
-            and (k.label_ == span.label_ or rank[source_of(k)] == 0)  # a near-pattern of
-            for k in kept  # another value does not hide a phrase ("right across both sides")
+            and (k.label_ == span.label_ or _hides(k, span))
+            for k in kept
         )
         if not inside:
             kept.append(span)

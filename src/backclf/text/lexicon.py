@@ -19,7 +19,7 @@ from backclf.contract.fields import FIELDS
 Category = Literal[
     "negated", "uncertain", "historical", "hypothetical", "resolved", "other", "inability"
 ]
-Direction = Literal["forward", "backward", "both"]
+Direction = Literal["forward", "backward", "both", "after"]
 CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
 
 
@@ -149,6 +149,7 @@ class Directions(_Strict):
     forward: list[str] = []
     backward: list[str] = []
     both: list[str] = []
+    after: list[str] = []  # backward, over the one thing just before it (no list)
 
 
 class Lists(_Strict):
@@ -217,7 +218,7 @@ def modifier_phrases() -> tuple[tuple[str, str, str], ...]:
         out.setdefault((phrase, direction), category)
 
     for category, directions in rules.modifiers.items():
-        for direction in ("forward", "backward", "both"):
+        for direction in ("forward", "backward", "both", "after"):
             for phrase in getattr(directions, direction):
                 add(phrase, category, direction)
     for phrase in base["preceding_negations"]:

@@ -112,7 +112,10 @@ def _age_patterns() -> tuple[re.Pattern, ...]:
 
 SEX_LETTER = re.compile(
     r"\bsex\s*(?:and age)?\s*[:?]?\s*(?P<sex>m|f|male|female)\b|"
-    r"\b(?:i'?m|i am)\s+(?:a\s+)?(?P<sex2>male|female)\b",
+    r"\b(?:i'?m|i am)\s+(?:a\s+)?(?P<sex2>male|female)\b|"
+    # a note or message that opens with the person: "Woman, aged 52", "Man attending with"
+    r"^\s*(?P<sex3>woman|man|female|male|lady|gentleman)\b(?=\s*(?:,|here|attending|aged|\d))|"
+    r"\b(?:in|for)\s+an?\s+(?P<sex4>woman|man)\s+aged\b",
     re.I,
 )
 SEX_OF = {"m": "male", "f": "female", "male": "male", "female": "female", "man": "male",
@@ -157,7 +160,8 @@ def ages(text: str, patient: Patient) -> Iterator[tuple[int, int, str, object]]:
             if sex and (patient.kind != "relative" or sex.lower() not in ("m", "f")):
                 yield m.start(), m.end(), "sex", SEX_OF[sex.lower()]
     for m in SEX_LETTER.finditer(text):
-        yield m.start(), m.end(), "sex", SEX_OF[(m.group("sex") or m.group("sex2")).lower()]
+        sex = next(g for g in m.groups() if g)
+        yield m.start(), m.end(), "sex", SEX_OF[sex.lower()]
 
 
 # -- temperature -----------------------------------------------------------------------------
@@ -257,6 +261,7 @@ DURATIONS = (
         None,
     ),
     (re.compile(rf"\b(?P<n>{FEW_NUM})\s+{_UNIT}\s+(?:ago|now|already|back|of)\b", re.I), None),
+    (re.compile(rf"\bduration\s*:?\s*(?P<n>{FEW_NUM})\s+{_UNIT}\b", re.I), None),
     (
         re.compile(
             rf"(?:^|[.,?!:;]\s*|\bbeen\s+|\bit'?s\s+|\bnew\s*,?\s*|"

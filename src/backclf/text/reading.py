@@ -28,7 +28,16 @@ from spacy.tokens import Doc, Span
 
 from backclf.contract.fields import FEVER_THRESHOLD_C, FIELDS
 from backclf.knowledge import findings_info
-from backclf.text.findings import NEAR, NUMBER, PHRASE, SAFETY_NET, SPANS, gap, source_of
+from backclf.text.findings import (
+    CLAUSE_MARKS,
+    NEAR,
+    NUMBER,
+    PHRASE,
+    SAFETY_NET,
+    SPANS,
+    gap,
+    source_of,
+)
 from backclf.text.lexicon import lexicon, red_flag_findings
 from backclf.text.people import Patient
 
@@ -164,7 +173,11 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
         return None
     if context.resolved and value is True and rules.time == "current":
         value, uncertain = False, False
-    if negated and not (key == "false" and says_no(span) and not context.answered):
+    # A "false" phrase that states the normal flips under its own negation ("can't keep
+    # water down") or a "no" answer, not as an item of someone's list of noes, and never
+    # when it says "no" itself ("no night pain").
+    keeps = key == "false" and (says_no(span) or context.listed) and not context.answered
+    if negated and not keeps:
         if spec.kind == "bool":
             value, uncertain = (False, False) if key == "uncertain" else (not value, uncertain)
         elif spec.kind == "enum" and rules.negated is not None:
@@ -187,14 +200,21 @@ def _onset_order(doc: Doc, span: Span, spans: list[Span]) -> int | None:
     """How surely a duration is the pain's own (the distance in tokens to the nearest word of
     pain; lower is surer), or ``None`` when it belongs to another event nearer to it ("a
     lumbar puncture 10 days ago")."""
-    sent = span.sent
+    start, end = span.start, span.end  # its clause: between commas, semicolons, stops
+    while start > span.sent.start and doc[start - 1].text not in CLAUSE_MARKS:
+        start -= 1
+    while end < span.sent.end and doc[end].text not in CLAUSE_MARKS:
+        end += 1
     pain_words = set(lexicon().pain_words) - {"go"}
-    pain = [t.i for t in sent if t.lemma_ in pain_words]
+    pain = [t.i for t in doc[start:end] if t.lemma_ in pain_words]
     events = [
-        s for s in spans
-        if s.label_.partition("=")[0] in EVENT_FINDINGS and s.sent.start == sent.start
+        s
+        for s in spans
+        if s.label_.partition("=")[0] in EVENT_FINDINGS
+        and start <= s.start < end
         and source_of(s) in (PHRASE, NEAR)
-    ]  # fmt: skip
+        and not s._.backclf_context.negated
+    ]
     here = (span.start, span.end)
     nearest_pain = min((abs(i - span.start) for i in pain), default=None)
     nearest_event = min((max(0, gap(here, (e.start, e.end))) for e in events), default=None)
