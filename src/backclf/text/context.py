@@ -29,7 +29,8 @@ from spacy.tokens import Doc, Span
 from backclf.text.findings import SPANS, hits_of
 from backclf.text.lexicon import context_rules, modifier_phrases
 from backclf.text.normalise import SENTENCE_END, answer_start, phrase_doc
-from backclf.text.people import Patient, person_word
+from backclf.text.people import Patient, person_word, person_words
+from backclf.text.tokens import Tokens, tokens
 
 FLAGS = ("negated", "uncertain", "historical", "hypothetical", "resolved", "other", "inability")
 PERSON = "person"
@@ -107,8 +108,20 @@ class Modifiers:
     cues: tuple[str, ...] = field(default=())
 
 
+CONTEXTS = "backclf_context"
+
+
+def context_of(span: Span) -> Modifiers:
+    """What ConText found around one finding span (kept in the doc's user data: a span
+    extension is rebuilt on every read, a cost the reader pays thousands of times)."""
+    found = span.doc.user_data.get(CONTEXTS)
+    if found is None:
+        return Modifiers()
+    return found.get((span.start, span.end, span.label, span.id), Modifiers())
+
+
 if not Span.has_extension("backclf_context"):
-    Span.set_extension("backclf_context", default=Modifiers())
+    Span.set_extension("backclf_context", getter=context_of)
 
 
 @dataclass
@@ -123,7 +136,7 @@ class _Trigger:
     max_scope: int | None = None  # tokens; None: to the end of the clause
 
     def text(self, doc: Doc) -> str:
-        return doc[self.start : self.end].text
+        return tokens(doc).words(self.start, self.end)
 
 
 @cache
@@ -158,24 +171,27 @@ class ConText:
 
     # -- finding the triggers ----------------------------------------------------------------
 
-    def _matches(self, doc: Doc) -> list[_Trigger]:
+    def _matches(self, doc: Doc, tok: Tokens) -> list[_Trigger]:
         found = []
         for match_id, start, end in self.matcher(doc):
             category, direction = self.vocab.strings[match_id].split("|")
             found.append(_Trigger(category, direction, start, end))
-        for token in doc:  # people, read as written ("her" is not "my" here)
-            lower = token.lower_
-            if lower in PERSON_PRONOUNS or person_word(lower):
-                found.append(_Trigger(PERSON, "forward", token.i, token.i + 1))
+        people = person_words()
+        for i, lower in enumerate(tok.lower):  # people, as written ("her" is not "my" here)
+            if lower in PERSON_PRONOUNS or lower in people:
+                found.append(_Trigger(PERSON, "forward", i, i + 1))
         found.sort(key=lambda t: (-(t.end - t.start), t.start))
         kept: list[_Trigger] = []
+        taken: set[int] = set()
         for trigger in found:
-            if not any(t.start < trigger.end and trigger.start < t.end for t in kept):
+            here = range(trigger.start, trigger.end)
+            if not taken.intersection(here):
                 kept.append(trigger)
+                taken.update(here)
         return sorted((t for t in kept if t.category != "pseudo"), key=lambda t: t.start)
 
-    def _is_person_trigger(self, doc: Doc, trigger: _Trigger, patient: Patient) -> bool:
-        lower = doc[trigger.start].lower_
+    def _is_person_trigger(self, tok: Tokens, trigger: _Trigger, patient: Patient) -> bool:
+        lower = tok.lower[trigger.start]
         if lower in POSSESSIVES:  # "his car crash" in a text about the writer
             trigger.max_scope = POSSESSIVE_SCOPE
             return patient.kind == "writer"
@@ -186,82 +202,81 @@ class ConText:
             word = person_word(lower)
             if patient.kind == "relative" and (word == patient.word or trigger.start == patient.at):
                 return False
-        return self._is_subject(doc, trigger.start)
+        return self._is_subject(tok, trigger.start)
 
-    def _is_subject(self, doc: Doc, i: int) -> bool:
+    def _is_subject(self, tok: Tokens, i: int) -> bool:
         """Whether the word at ``i`` starts its clause (only determiners before it)."""
         j = i
-        while not doc[j].is_sent_start:
-            before = doc[j - 1]
-            if before.lower_ in BEFORE_SUBJECT or before.like_num:
+        while not tok.sent_start(j):
+            b = j - 1
+            if tok.lower[b] in BEFORE_SUBJECT or tok.number[b]:
                 j -= 1
                 continue
-            return (
-                before.is_punct
-                or before.lemma_ in self.boundaries
-                or before.lower_ in CLAUSE_OPENERS
-            )
+            return tok.punct[b] or tok.lemma[b] in self.boundaries or tok.lower[b] in CLAUSE_OPENERS
         return True
 
-    def _answers(self, doc: Doc, triggers: list[_Trigger]) -> list[_Trigger]:
+    def _answers(self, doc: Doc, tok: Tokens, triggers: list[_Trigger]) -> list[_Trigger]:
         """Negative answers to questions, as triggers whose scope is the question."""
         out = []
-        for sent in doc.sents:
-            for token in sent:
-                if not token.text.startswith("?") or token.i + 1 >= sent.end:
-                    continue
-                first = answer_start(doc, token.i)
-                words = tuple(t.lower_ for t in doc[first : first + 3])
-                answer = next((a for a in self.negative if words[: len(a)] == a), None)
-                unsure = next((a for a in self.unsure if words[: len(a)] == a), None)
-                if answer is None and unsure is None:
-                    continue
-                question = [t.lower_ for t in doc[sent.start : token.i] if t.is_alpha]
-                asks_ability = any(
-                    tuple(question[i : i + len(q)]) == q
-                    for q in self.ability
-                    for i in range(min(3, len(question)))
-                )
-                end = first + len(answer or unsure)
-                triggers[:] = [t for t in triggers if t.end <= first or t.start >= end]
-                category = "inability" if asks_ability else "negated"
-                if answer is None:
-                    category = "uncertain"
-                out.append(_Trigger(category, "answer", first, end, (sent.start, token.i + 1)))
+        for i, text in enumerate(tok.text):
+            sent_start, sent_end = tok.bounds_of(i)
+            if not text.startswith("?") or i + 1 >= sent_end:
+                continue
+            first = answer_start(tok.lower, i)
+            words = tuple(tok.lower[first : first + 3])
+            answer = next((a for a in self.negative if words[: len(a)] == a), None)
+            unsure = next((a for a in self.unsure if words[: len(a)] == a), None)
+            if answer is None and unsure is None:
+                continue
+            question = [
+                w
+                for w, a in zip(tok.lower[sent_start:i], tok.alpha[sent_start:i], strict=True)
+                if a
+            ]
+            asks_ability = any(
+                tuple(question[k : k + len(q)]) == q
+                for q in self.ability
+                for k in range(min(3, len(question)))
+            )
+            end = first + len(answer or unsure)
+            triggers[:] = [t for t in triggers if t.end <= first or t.start >= end]
+            category = "inability" if asks_ability else "negated"
+            if answer is None:
+                category = "uncertain"
+            out.append(_Trigger(category, "answer", first, end, (sent_start, i + 1)))
         return out
 
-    def _queries(self, doc: Doc, spans) -> list[_Trigger]:
+    def _queries(self, tok: Tokens, spans) -> list[_Trigger]:
         """ "?UTI", "?cauda equina": a query mark against a finding's first word."""
         starts = {s.start: s.end for s in spans}
         out = []
-        for token in doc[:-1]:
-            if token.text == self.query and not token.whitespace_ and token.i + 1 in starts:
-                scope = (token.i + 1, starts[token.i + 1])
-                out.append(_Trigger("uncertain", "query", token.i, token.i + 1, scope))
+        for i in range(len(tok) - 1):
+            if tok.text[i] == self.query and not tok.space_after[i] and i + 1 in starts:
+                out.append(_Trigger("uncertain", "query", i, i + 1, (i + 1, starts[i + 1])))
         return out
 
     # -- scopes ------------------------------------------------------------------------------
 
-    def _is_boundary(self, doc: Doc, i: int) -> bool:
-        return doc[i].lemma_ in self.boundaries or doc[i].text in self.boundaries
+    def _is_boundary(self, tok: Tokens, i: int) -> bool:
+        return tok.lemma[i] in self.boundaries or tok.text[i] in self.boundaries
 
-    def _forward(self, doc: Doc, trigger: _Trigger, end: int, stops: set[int], starts: set[int]):
+    def _forward(self, tok: Tokens, trigger: _Trigger, end: int, stops: set[int], starts: set[int]):
         i, listed, ambiguous = trigger.end, False, None
         if trigger.max_scope is not None:
             end = min(end, trigger.end + trigger.max_scope)
         while i < end:
             if i in stops:
                 break
-            if not self._is_boundary(doc, i):
+            if not self._is_boundary(tok, i):
                 i += 1
                 continue
             kinds, j = set(), i
-            while j < end and self._is_boundary(doc, j):
-                kinds.add(doc[j].lemma_)
+            while j < end and self._is_boundary(tok, j):
+                kinds.add(tok.lemma[j])
                 j += 1
             if trigger.category == "inability" and not kinds & self.always:
                 break
-            if j >= end or j in stops or not self._item_goes_on(doc, j, end, stops, starts, kinds):
+            if j >= end or j in stops or not self._item_goes_on(tok, j, end, stops, starts, kinds):
                 break
             if "and" in kinds and not listed and not kinds & self.always and "," not in kinds:
                 ambiguous = j if ambiguous is None else ambiguous
@@ -270,43 +285,47 @@ class ConText:
             i = j
         trigger.scope, trigger.ambiguous_from = (trigger.end, i), ambiguous
 
-    def _item_goes_on(self, doc: Doc, j: int, end: int, stops, starts, kinds) -> bool:
+    def _item_goes_on(self, tok: Tokens, j: int, end: int, stops, starts, kinds) -> bool:
         """Whether a list goes on at token ``j`` (after a boundary): after "or", or when the
         next item is short and starts no clause."""
         if kinds & self.always:
             return True
         k = j
-        while k < end and k not in stops and not self._is_boundary(doc, k):
+        while k < end and k not in stops and not self._is_boundary(tok, k):
             k += 1
         short = k - j <= self.item_max
         if j in starts:  # the item is a finding ("denies fever, night pain")
             return short
-        return short and not any(t.lower_ in _clause_words() for t in doc[j:k])
+        clause = _clause_words()
+        return short and not any(w in clause for w in tok.lower[j:k])
 
-    def _backward(self, doc: Doc, trigger: _Trigger, begin: int, stops: set[int], ends: set[int]):
+    def _backward(
+        self, tok: Tokens, trigger: _Trigger, begin: int, stops: set[int], ends: set[int]
+    ):
         i = trigger.start - 1
-        if i >= begin and doc[i].lower_ in _clause_words() and (i + 1) not in ends:
+        clause = _clause_words()
+        if i >= begin and tok.lower[i] in clause and (i + 1) not in ends:
             trigger.scope = (trigger.start, trigger.start)  # "I wasn't": the clause goes on
             return
         while i >= begin:
             if i in stops:
                 break
-            if not self._is_boundary(doc, i):
+            if not self._is_boundary(tok, i):
                 i -= 1
                 continue
             kinds, j = set(), i
-            while j >= begin and self._is_boundary(doc, j):
-                kinds.add(doc[j].lemma_)
+            while j >= begin and self._is_boundary(tok, j):
+                kinds.add(tok.lemma[j])
                 j -= 1
             if j < begin or j in stops or trigger.max_scope == 0:
                 break
             k = j
-            while k >= begin and k not in stops and not self._is_boundary(doc, k):
+            while k >= begin and k not in stops and not self._is_boundary(tok, k):
                 k -= 1
             item_start = k + 1
             short = j + 1 - item_start <= self.item_max or (j + 1) in ends
-            clause = any(t.lower_ in _clause_words() for t in doc[item_start : j + 1])
-            if not kinds & self.always and (clause or not short):
+            said = any(w in clause for w in tok.lower[item_start : j + 1])
+            if not kinds & self.always and (said or not short):
                 break
             trigger.listed_from = j + 1
             i = j
@@ -318,22 +337,19 @@ class ConText:
         spans = list(doc.spans[SPANS]) if SPANS in doc.spans else []
         if not spans:
             return doc
+        tok = tokens(doc)
         patient = doc._.backclf_patient or Patient("writer")
-        triggers = self._matches(doc)
+        triggers = self._matches(doc, tok)
         triggers = [
             t for t in triggers
-            if t.category != PERSON or self._is_person_trigger(doc, t, patient)
+            if t.category != PERSON or self._is_person_trigger(tok, t, patient)
         ]  # fmt: skip
-        triggers += self._answers(doc, triggers)
-        triggers += self._queries(doc, spans)
+        triggers += self._answers(doc, tok, triggers)
+        triggers += self._queries(tok, spans)
         stops = {i for t in triggers if t.category == "terminate" for i in range(t.start, t.end)}
-        stops |= {t.i for t in doc if t.text in SENTENCE_END or t.text == ";"}
+        stops |= {i for i, text in enumerate(tok.text) if text in SENTENCE_END or text == ";"}
         starts = {s.start for s in spans}
         ends = {s.end for s in spans}
-        sentence_of = {}
-        for sent in doc.sents:
-            for i in range(sent.start, sent.end):
-                sentence_of[i] = (sent.start, sent.end)
         same: dict[str, set[int]] = {}
         for t in triggers:
             same.setdefault(t.category, set()).update(range(t.start, t.end))
@@ -341,21 +357,23 @@ class ConText:
         for trigger in triggers:
             if trigger.category == "terminate":
                 continue
-            begin, end = sentence_of[trigger.start]
+            begin, end = tok.bounds_of(trigger.start)
             own = set(range(trigger.start, trigger.end))
             limits = (stops | same.get(trigger.category, set())) - own
             if trigger.direction in ("forward", "both"):
-                self._forward(doc, trigger, end, limits, starts)
+                self._forward(tok, trigger, end, limits, starts)
                 active.append(trigger)
             if trigger.direction in ("backward", "both", "after"):
                 one = 0 if trigger.direction == "after" else None
                 back = replace(trigger, direction="backward", max_scope=one)
-                self._backward(doc, back, begin, limits, ends)
+                self._backward(tok, back, begin, limits, ends)
                 active.append(back)
             if trigger.direction in ("answer", "query"):
                 active.append(trigger)
-        for span in spans:
-            span._.backclf_context = _modifiers_of(doc, span, active)
+        doc.user_data[CONTEXTS] = {
+            (span.start, span.end, span.label, span.id): _modifiers_of(doc, span, active)
+            for span in spans
+        }
         doc.spans[SPANS] = spans
         return doc
 

@@ -222,6 +222,7 @@ def modifier_scores(cases: list[WrittenCase], docs, predicted) -> dict[str, Any]
     mention's reading agrees with the labels: its value is the label (a cautious reading of
     an uncertain red flag agrees with a label that left it out), or it was dropped and the
     label is empty or was read right from other words."""
+    from backclf.text.context import context_of
     from backclf.text.findings import NUMBER, SPANS, source_of
     from backclf.text.reading import mention_of
 
@@ -231,7 +232,7 @@ def modifier_scores(cases: list[WrittenCase], docs, predicted) -> dict[str, Any]
         for span in doc.spans.get(SPANS, []):
             if source_of(span) == NUMBER:
                 continue
-            context = span._.backclf_context
+            context = context_of(span)
             finding = span.label_.partition("=")[0]
             gold = case.findings.get(finding)
             mention = mention_of(doc, span)

@@ -23,6 +23,7 @@ from spacy.tokens import Doc, Span
 
 from backclf.text.lexicon import lexicon
 from backclf.text.normalise import phrase_doc
+from backclf.text.tokens import Tokens, tokens
 
 SPANS = "backclf_findings"
 
@@ -53,16 +54,6 @@ class _NearRule:
     label: str  # "<finding>=<value>"
     source: str  # NEAR or SAFETY_NET
     window: int
-
-
-def sentence_index(doc: Doc) -> list[int]:
-    """For each token, the number of its sentence."""
-    index, number = [], -1
-    for token in doc:
-        if token.is_sent_start:
-            number += 1
-        index.append(max(number, 0))
-    return index
 
 
 def gap(a: tuple[int, int], b: tuple[int, int]) -> int:
@@ -130,14 +121,15 @@ class FindingMatcher:
         for match_id, start, end in [*self.words(doc), *self.exact(doc)]:
             if not any(s <= start and end <= e for s, e in blocked):
                 hits.setdefault(strings[match_id], []).append((start, end))
-        sentence = sentence_index(doc) if hits else []
-        spans += self._near_spans(doc, hits, sentence)
+        tok = tokens(doc)
+        spans += self._near_spans(doc, tok, hits)
         spans = [s for s in spans if not any(b <= s.start and s.end <= e for b, e in blocked)]
-        spans = self._without_elsewhere(spans, hits, sentence)
+        spans = self._without_elsewhere(tok, spans, hits)
         doc.spans[SPANS] = _outermost(spans)
         return doc
 
-    def _near_spans(self, doc: Doc, hits: dict, sentence: list[int]) -> list[Span]:
+    def _near_spans(self, doc: Doc, tok: Tokens, hits: dict) -> list[Span]:
+        sentence = tok.sentence
         spans = []
         for number, rule in enumerate(self.rules):
             first, second = hits.get(f"near:{number}:a"), hits.get(f"near:{number}:b")
@@ -148,8 +140,8 @@ class FindingMatcher:
                 for b in second:
                     if sentence[a[0]] != sentence[b[0]] or not 0 <= gap(a, b) <= rule.window:
                         continue
-                    between = doc[min(a[1], b[1]) : max(a[0], b[0])]
-                    if any(t.text in CLAUSE_MARKS for t in between):
+                    between = tok.text[min(a[1], b[1]) : max(a[0], b[0])]
+                    if any(t in CLAUSE_MARKS for t in between):
                         continue  # one clause: "it hurt, peeing doesn't hurt" is two
                     span = (min(a[0], b[0]), max(a[1], b[1]))
                     kept = best.get(sentence[a[0]])
@@ -160,20 +152,20 @@ class FindingMatcher:
                 spans.append(Span(doc, start, end, label=rule.label, span_id=source))
         return spans
 
-    def _without_elsewhere(self, spans: list[Span], hits: dict, sentence: list[int]):
+    def _without_elsewhere(self, tok: Tokens, spans: list[Span], hits: dict):
+        sentence = tok.sentence
         kept = []
         for span in spans:
             finding, _, value = span.label_.partition("=")
             rule = self.elsewhere.get(finding)
             if rule is not None and value in rule.values:
                 here = (span.start, span.end)
-                doc = span.doc
                 if any(
                     sentence[p[0]] == sentence[span.start]
                     and 0 <= gap(here, p) <= rule.window
                     and all(
-                        t.lower_ in rule.between
-                        for t in doc[min(here[1], p[1]) : max(here[0], p[0])]
+                        t in rule.between
+                        for t in tok.lower[min(here[1], p[1]) : max(here[0], p[0])]
                     )
                     for p in hits.get(f"elsewhere:{finding}", [])
                 ):

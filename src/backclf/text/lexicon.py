@@ -82,6 +82,9 @@ class FindingWords(_Strict):
     match: Literal["lemma", "text"] = "lemma"
 
 
+_NO_WORDS = FindingWords()
+
+
 class People(_Strict):
     female: list[str]
     male: list[str]
@@ -125,7 +128,7 @@ class Lexicon(_Strict):
         return self.findings[finding].values if finding in self.findings else {}
 
     def rules_for(self, finding: str) -> FindingWords:
-        return self.findings.get(finding) or FindingWords()
+        return self.findings.get(finding) or _NO_WORDS
 
 
 def _check_finding(name: str, words: FindingWords) -> None:

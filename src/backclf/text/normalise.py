@@ -16,11 +16,27 @@ import gzip
 from functools import cache
 from importlib import resources
 
+import numpy
 import orjson
+from spacy.attrs import (
+    IDX,
+    IS_ALPHA,
+    IS_PUNCT,
+    IS_TITLE,
+    LEMMA,
+    LIKE_NUM,
+    LOWER,
+    NORM,
+    ORTH,
+    SENT_START,
+    SPACY,
+)
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from backclf.text.lexicon import context_rules, lexicon, modifier_phrases
+from backclf.text.tokens import KEY as TOKENS
+from backclf.text.tokens import Tokens
 
 SENTENCE_END = {".", "!", "?", "...", "…", "!!", "??", "?!", "!?"}
 QUESTION_WORDS = {
@@ -37,28 +53,39 @@ def _answer_markers() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(m.replace(":", " :").split()) for m in context_rules().answers.markers)
 
 
-def answer_start(doc: Doc, i: int) -> int:
-    """The first token of the answer after the question mark at ``i`` (markers skipped)."""
+def answer_start(lower: list[str], i: int) -> int:
+    """The first token of the answer after the question mark at ``i`` (markers skipped);
+    ``lower`` is the doc's tokens in lower case."""
     j = i + 1
     moved = True
     while moved:
         moved = False
         for marker in _answer_markers():
-            words = tuple(t.lower_ for t in doc[j : j + len(marker)])
-            if words == marker:
+            if tuple(lower[j : j + len(marker)]) == marker:
                 j, moved = j + len(marker), True
     return j
 
 
-def _answer_follows(doc: Doc, i: int) -> bool:
+def _answer_follows(text: list[str], lower: list[str], i: int) -> bool:
     """Whether the tokens after the question mark at ``i`` answer it (not a new question)."""
-    j = answer_start(doc, i)
-    if j >= len(doc) or doc[j].is_space or doc[j].lower_ in QUESTION_WORDS:
+    j = answer_start(lower, i)
+    if j >= len(text) or not text[j].strip() or lower[j] in QUESTION_WORDS:
         return False
     end = j
-    while end < len(doc) and doc[end].text not in SENTENCE_END and "\n" not in doc[end].text:
+    while end < len(text) and text[end] not in SENTENCE_END and "\n" not in text[end]:
         end += 1
-    return end >= len(doc) or not doc[end].text.startswith("?")
+    return end >= len(text) or not text[end].startswith("?")
+
+
+_STRINGS: dict[int, str] = {}
+
+
+def _string(doc: Doc, key: int) -> str:
+    """A string of the doc's vocabulary by its hash (cached: hashes are stable)."""
+    word = _STRINGS.get(key)
+    if word is None:
+        word = _STRINGS[key] = doc.vocab.strings[key]
+    return word
 
 
 @Language.component("backclf_sentences")
@@ -67,20 +94,22 @@ def split_sentences(doc: Doc) -> Doc:
     its answer."""
     if not len(doc):
         return doc
-    doc[0].is_sent_start = True
-    for i in range(1, len(doc)):
-        prev = doc[i - 1]
-        ends = prev.text in SENTENCE_END or "\n" in prev.text or "\n" in prev.whitespace_
+    rows = doc.to_array([ORTH, LOWER, SPACY, IS_TITLE]).tolist()
+    text = [_string(doc, r[0]) for r in rows]
+    lower = [_string(doc, r[1]) for r in rows]
+    starts = [1] + [-1] * (len(rows) - 1)
+    for i in range(1, len(rows)):
+        prev = text[i - 1]
+        ends = prev in SENTENCE_END or "\n" in prev or "\n" in text[i]
         # an abbreviation's full stop ("no V. Tolerating fluids") ends a sentence too
-        ends = ends or (
-            len(prev.text) > 1
-            and prev.text.endswith(".")
-            and doc[i].is_title
-            and bool(prev.whitespace_)
-        )
-        if ends and prev.text.startswith("?") and _answer_follows(doc, i - 1):
+        ends = ends or (len(prev) > 1 and prev.endswith(".") and rows[i][3] and rows[i - 1][2])
+        if ends and prev.startswith("?") and _answer_follows(text, lower, i - 1):
             ends = False
-        doc[i].is_sent_start = ends and doc[i].text not in SENTENCE_END
+        if ends and text[i] not in SENTENCE_END and "\n" not in text[i]:
+            starts[i] = 1
+    # SENT_START as spaCy stores it: 1 starts a sentence, -1 does not (as unsigned 64 bits)
+    column = numpy.array(starts, dtype="int64").astype("uint64").reshape(-1, 1)
+    doc.from_array([SENT_START], column)
     return doc
 
 
@@ -171,10 +200,49 @@ def phrase_doc(nlp: Language, phrase: str) -> Doc:
 @Language.factory("backclf_normalise")
 def make_normaliser(nlp: Language, name: str):
     lemma_table()
+    lemmas: dict[tuple[int, int], int] = {}
 
     def normalise(doc: Doc) -> Doc:
-        for token in doc:
-            token.lemma_ = lemma_of(token.lower_, token.norm_)
+        """Set each token's lemma (as an array: no spaCy ``Token`` is built) and keep the
+        doc's token table for the components after this one."""
+        if not len(doc):
+            return doc
+        attrs = [ORTH, LOWER, NORM, IS_PUNCT, IS_ALPHA, LIKE_NUM, IS_TITLE, SPACY, SENT_START, IDX]
+        rows = doc.to_array(attrs).tolist()
+        strings = doc.vocab.strings
+        known = _STRINGS
+        hashes, lemma_words = [], []
+        for _, low, norm, *_ in rows:
+            key = (low, norm)
+            h = lemmas.get(key)
+            if h is None:
+                h = lemmas[key] = strings.add(lemma_of(_string(doc, low), _string(doc, norm)))
+            hashes.append(h)
+            lemma_words.append(known[h] if h in known else _string(doc, h))
+        doc.from_array([LEMMA], numpy.array(hashes, dtype="uint64").reshape(-1, 1))
+        sentence, bounds, number = [], [], -1
+        for i, row in enumerate(rows):
+            if row[8] == 1 or number < 0:
+                number += 1
+                bounds.append(i)
+            sentence.append(number)
+        ends = [*bounds[1:], len(rows)]
+        text = [known[r[0]] if r[0] in known else _string(doc, r[0]) for r in rows]
+        source = "".join(t + " " if r[7] else t for t, r in zip(text, rows, strict=True))
+        doc.user_data[TOKENS] = Tokens(
+            source=source,  # doc.text, without building a Token per token
+            text=text,
+            lower=[known[r[1]] if r[1] in known else _string(doc, r[1]) for r in rows],
+            lemma=lemma_words,
+            punct=[bool(r[3]) for r in rows],
+            alpha=[bool(r[4]) for r in rows],
+            number=[bool(r[5]) for r in rows],
+            title=[bool(r[6]) for r in rows],
+            space_after=[bool(r[7]) for r in rows],
+            idx=[r[9] for r in rows],
+            sentence=sentence,
+            bounds=list(zip(bounds, ends, strict=True)),
+        )
         return doc
 
     return normalise

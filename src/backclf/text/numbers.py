@@ -20,15 +20,17 @@ with span id ``number``, so ConText and the merge treat it like any other mentio
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from functools import cache
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from backclf.text.findings import NUMBER, SPANS, sentence_index
+from backclf.text.findings import NUMBER, SPANS
 from backclf.text.lexicon import lexicon
 from backclf.text.people import Patient, person_word
+from backclf.text.tokens import tokens
 
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -42,16 +44,29 @@ TENS = {
 }  # fmt: skip
 FEW = {"a": 1, "an": 1, "a couple of": 2, "couple of": 2, "a few": 3, "few": 3, "several": 4,
        "half a": 0.5, "a half": 0.5}  # fmt: skip
-_WORD = (
-    r"(?:(?:" + "|".join(TENS) + r")(?:[- ](?:" + "|".join(list(UNITS)[1:10]) + r"))?"
+#: A number word is matched as any word and checked by :func:`number` (an alternation of every
+#: number word made the patterns several times slower).
+_WORD = r"[a-z]+(?:-[a-z]+)?"
+#: Ages and pain scores are number words only (not "a", "few").
+_NUMBER_WORD = (
+    r"(?:(?:" + "|".join(TENS) + r")(?:-(?:" + "|".join(list(UNITS)[1:10]) + r"))?"
     r"|" + "|".join(sorted(UNITS, key=len, reverse=True)) + ")"
 )
 NUM = rf"(?:\d+(?:\.\d+)?|{_WORD})"
 FEW_NUM = rf"(?:\d+(?:\.\d+)?|a couple of|couple of|a few|several|half an?|an?|{_WORD})"
 
 
-def number(text: str) -> float:
-    """A number written in digits or words ("76", "seventy-six", "a couple of")."""
+def lowered(text: str) -> str:
+    """The text in lower case, character for character (offsets stay the text's)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def number(text: str) -> float | None:
+    """A number written in digits or words ("76", "seventy-six", "a couple of"), or ``None``
+    when the words are no number ("many")."""
     text = text.lower().strip()
     if text in FEW:
         return float(FEW[text])
@@ -62,6 +77,10 @@ def number(text: str) -> float:
     except ValueError:
         pass
     parts = re.split(r"[- ]", text)
+    if not all(p in TENS or p in UNITS for p in parts):
+        return None
+    if len(parts) == 2 and not (parts[0] in TENS and parts[1] in UNITS):
+        return None
     return float(sum(TENS.get(p, UNITS.get(p, 0)) for p in parts))
 
 
@@ -86,26 +105,22 @@ def _age_patterns() -> tuple[re.Pattern, ...]:
             rf"\b(?P<n>\d{{1,3}})\s*-?\s*(?:years?|yrs?|yr)\s*-?\s*old\b"
             rf"(?:\s+(?P<who>{who}|{sexes}))?"
             rf"|\b(?P<n2>\d{{1,3}})\s*(?:yo|y/o|y\.o\.|yob)\b",
-            re.I,
         ),
         # "I'm 34", "aged 50", "Age: 36", "He's 38", "My mum is 84", "My husband, 60,"
         re.compile(
             rf"\b(?P<who>i'?m|i am|im|aged|age\s*\??:?(?:\s*a\s*:)?|he'?s|she'?s|he is|she is|"
             rf"(?:{who})\s*(?:is|'s|’s|,|\(\s*(?:he|she) is))\s*"
             rf"(?:only |just |nearly |almost |about |around |turning |now )?"
-            rf"(?P<n>\d{{1,3}}|{_WORD})\b(?:\s*(?:years?|yrs?)(?! ago))?{NOT_AN_AGE_AFTER}",
-            re.I,
+            rf"(?P<n>\d{{1,3}}|{_NUMBER_WORD})\b(?:\s*(?:years?|yrs?)(?! ago))?{NOT_AN_AGE_AFTER}",
         ),
         # "41F", "22 m", "29M"
         re.compile(
             r"(?<![\w/.])(?P<n>\d{2,3})\s?(?P<sex>[mf])\b(?!\s*(?:etres?|eters?|iles?|ins?))",
-            re.I,
         ),
         # "Male, 52", "woman, 28 years", "man 45 years", "I am 52 years man"
         re.compile(
             rf"(?<!['’])\b(?P<sex>{sexes}|m|f)\s*,?\s*(?P<n>\d{{1,3}})\b{NOT_AN_AGE_AFTER}"
             rf"|\b(?P<n2>\d{{1,3}})\s*(?:years?|yrs?)?(?:\s*old)?\s*,?\s*(?:and\s+)?(?P<sex2>{sexes})\b",
-            re.I,
         ),
     )
 
@@ -116,13 +131,12 @@ SEX_LETTER = re.compile(
     # a note or message that opens with the person: "Woman, aged 52", "Man attending with"
     r"^\s*(?P<sex3>woman|man|female|male|lady|gentleman)\b(?=\s*(?:,|here|attending|aged|\d))|"
     r"\b(?:in|for)\s+an?\s+(?P<sex4>woman|man)\s+aged\b",
-    re.I,
 )
 SEX_OF = {"m": "male", "f": "female", "male": "male", "female": "female", "man": "male",
           "woman": "female", "boy": "male", "girl": "female", "lady": "female",
           "gentleman": "male", "guy": "male", "gent": "male", "lad": "male"}  # fmt: skip
-OWNED = re.compile(r"\b(?:my|our|his|her|their|your)\s+$", re.I)
-NOT_AFTER_HEIGHT = re.compile(r"(?:fell|fall|from|off|drop|height|about|around)\s*$", re.I)
+OWNED = re.compile(r"\b(?:my|our|his|her|their|your)\s+$")
+NOT_AFTER_HEIGHT = re.compile(r"(?:fell|fall|from|off|drop|height|about|around)\s*$")
 
 
 def _age_belongs(who: str | None, patient: Patient) -> bool:
@@ -152,7 +166,9 @@ def ages(text: str, patient: Patient) -> Iterator[tuple[int, int, str, object]]:
             if who is None and not sex and OWNED.search(text[max(0, m.start() - 8) : m.start()]):
                 continue  # "my 2-year-old": someone's child
             age = number(n)
-            if not 1 <= age <= 120 or age != int(age) or not _age_belongs(who, patient):
+            if age is None or not 1 <= age <= 120 or age != int(age):
+                continue
+            if not _age_belongs(who, patient):
                 continue
             if who and who.lower() in SEX_OF and not sex:
                 sex = who
@@ -169,17 +185,15 @@ def ages(text: str, patient: Patient) -> Iterator[tuple[int, int, str, object]]:
 TEMP_UNIT = re.compile(
     r"(?<![\w.])(?P<n>\d{2,3}(?:\.\d{1,2})?)\s*(?:°|º|degrees?|deg)?\s*"
     r"(?P<u>c|f|celsius|fahrenheit|centigrade)\b",
-    re.I,
 )
 TEMP_BARE = re.compile(r"(?<![\w./])(?P<n>\d{2,3}(?:\.\d{1,2})?)(?![\d/]|\.\d|\s*(?:/|%|kg|lb))")
 TEMP_CUE = re.compile(
     r"\b(?:temperature|temp|t|fever|febrile|pyrexial|pyrexia|thermometer|running|reading|hot|"
     r"shivery|feverish|burning up)\b"
     r"[^.!\n]*$",
-    re.I,
 )
 TEMP_NEXT_TO_CUE = re.compile(
-    r"\b(?:temperature|temp|t|fever)\s*(?:was|is|of|at|:|=|reading|now|~)?\s*(?:of\s*)?$", re.I
+    r"\b(?:temperature|temp|t|fever)\s*(?:was|is|of|at|:|=|reading|now|~)?\s*(?:of\s*)?$"
 )
 
 
@@ -213,34 +227,36 @@ def temperatures(text: str) -> Iterator[tuple[int, int, str, object]]:
 # -- pain score ------------------------------------------------------------------------------
 
 PAIN_SCORES = (
-    re.compile(rf"(?<![\d/.])(?P<n>\d{{1,2}}|{_WORD})\s*(?:/|out of|of|from)\s*(?:10|ten)\b", re.I),
+    re.compile(
+        rf"(?<![\d/.])(?P<n>\d{{1,2}}|{_NUMBER_WORD})\s*(?:/|out of|of|from)\s*(?:10|ten)\b"
+    ),
     re.compile(
         r"\b(?:pain score|pain|score|severity)\s*(?:is|of|:|\?)?\s*(?P<n>\d{1,2})\b(?![/\d]|\.\d)"
         r"(?!\s*(?:days?|weeks?|hours?|years?|kg|lb|mph|am|pm))",
-        re.I,
     ),
     re.compile(
         rf"\b(?:like|about|around|maybe|roughly|probably|at least|give it|says?|said|rates? it|"
         rf"rated it|scores? it)\s+(?:it'?s\s+|it is\s+)?(?:an?\s+)?"
-        rf"(?P<n>\d{{1,2}}|{_WORD})\b(?!\s*(?:yrs?|years?|kg|kilos?|lbs?|pounds|stone|days?|"
+        rf"(?P<n>\d{{1,2}}|{_NUMBER_WORD})\b(?!\s*(?:yrs?|years?|kg|kilos?|lbs?|pounds|stone|days?|"
         rf"weeks?|hours?|mins?|minutes?|months?|times|mph|am|pm|o'?clock|/|out|of|from|-|ft|"
         rf"feet|metres?|m\b|%|x\b))",
-        re.I,
     ),
 )
 
 
-PAIN_NEARBY = re.compile(r"\b(?:pain|hurt|agony|sore|ache|kill|score)", re.I)
+PAIN_NEARBY = re.compile(r"\b(?:pain|hurt|agony|sore|ache|kill|score)")
 
 
 def pain_scores(text: str) -> Iterator[tuple[int, int, str, object]]:
     for i, pattern in enumerate(PAIN_SCORES):
+        if i == 0 and "10" not in text and "ten" not in text:
+            continue  # (cheap tests first: most texts have no score)
         for m in pattern.finditer(text):
             around = text[max(0, m.start() - 80) : m.end() + 20]
             if i == 2 and not PAIN_NEARBY.search(around):
                 continue
             score = number(m.group("n"))
-            if 0 <= score <= 10 and score == int(score):
+            if score is not None and 0 <= score <= 10 and score == int(score):
                 yield m.start(), m.end(), "pain_severity", int(score)
 
 
@@ -256,33 +272,30 @@ DURATIONS = (
         re.compile(
             rf"\b(?:for|since|from|over|in|now|the|these)\s+(?:(?:the|my)\s+)?(?:last|past)?\s*"
             rf"(?P<n>{FEW_NUM})\s+{_UNIT}\b(?!\s*(?:old|pregnant|gone))",
-            re.I,
         ),
         None,
     ),
-    (re.compile(rf"\b(?P<n>{FEW_NUM})\s+{_UNIT}\s+(?:ago|now|already|back|of)\b", re.I), None),
-    (re.compile(rf"\bduration\s*:?\s*(?P<n>{FEW_NUM})\s+{_UNIT}\b", re.I), None),
+    (re.compile(rf"\b(?P<n>{FEW_NUM})\s+{_UNIT}\s+(?:ago|now|already|back|of)\b"), None),
+    (re.compile(rf"\bduration\s*:?\s*(?P<n>{FEW_NUM})\s+{_UNIT}\b"), None),
     (
         re.compile(
             rf"(?:^|[.,?!:;]\s*|\bbeen\s+|\bit'?s\s+|\bnew\s*,?\s*|"
             rf"\b(?:sore|pain|ache|aching|hurting|bad|agony|lbp)\s+(?:for\s+)?)(?P<n>{FEW_NUM})\s+"
             rf"{_UNIT}\b(?!\s*(?:old|pregnant|gone|later|before|after))",
-            re.I,
         ),
         None,
     ),
-    (re.compile(r"\b(?:a|one)\s+fortnight\b", re.I), 14.0),
+    (re.compile(r"\b(?:a|one)\s+fortnight\b"), 14.0),
     (
         re.compile(
             r"\b(?:since\s+|from\s+)?(?:this morning|today|earlier today|this afternoon|"
             r"this evening|this am|an hour ago|hours ago|just now|a few hours ago|"
             r"\d+\s*(?:hours?|hrs?) ago)\b",
-            re.I,
         ),
         0.0,
     ),
-    (re.compile(r"\b(?:since\s+)?(?:yesterday|last night|last nite|overnight)\b", re.I), 1.0),
-    (re.compile(r"\bthe day before yesterday\b", re.I), 2.0),
+    (re.compile(r"\b(?:since\s+)?(?:yesterday|last night|last nite|overnight)\b"), 1.0),
+    (re.compile(r"\bthe day before yesterday\b"), 2.0),
 )
 PER = {"7": 1, "52": 7, "12": 30}
 
@@ -296,11 +309,14 @@ def durations(text: str) -> Iterator[tuple[int, int, str, object]]:
                 continue
             if fixed is not None:
                 days = fixed
-            elif "d" in pattern.groupindex:
-                days = number(m.group("n")) * PER[m.group("d")]
             else:
-                unit = m.group("u").lower().rstrip("s")
-                days = number(m.group("n")) * UNIT_DAYS.get(unit, 0)
+                n = number(m.group("n"))
+                if n is None:
+                    continue
+                if "d" in pattern.groupindex:
+                    days = n * PER[m.group("d")]
+                else:
+                    days = n * UNIT_DAYS.get(m.group("u").lower().rstrip("s"), 0)
             if 0 <= days <= 36500:
                 seen.append((m.start(), m.end()))
                 yield m.start(), m.end(), "days_since_onset", float(days)
@@ -316,16 +332,20 @@ WEIGHT_LOST = re.compile(
     rf"around |roughly |approx\.? |at least |more than )?(?P<n>{FEW_NUM})\s*"
     rf"(?P<u>kgs?|kilos?|kilograms?|lbs?|pounds?|st|stones?)\b"
     rf"|\b(?:wt|weight)\s+loss\s+(?:of\s+)?(?P<n2>\d+(?:\.\d+)?)\s*(?P<u2>kgs?|kilos?|lbs?|st)\b",
-    re.I,
 )
 #: NICE NG12 and most pathways count a loss of 5% of body weight; without the weight, 3 kg.
 SIGNIFICANT_LOSS_KG = 3.0
 
 
 def weights(text: str) -> Iterator[tuple[int, int, str, object]]:
+    if not any(w in text for w in ("los", "dropped", "shed", "down")):
+        return
     for m in WEIGHT_LOST.finditer(text):
         n, unit = (m.group("n"), m.group("u")) if m.group("n") else (m.group("n2"), m.group("u2"))
-        kg = number(n) * KG[unit.lower()]
+        amount = number(n)
+        if amount is None:
+            continue
+        kg = amount * KG[unit.lower()]
         yield m.start(), m.end(), "unexplained_weight_loss", kg >= SIGNIFICANT_LOSS_KG
 
 
@@ -340,28 +360,31 @@ FALL_HEIGHT = re.compile(
     rf"\b(?:fell|fall|fallen|falling|dropped|came down|jumped|landed)\b[^.!?\n]{{0,40}}?"
     rf"(?:(?P<n>{NUM})\s*(?P<u>m|metres?|meters?|ft|feet|foot|storeys?|story|stories|floors?|"
     rf"stairs|steps)|(?P<ord>{'|'.join(ORDINALS)})[ -](?:floor|storey|story))\b",
-    re.I,
 )
-SPEED = re.compile(
-    rf"\b(?P<n>{NUM})\s*(?P<u>mph|km/h|kmh|kph|miles an hour|miles per hour)\b", re.I
-)
+SPEED = re.compile(rf"\b(?P<n>{NUM})\s*(?P<u>mph|km/h|kmh|kph|miles an hour|miles per hour)\b")
 MAJOR_FALL_METRES, MAJOR_FALL_STAIRS, MAJOR_SPEED_KMH = 1.0, 5, 100.0
 
 
 def trauma(text: str) -> Iterator[tuple[int, int, str, object]]:
-    for m in FALL_HEIGHT.finditer(text):
+    fell = any(w in text for w in ("fell", "fall", "dropped", "came down", "jumped", "landed"))
+    for m in FALL_HEIGHT.finditer(text) if fell else ():
         if m.group("ord"):  # "from the second floor": a storey (3 m) a floor
             yield m.start(), m.end(), "major_trauma", True
             continue
         n, unit = number(m.group("n")), m.group("u").lower()
+        if n is None:
+            continue
         major = (
             n >= MAJOR_FALL_STAIRS
             if unit in ("stairs", "steps")
             else (n * METRES[unit] >= MAJOR_FALL_METRES)
         )
         yield m.start(), m.end(), "major_trauma", major
-    for m in SPEED.finditer(text):
-        kmh = number(m.group("n")) * (1 if m.group("u").lower().startswith("k") else 1.609)
+    for m in SPEED.finditer(text) if any(w in text for w in ("mph", "km", "kph", "mile")) else ():
+        n = number(m.group("n"))
+        if n is None:
+            continue
+        kmh = n * (1 if m.group("u").lower().startswith("k") else 1.609)
         if kmh >= MAJOR_SPEED_KMH:
             yield m.start(), m.end(), "major_trauma", True
 
@@ -378,7 +401,8 @@ def _label(finding: str, value: object) -> str:
 @Language.component("backclf_numbers")
 def read_numbers(doc: Doc) -> Doc:
     """Add the numbers with units to the doc's finding spans."""
-    text = doc.text
+    tok = tokens(doc)
+    text = lowered(tok.source)  # the patterns are lower case (re.I: 5 times slower)
     patient = doc._.backclf_patient or Patient("writer")
     found = []
     for reader in READERS:
@@ -387,13 +411,16 @@ def read_numbers(doc: Doc) -> Doc:
     found += [  # "101 F" is a temperature, not a 101-year-old woman
         a for a in ages(text, patient) if not any(s < a[1] and a[0] < e for s, e in measured)
     ]
+    if not found:
+        return doc
     spans = list(doc.spans[SPANS]) if SPANS in doc.spans else []
-    for start, end, finding, value in found:
-        span = doc.char_span(start, end, alignment_mode="expand")
-        if span is not None and len(span):
-            spans.append(Span(doc, span.start, span.end, _label(finding, value), span_id=NUMBER))
-    doc.spans[SPANS] = sorted(spans, key=lambda s: (s.start, s.end))
+    for start, end, finding, value in found:  # characters to the tokens that hold them
+        first = bisect_right(tok.idx, start) - 1
+        last = bisect_right(tok.idx, end - 1)
+        if 0 <= first < last:
+            spans.append(Span(doc, first, last, _label(finding, value), span_id=NUMBER))
+    doc.spans[SPANS] = spans
     return doc
 
 
-__all__ = ["number", "read_numbers", "sentence_index"]
+__all__ = ["number", "read_numbers"]

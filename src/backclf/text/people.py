@@ -23,6 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from backclf.text.lexicon import lexicon
+from backclf.text.tokens import Tokens, tokens
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,15 @@ def pronoun_sex() -> dict[str, str]:
     return {**{w: "female" for w in pronouns.female}, **{w: "male" for w in pronouns.male}}
 
 
+@cache
+def person_words() -> frozenset[str]:
+    """Every way a people word is written (lower case, with plurals and respellings)."""
+    respell = lexicon().normalise.respell
+    words = set(people_sex()) | {w + "s" for w in people_sex()}
+    words |= {k for k, v in respell.items() if v in people_sex()}
+    return frozenset(words)
+
+
 def person_word(lower: str) -> str | None:
     """The people word a token is ("mum", "husband"), respelt like the lexicon ("mom" ->
     "mum")."""
@@ -66,84 +76,72 @@ def person_word(lower: str) -> str | None:
     return singular if singular in people_sex() else None
 
 
-def _relative_before(doc: Doc, end: int, sex: str | None) -> tuple[str, int] | None:
+def _relative_before(tok: Tokens, end: int, sex: str | None) -> tuple[str, int] | None:
     """The nearest "my <person>" before token ``end`` (of a matching sex, if given)."""
     for i in range(end - 1, -1, -1):
-        word = person_word(doc[i].lower_)
+        word = person_word(tok.lower[i])
         if not word or (sex is not None and people_sex()[word] not in (None, sex)):
             continue
-        named = doc[i].is_title and not doc[i].is_sent_start  # "Dad", "Mum" as names
-        if (
-            named
-            or doc[i].is_sent_start
-            or any(t.lower_ in ("my", "our") for t in doc[max(0, i - 4) : i])
-        ):
+        start = tok.sent_start(i)
+        named = tok.title[i] and not start  # "Dad", "Mum" as names
+        if named or start or any(w in ("my", "our") for w in tok.lower[max(0, i - 4) : i]):
             return word, i
     return None
 
 
-def _relative(doc: Doc, word: str, at: int) -> Patient:
+def _relative(tok: Tokens, word: str, at: int) -> Patient:
     sex, sex_at = people_sex()[word], at
     if sex is None:
-        pronoun = next((t for t in doc[at:] if t.lower_ in pronoun_sex()), None)
-        sex, sex_at = (pronoun_sex()[pronoun.lower_], pronoun.i) if pronoun else (None, None)
+        pronoun = next((i for i in range(at, len(tok)) if tok.lower[i] in pronoun_sex()), None)
+        if pronoun is None:
+            sex, sex_at = None, None
+        else:
+            sex, sex_at = pronoun_sex()[tok.lower[pronoun]], pronoun
     return Patient("relative", word, at, sex, sex_at)
 
 
 #: Words that may stand between an owner and the back ("my lower back", "his bad back").
-BACK_ADJECTIVES = frozenset(
-    {
-        "lower",
-        "low",
-        "upper",
-        "bad",
-        "sore",
-        "poor",
-        "whole",
-        "own",
-        "left",
-        "right",
-    }
-)
+BACK_ADJECTIVES = frozenset({"lower", "low", "upper", "bad", "sore", "poor", "whole", "own"} | {
+    "left", "right"})  # fmt: skip
 
 
-def _owner_of(doc: Doc, back: int, sent_start: int) -> Patient | None:
+def _owner_of(tok: Tokens, back: int, sent_start: int) -> Patient | None:
     """The possessive before a back word: "my back", "his back", "my partner's back"."""
     first = set(lexicon().pronouns.first_person)
     i = back - 1
-    while i > sent_start and doc[i].lower_ in BACK_ADJECTIVES:
+    while i > sent_start and tok.lower[i] in BACK_ADJECTIVES:
         i -= 1
     if i < sent_start:
         return None
-    lower = doc[i].lower_
+    lower = tok.lower[i]
     if lower in first:
         return Patient("writer")
     if lower in ("his", "her"):
         sex = pronoun_sex()[lower]
-        found = _relative_before(doc, i, sex)
+        found = _relative_before(tok, i, sex)
         if found:
-            return _relative(doc, *found)
+            return _relative(tok, *found)
         return Patient("third_person", sex=sex, sex_at=i)
-    if lower == "'s" and i > 0 and person_word(doc[i - 1].lower_):
-        return _relative(doc, person_word(doc[i - 1].lower_), i - 1)
+    if lower == "'s" and i > 0 and person_word(tok.lower[i - 1]):
+        return _relative(tok, person_word(tok.lower[i - 1]), i - 1)
     return None
 
 
-def _subject_of(doc: Doc, start: int, end: int) -> Patient | None:
+def _subject_of(tok: Tokens, start: int, end: int) -> Patient | None:
     """The first person word of a stretch: "I" (the writer), "he"/"she", "my son"."""
     first = set(lexicon().pronouns.first_person)
     for i in range(start, end):
-        lower = doc[i].lower_
+        lower = tok.lower[i]
         if lower in ("he", "she"):
-            found = _relative_before(doc, i, pronoun_sex()[lower])
+            found = _relative_before(tok, i, pronoun_sex()[lower])
             if found:
-                return _relative(doc, *found)
+                return _relative(tok, *found)
             return Patient("third_person", sex=pronoun_sex()[lower], sex_at=i)
         if lower in ("my", "our"):
             for j in range(i + 1, min(i + 5, end)):
-                word = person_word(doc[j].lower_)
+                word = person_word(tok.lower[j])
                 if word:
-                    return _relative(doc, word, j)
+                    return _relative(tok, word, j)
             if lower == "my":
                 return Patient("writer")
         elif lower in first:
@@ -153,21 +151,22 @@ def _subject_of(doc: Doc, start: int, end: int) -> Patient | None:
 
 def find_patient(doc: Doc) -> Patient:
     """Whose back the text is about (see the module's docstring)."""
+    tok = tokens(doc)
     back_words, pain_words = set(lexicon().back_words), set(lexicon().pain_words)
-    for sent in doc.sents:
-        lemmas = {t.lemma_ for t in sent}
+    for start, end in tok.bounds:
+        lemmas = set(tok.lemma[start:end])
         if not lemmas & pain_words:
             continue
-        for token in sent:
-            if token.lemma_ in back_words or token.lower_ in back_words:
-                owner = _owner_of(doc, token.i, sent.start)
+        for i in range(start, end):
+            if tok.lemma[i] in back_words or tok.lower[i] in back_words:
+                owner = _owner_of(tok, i, start)
                 if owner:
                     return owner
         if lemmas & back_words:
-            subject = _subject_of(doc, sent.start, sent.end)
+            subject = _subject_of(tok, start, end)
             if subject:
                 return subject
-    return _subject_of(doc, 0, len(doc)) or Patient("third_person")
+    return _subject_of(tok, 0, len(tok)) or Patient("third_person")
 
 
 @Language.component("backclf_patient")

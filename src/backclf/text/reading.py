@@ -28,6 +28,7 @@ from spacy.tokens import Doc, Span
 
 from backclf.contract.fields import FEVER_THRESHOLD_C, FIELDS
 from backclf.knowledge import findings_info
+from backclf.text.context import context_of
 from backclf.text.findings import (
     CLAUSE_MARKS,
     NEAR,
@@ -40,6 +41,7 @@ from backclf.text.findings import (
 )
 from backclf.text.lexicon import lexicon, red_flag_findings
 from backclf.text.people import Patient
+from backclf.text.tokens import Tokens, tokens
 
 #: Findings whose mention near a duration means the duration is theirs, not the pain's.
 EVENT_FINDINGS = frozenset(
@@ -85,11 +87,11 @@ def _red_flags() -> frozenset[str]:
 NO_WORDS = frozenset({"no", "not", "never", "without", "none", "nothing", "nor", "neither"})
 
 
-def says_no(span: Span) -> bool:
+def says_no(tok: Tokens, span: Span) -> bool:
     """Whether a "false" phrase carries its own negation ("no night pain": another "no" over it
     is the same "no"), as opposed to stating the normal ("keeps water down": "can't keep
     water down" is unable)."""
-    return any(t.lemma_ in NO_WORDS for t in span)
+    return any(w in NO_WORDS for w in tok.lemma[span.start : span.end])
 
 
 def _value(finding: str, key: str) -> Any:
@@ -103,38 +105,48 @@ def _value(finding: str, key: str) -> Any:
     return key
 
 
-def _explained(doc: Doc, span: Span, words: list[str]) -> bool:
-    sentence = " " + span.sent.text.lower() + " "
-    return any(f" {w} " in sentence or f" {w}," in sentence for w in words)
+def _explained(tok: Tokens, span: Span, words: list[str]) -> bool:
+    start, end = tok.bounds_of(span.start)
+    sentence = " " + " ".join(tok.lower[start:end]) + " "
+    for word in words:
+        at = sentence.find(f" {word} ")
+        # "on a diet" explains it; "not on a diet" does not
+        if at >= 0 and not any(f" {no} " in sentence[max(0, at - 12) : at + 1] for no in NO_WORDS):
+            return True
+    return False
 
 
-def _describes_pain(doc: Doc, span: Span) -> bool:
+def _describes_pain(tok: Tokens, span: Span) -> bool:
     """Whether an event finding's words describe what makes the pain worse ("bending forward
     is fine", "Twisting? Makes it worse", "worse when I bend"), not the event."""
     words = lexicon().aggravation
-    first = span[0]
-    before = doc[span.start - 1] if span.start > 0 else None
-    opens = before is None or first.is_sent_start or before.is_punct or before.lower_ == "and"
-    present = first.lower_ == first.lemma_ and not first.lower_.endswith("ed")
-    if first.lower_.endswith("ing") and before is not None and before.lemma_ in words.symptoms:
+    i = span.start
+    sent_start, sent_end = tok.bounds_of(i)
+    first, first_lemma = tok.lower[i], tok.lemma[i]
+    before = i - 1 if i > 0 else None
+    opens = before is None or i == sent_start or tok.punct[before] or tok.lower[before] == "and"
+    present = first == first_lemma and not first.endswith("ed")
+    gerund = first.endswith("ing")
+    if gerund and before is not None and tok.lemma[before] in words.symptoms:
         return True  # "fine bending forward", "hurts bending"
-    if (first.lower_.endswith("ing") or present) and opens:
-        after = doc[span.end : min(span.end + 8, span.sent.end)]
-        for token in after:
-            if token.text.startswith("?") or token.lemma_ in words.verbs:
+    if (gerund or present) and opens:
+        for j in range(span.end, min(span.end + 8, sent_end)):
+            if tok.text[j].startswith("?") or tok.lemma[j] in words.verbs:
                 return True
-            if token.is_punct and token.text not in (":", "-"):  # "Twisting: hurts"
+            if tok.punct[j] and tok.text[j] not in (":", "-"):  # "Twisting: hurts"
                 break
     if present:  # "worse when I bend", "worse when I lean back or twist"
-        lead = [t.lower_ for t in doc[max(span.sent.start, span.start - 6) : span.start]]
+        lead_start = max(sent_start, i - 6)
+        lead = tok.lower[lead_start:i]
         for opener in words.openers:
             o = opener.split()
-            for i in range(len(lead) - len(o)):
-                if lead[i : i + len(o)] == o and lead[i + len(o)] in PRONOUNS:
-                    rest = lead[i + len(o) + 1 :]
-                    symptom = doc[max(span.sent.start, span.start - len(lead) + i - 4) : span.start]
-                    felt = any(t.lemma_ in words.symptoms for t in symptom)
-                    if felt and (not rest or rest[-1] in ("or", "and")):
+            for k in range(len(lead) - len(o)):
+                if lead[k : k + len(o)] == o and lead[k + len(o)] in PRONOUNS:
+                    rest = lead[k + len(o) + 1 :]
+                    felt = tok.lemma[max(sent_start, lead_start + k - 4) : i]
+                    if any(w in words.symptoms for w in felt) and (
+                        not rest or rest[-1] in ("or", "and")
+                    ):
                         return True
     return False
 
@@ -142,7 +154,8 @@ def _describes_pain(doc: Doc, span: Span) -> bool:
 def mention_of(doc: Doc, span: Span) -> Mention | None:
     """The mention one finding span makes, or ``None`` (see the module's docstring)."""
     finding, _, key = span.label_.partition("=")
-    context = span._.backclf_context
+    context = context_of(span)
+    tok = tokens(doc)
     rules = lexicon().rules_for(finding)
     spec = FIELDS[finding]
     via = source_of(span)
@@ -160,7 +173,7 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
             via=via,
             cue=", ".join(context.cues) or None,
         )  # "fever last year, none now"
-    if rules.event and via != NUMBER and _describes_pain(doc, span):
+    if rules.event and via != NUMBER and _describes_pain(tok, span):
         return None
     # "can't lean back and turning is sore": an inability is the finding for a movement finding
     ability = key == "ability" or (bool(rules.ability) and context.inability and key == "true")
@@ -176,7 +189,7 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
     # A "false" phrase that states the normal flips under its own negation ("can't keep
     # water down") or a "no" answer, not as an item of someone's list of noes, and never
     # when it says "no" itself ("no night pain").
-    keeps = key == "false" and (says_no(span) or context.listed) and not context.answered
+    keeps = key == "false" and (says_no(tok, span) or context.listed) and not context.answered
     if negated and not keeps:
         if spec.kind == "bool":
             value, uncertain = (False, False) if key == "uncertain" else (not value, uncertain)
@@ -186,34 +199,37 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
             return None
     if (context.uncertain or context.ambiguous) and via != NUMBER:
         uncertain = True
-    if rules.explained_by and value is True and _explained(doc, span, rules.explained_by):
+    if rules.explained_by and value is True and _explained(tok, span, rules.explained_by):
         value, uncertain = False, False
     if uncertain:
         if finding not in _red_flags():
             return None
         value = True
     cue = ", ".join(context.cues) or None
-    return Mention(finding, value, span.text, span.start_char, span.end_char, uncertain, via, cue)
+    start, end = tok.chars(span.start, span.end)
+    return Mention(finding, value, tok.source[start:end], start, end, uncertain, via, cue)
 
 
 def _onset_order(doc: Doc, span: Span, spans: list[Span]) -> int | None:
     """How surely a duration is the pain's own (the distance in tokens to the nearest word of
     pain; lower is surer), or ``None`` when it belongs to another event nearer to it ("a
     lumbar puncture 10 days ago")."""
+    tok = tokens(doc)
+    sent_start, sent_end = tok.bounds_of(span.start)
     start, end = span.start, span.end  # its clause: between commas, semicolons, stops
-    while start > span.sent.start and doc[start - 1].text not in CLAUSE_MARKS:
+    while start > sent_start and tok.text[start - 1] not in CLAUSE_MARKS:
         start -= 1
-    while end < span.sent.end and doc[end].text not in CLAUSE_MARKS:
+    while end < sent_end and tok.text[end] not in CLAUSE_MARKS:
         end += 1
     pain_words = set(lexicon().pain_words) - {"go"}
-    pain = [t.i for t in doc[start:end] if t.lemma_ in pain_words]
+    pain = [i for i in range(start, end) if tok.lemma[i] in pain_words]
     events = [
         s
         for s in spans
         if s.label_.partition("=")[0] in EVENT_FINDINGS
         and start <= s.start < end
         and source_of(s) in (PHRASE, NEAR)
-        and not s._.backclf_context.negated
+        and not context_of(s).negated
     ]
     here = (span.start, span.end)
     nearest_pain = min((abs(i - span.start) for i in pain), default=None)
