@@ -13,6 +13,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from backclf.knowledge import findings_info
+
 LEVEL_STYLE = {
     "emergency_ambulance": ("bold white on red", "CALL AN AMBULANCE NOW"),
     "emergency": ("bold white on red", "GO TO AN EMERGENCY DEPARTMENT NOW"),
@@ -72,18 +74,8 @@ def render(record: dict[str, Any], console: Console) -> None:
                 item["finding"], shown(item["value"]), Text(f"{item['effect']:+.2f}", style=sign)
             )
         parts.append(why_table)
-    if record.get("extracted"):
-        understood = Table(
-            "finding",
-            "value",
-            "from the text",
-            title="Understood from the text",
-            title_justify="left",
-            box=None,
-        )
-        for item in record["extracted"]:
-            understood.add_row(item["finding"], shown(item["value"]), shown(repr(item["span"])))
-        parts.append(understood)
+    if record.get("extracted") is not None:
+        parts.extend(_understood(record))
     for note in record.get("notes") or []:
         parts.append(Text.assemble("Note: ", shown(note), style="yellow"))
     if advice["cause"]:
@@ -101,3 +93,40 @@ def render(record: dict[str, Any], console: Console) -> None:
         parts.append(Text(f"• {line}", style="dim"))
     parts.append(Text(advice["disclaimer"], style="italic"))
     console.print(Panel(Group(*parts), title=title, expand=False))
+
+
+#: How a finding was read, in words ("via" of the assessment's `extracted`).
+VIA = {
+    "phrase": "",
+    "near": "words near each other",
+    "number": "a number",
+    "safety_net": "red-flag safety net",
+}
+
+
+def _understood(record: dict[str, Any]) -> list[Any]:
+    """The text part: each finding with the words behind it (the finding's own words, the
+    words that set its value, how it was read), and the red-flag screens left open."""
+    parts: list[Any] = []
+    if record["extracted"]:
+        table = Table(
+            "finding",
+            "value",
+            "the words",
+            "because of",
+            title="Understood from the text",
+            title_justify="left",
+            box=None,
+        )
+        for item in record["extracted"]:
+            value = str(item["value"]) + (" (unsure)" if item.get("uncertain") else "")
+            how = [repr(item["cue"])] if item.get("cue") else []
+            if VIA.get(item.get("via", "phrase")):
+                how.append(VIA[item["via"]])
+            table.add_row(item["finding"], shown(value), shown(repr(item["span"])), ", ".join(how))
+        parts.append(table)
+    if record.get("not_mentioned"):
+        names = findings_info().words
+        words = ", ".join(names.get(f, f.replace("_", " ")) for f in record["not_mentioned"])
+        parts.append(Text(f"Not mentioned (worth asking): {words}", style="dim"))
+    return parts

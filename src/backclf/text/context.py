@@ -274,7 +274,10 @@ class ConText:
             while j < end and self._is_boundary(tok, j):
                 kinds.add(tok.lemma[j])
                 j += 1
-            if trigger.category == "inability" and not kinds & self.always:
+            no_list = trigger.category == "inability" or (
+                trigger.direction == "both" and trigger.category != "negated"
+            )
+            if no_list and not kinds & self.always:  # "2 years ago, on tacrolimus"
                 break
             if j >= end or j in stops or not self._item_goes_on(tok, j, end, stops, starts, kinds):
                 break
@@ -364,7 +367,10 @@ class ConText:
                 self._forward(tok, trigger, end, limits, starts)
                 active.append(trigger)
             if trigger.direction in ("backward", "both", "after"):
-                one = 0 if trigger.direction == "after" else None
+                # only a "no" reaches back over a list ("fever, chills: denied"; "fever last
+                # week, gone now"); "numbness, maybe" is about the numbness alone
+                reaches = trigger.category in ("negated", "resolved")
+                one = 0 if trigger.direction == "after" or not reaches else None
                 back = replace(trigger, direction="backward", max_scope=one)
                 self._backward(tok, back, begin, limits, ends)
                 active.append(back)
@@ -394,7 +400,7 @@ def _modifiers_of(doc: Doc, span: Span, triggers: list[_Trigger]) -> Modifiers:
         if (t.start < end and start < t.end) or (other and t.start < other[1] and other[0] < t.end):
             continue  # the finding's own words
         inside = covers(t, start, end)
-        if other and not inside:  # "tapping over my kidney doesn't hurt"
+        if other and not inside and t.category == "negated":  # "tapping ... doesn't hurt"
             later = max((start, end), other)
             earlier = min((start, end), other)
             inside = earlier[1] <= t.start and t.end <= later[0] and covers(t, *later)
