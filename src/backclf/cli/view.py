@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from backclf.knowledge import findings_info
+from backclf.contract.fields import FIELDS
 
 LEVEL_STYLE = {
     "emergency_ambulance": ("bold white on red", "CALL AN AMBULANCE NOW"),
@@ -126,7 +126,6 @@ def _understood(record: dict[str, Any]) -> list[Any]:
             table.add_row(item["finding"], shown(value), shown(repr(item["span"])), ", ".join(how))
         parts.append(table)
     if record.get("not_mentioned"):
-        names = findings_info().words
-        words = ", ".join(names.get(f, f.replace("_", " ")) for f in record["not_mentioned"])
+        words = ", ".join(FIELDS[f].label for f in record["not_mentioned"])
         parts.append(Text(f"Not mentioned (worth asking): {words}", style="dim"))
     return parts

@@ -27,7 +27,6 @@ from typing import Any, NamedTuple
 from spacy.tokens import Doc, Span
 
 from backclf.contract.fields import FEVER_THRESHOLD_C, FIELDS
-from backclf.knowledge import findings_info
 from backclf.text.context import context_of
 from backclf.text.findings import (
     CLAUSE_MARKS,
@@ -281,7 +280,7 @@ def _consistent(chosen: dict[str, Mention], patient: Patient, doc: Doc) -> None:
 
 
 def _note(m: Mention) -> str:
-    words = findings_info().words.get(m.finding, m.finding)
+    words = FIELDS[m.finding].label
     if m.via == SAFETY_NET:
         return (
             f"the words '{m.span}' may mean {words}, so it counts as present for the "
