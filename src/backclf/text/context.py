@@ -27,7 +27,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from backclf.text.findings import SPANS, hits_of
-from backclf.text.lexicon import context_rules, modifier_phrases
+from backclf.text.lexicon import context_rules, lexicon, modifier_phrases
 from backclf.text.normalise import SENTENCE_END, answer_start, phrase_doc
 from backclf.text.people import Patient, person_word, person_words
 from backclf.text.tokens import Tokens, tokens
@@ -202,6 +202,8 @@ class ConText:
             word = person_word(lower)
             if patient.kind == "relative" and (word == patient.word or trigger.start == patient.at):
                 return False
+            if patient.kind != "writer" and word in lexicon().people.patient:
+                return False  # "Patient reports ...": the person described
         return self._is_subject(tok, trigger.start)
 
     def _is_subject(self, tok: Tokens, i: int) -> bool:

@@ -45,6 +45,7 @@ def hits_of(span: Span) -> tuple[tuple[int, int], tuple[int, int] | None]:
 
 
 PHRASE, NEAR, SAFETY_NET, NUMBER = "phrase", "near", "safety_net", "number"
+WEAK = "weak"  # a phrase of the lexicon's weak_values
 NOT_FINDING = "not_finding"
 CLAUSE_MARKS = frozenset({",", ";", ":", "(", ")"})
 
@@ -84,6 +85,8 @@ class FindingMatcher:
                 matcher.add(f"{finding}={value}", docs(phrases))
             for value, phrases in words.text_values.items():
                 self.text_phrases.add(f"{finding}={value}", docs(phrases))
+            for value, phrases in words.weak_values.items():
+                self.phrases.add(f"{finding}={value}@weak", docs(phrases))
             if words.ability:
                 self.phrases.add(f"{finding}=ability", docs(words.ability))
             for rule in words.near:
@@ -115,6 +118,8 @@ class FindingMatcher:
             label = strings[match_id]
             if label == NOT_FINDING:
                 blocked.append((start, end))
+            elif label.endswith("@weak"):
+                spans.append(Span(doc, start, end, label=label[:-5], span_id=WEAK))
             else:
                 spans.append(Span(doc, start, end, label=label, span_id=PHRASE))
         hits: dict[str, list[tuple[int, int]]] = {}
@@ -179,16 +184,16 @@ def _hides(outer: Span, inner: Span) -> bool:
     a longer phrase does ("no leg pain" hides "leg pain"); a near-pattern does not ("right
     across both sides" keeps "both sides"), nor do phrases of the same words ("legs hurt" is
     both legs as written and one leg as lemmas: the finding's preference decides)."""
-    if source_of(outer) not in (PHRASE, NUMBER):
+    if source_of(outer) not in (PHRASE, WEAK, NUMBER):
         return False
     same_words = (outer.start, outer.end) == (inner.start, inner.end)
-    return not (same_words and source_of(inner) in (PHRASE, NUMBER))
+    return not (same_words and source_of(inner) in (PHRASE, WEAK, NUMBER))
 
 
 def _outermost(spans: list[Span]) -> list[Span]:
     """Spans in order, without any that lies inside another span of the same finding (the
     safety net never hides a phrase: it is only used where nothing else was found)."""
-    rank = {PHRASE: 0, NUMBER: 0, NEAR: 1, SAFETY_NET: 2}
+    rank = {PHRASE: 0, WEAK: 0, NUMBER: 0, NEAR: 1, SAFETY_NET: 2}
     ordered = sorted(spans, key=lambda s: (s.start, -(s.end - s.start), rank[source_of(s)]))
     kept: list[Span] = []
     for span in ordered:

@@ -71,6 +71,7 @@ class FindingWords(_Strict):
 
     values: dict[str, list[str]] = {}
     text_values: dict[str, list[str]] = {}
+    weak_values: dict[str, list[str]] = {}
     ability: list[str] = []
     near: list[NearValue] = []
     time: Literal["current", "history"] = "current"
@@ -88,6 +89,7 @@ _NO_WORDS = FindingWords()
 class People(_Strict):
     female: list[str]
     male: list[str]
+    patient: list[str]
     any: list[str]
 
 
@@ -138,7 +140,8 @@ def _check_finding(name: str, words: FindingWords) -> None:
     allowed = {"true", "false", "uncertain"} if spec.kind == "bool" else {*spec.values, "uncertain"}
     if spec.numeric:
         allowed = set()
-    for value in [*words.values, *words.text_values, *(n.value for n in words.near)]:
+    named = [*words.values, *words.text_values, *words.weak_values, *(n.value for n in words.near)]
+    for value in named:
         if value not in allowed:
             raise ValueError(f"lexicon: {name} has no value {value!r} (allowed: {sorted(allowed)})")
     for value in [*words.prefer, *([words.negated] if words.negated else [])]:

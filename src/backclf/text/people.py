@@ -45,7 +45,7 @@ if not Doc.has_extension("backclf_patient"):
 @cache
 def people_sex() -> dict[str, str | None]:
     people = lexicon().people
-    sexes: dict[str, str | None] = {w: None for w in people.any}
+    sexes: dict[str, str | None] = {w: None for w in [*people.any, *people.patient]}
     sexes.update({w: "female" for w in people.female})
     sexes.update({w: "male" for w in people.male})
     return sexes

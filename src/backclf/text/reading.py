@@ -35,6 +35,7 @@ from backclf.text.findings import (
     PHRASE,
     SAFETY_NET,
     SPANS,
+    WEAK,
     gap,
     source_of,
 )
@@ -64,6 +65,7 @@ class Mention:
     via: str = PHRASE
     cue: str | None = None
     order: int = 0  # a tie-break among several mentions (lower first)
+    weak: bool = False  # from the lexicon's weak_values: any other value wins
 
     def record(self) -> dict[str, Any]:
         return {
@@ -158,6 +160,8 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
     rules = lexicon().rules_for(finding)
     spec = FIELDS[finding]
     via = source_of(span)
+    weak = via == WEAK
+    via = PHRASE if weak else via
     if context.hypothetical or context.other:
         return None
     if context.historical and rules.time == "current" and via != NUMBER:
@@ -206,7 +210,9 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
         value = True
     cue = ", ".join(context.cues) or None
     start, end = tok.chars(span.start, span.end)
-    return Mention(finding, value, tok.source[start:end], start, end, uncertain, via, cue)
+    return Mention(
+        finding, value, tok.source[start:end], start, end, uncertain, via, cue, weak=weak
+    )
 
 
 def _onset_order(doc: Doc, span: Span, spans: list[Span]) -> int | None:
@@ -244,7 +250,7 @@ def _rank(m: Mention) -> tuple:
     prefer = rules.prefer.index(m.value) if m.value in rules.prefer else len(rules.prefer)
     if m.finding in ("temperature_c", "pain_severity"):
         return (certainty, -m.value, m.start)
-    return (certainty, prefer, m.order, m.start)
+    return (certainty, m.weak, prefer, m.order, m.start)
 
 
 def merge(mentions: list[Mention]) -> dict[str, Mention]:
