@@ -221,6 +221,10 @@ def test_uncertain_plain_finding_stays_unknown():
             "radiating_leg_pain",
         ),
         ("If I get a fever should I go to hospital?", "fever"),
+        # the safety net for *both* legs needs legs, not one leg
+        ("My left leg might be a bit weaker, not sure.", "bilateral_leg_weakness"),
+        # pushing a car is not pressing on the kidney
+        ("Sore lower back after pushing the car.", "flank_tenderness"),
     ],
 )
 def test_someone_else_the_past_and_what_if_are_not_findings(text, absent):
@@ -236,6 +240,26 @@ def test_a_relative_describing_the_person():
     found = read("My husband bent down and his back went into spasm. He's 38.")
     assert found["sex"] == "male" and found["age"] == 38 and found["spasm"] is True
     assert "age" not in read("My son is nine. I hurt my back lifting the shopping.")
+    assert read("My mum is 80, she fell yesterday and her back is sore.")["trigger"] == (
+        "minor_fall_or_bump"
+    )
+    # in a text about the writer, "she fell" is someone else's fall
+    caught = read("I twisted to catch my daughter before she fell and my back went.")
+    assert caught["trigger"] == "bending_or_twisting"
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger"),
+    [
+        ("Bricklayer, bent over walls for 25 years, back always sore.", "prolonged_posture"),
+        ("Every day many hours I make beds and bend, now my back hurts.", "prolonged_posture"),
+        ("Nurse, always bending over patients, back sore.", "prolonged_posture"),
+        ("I bent down to pick up a pen this morning and my back went.", "bending_or_twisting"),
+        ("Sore lower back after helping push a car that broke down.", "lifting_heavy_object"),
+    ],
+)
+def test_a_habit_is_a_posture_not_the_event(text, trigger):
+    assert read(text)["trigger"] == trigger
 
 
 # -- words: lemmas, shorthand, typing slips ---------------------------------------------------

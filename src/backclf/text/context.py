@@ -399,9 +399,15 @@ def _modifiers_of(doc: Doc, span: Span, triggers: list[_Trigger]) -> Modifiers:
         return low <= first < high
 
     for t in triggers:
-        if (t.start < end and start < t.end) or (other and t.start < other[1] and other[0] < t.end):
+        # "she fell" in a text about the writer: the pronoun that opens the finding's own
+        # words is its subject, so the finding is hers (the trigger was kept only if so)
+        subject = t.category == PERSON and t.start == start
+        own = (t.start < end and start < t.end) or (
+            other and t.start < other[1] and other[0] < t.end
+        )
+        if own and not subject:
             continue  # the finding's own words
-        inside = covers(t, start, end)
+        inside = subject or covers(t, start, end)
         if other and not inside and t.category == "negated":  # "tapping ... doesn't hurt"
             later = max((start, end), other)
             earlier = min((start, end), other)

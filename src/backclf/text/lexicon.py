@@ -66,6 +66,18 @@ class Aggravation(_Strict):
     symptoms: list[str]
 
 
+class Habit(_Strict):
+    """An event told as a habit ("bent over walls for 25 years", "every day many hours I
+    make beds and bend") is a sustained posture, not what set this episode off: a mention of
+    one of ``of`` with any of ``markers`` (as written, lower-cased) within ``window`` tokens
+    in its sentence reads as ``value``."""
+
+    of: list[str] = Field(min_length=1)
+    value: str
+    markers: list[str] = Field(min_length=1)
+    window: int = Field(ge=1, le=20)
+
+
 class FindingWords(_Strict):
     """How one finding is read: see the header of ``lexicon.yaml``."""
 
@@ -78,6 +90,7 @@ class FindingWords(_Strict):
     negated: str | None = None
     prefer: list[str] = []
     explained_by: list[str] = []
+    habit: Habit | None = None
     elsewhere: Elsewhere | None = None
     event: bool = False
     match: Literal["lemma", "text"] = "lemma"
@@ -144,7 +157,8 @@ def _check_finding(name: str, words: FindingWords) -> None:
     for value in named:
         if value not in allowed:
             raise ValueError(f"lexicon: {name} has no value {value!r} (allowed: {sorted(allowed)})")
-    for value in [*words.prefer, *([words.negated] if words.negated else [])]:
+    habit = [words.habit.value, *words.habit.of] if words.habit else []
+    for value in [*words.prefer, *([words.negated] if words.negated else []), *habit]:
         if value not in spec.values:
             raise ValueError(f"lexicon: {name} has no value {value!r}")
     if words.ability and spec.kind != "bool":

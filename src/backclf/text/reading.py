@@ -39,7 +39,7 @@ from backclf.text.findings import (
     gap,
     source_of,
 )
-from backclf.text.lexicon import lexicon, red_flag_findings
+from backclf.text.lexicon import Habit, lexicon, red_flag_findings
 from backclf.text.people import Patient
 from backclf.text.tokens import Tokens, tokens
 
@@ -115,6 +115,16 @@ def _explained(tok: Tokens, span: Span, words: list[str]) -> bool:
         if at >= 0 and not any(f" {no} " in sentence[max(0, at - 12) : at + 1] for no in NO_WORDS):
             return True
     return False
+
+
+def _told_as_habit(tok: Tokens, span: Span, habit: Habit) -> bool:
+    """Whether a habit marker ("for 25 years", "every day", "many hours") stands within the
+    habit's window of the span, in its sentence (a number is written ``n`` in a marker)."""
+    sent_start, sent_end = tok.bounds_of(span.start)
+    low, high = max(sent_start, span.start - habit.window), min(sent_end, span.end + habit.window)
+    words = ("n" if tok.number[i] else tok.lower[i] for i in range(low, high))
+    near = " " + " ".join(words) + " "
+    return any(f" {marker} " in near for marker in habit.markers)
 
 
 def _describes_pain(tok: Tokens, span: Span) -> bool:
@@ -202,6 +212,8 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
             return None
     if (context.uncertain or context.ambiguous) and via != NUMBER:
         uncertain = True
+    if rules.habit and key in rules.habit.of and _told_as_habit(tok, span, rules.habit):
+        value = rules.habit.value
     if rules.explained_by and value is True and _explained(tok, span, rules.explained_by):
         value, uncertain = False, False
     if uncertain:
