@@ -29,102 +29,107 @@ from backclf.text.extract import extract_findings
 WRITTEN = Path(__file__).parent / "data" / "written_texts"
 ROUNDS = ("round1", "round2", "round3")
 
-_RULE_19 = "the reading is right; needs issue 19's red-flag rule (not on main yet): "
 _SEXUAL = (
-    "new sexual dysfunction alone: no rule of main fires; issue 19's rule gives 24 hours, the "
-    "set expects an emergency (BASS 2018 counts it as a cauda equina sign): a decision"
+    "new sexual dysfunction alone: the clinical review's rule gives 24 hours (GIRFT 2023: "
+    "'sexual dysfunction as the only other feature is unlikely to be due to CES', "
+    "docs/clinical-review.md, section 2), the set expects an emergency (BASS 2018 counts it as "
+    "a cauda equina sign): a label disagreement, kept for the lead"
 )
+#: Under the reviewed generator tables (docs/clinical-review.md, section 3: pyelonephritis
+#: prior 5%, fever in 80% of answered pyelonephritis so "no fever" weighs 0.21 against it,
+#: frequent urination 46% against 10% of answered in causes 1-4) an afebrile urinary picture
+#: no longer names pyelonephritis first; the article's rule still sends each to a doctor
+#: within 24 hours (the floor). "exact" is the generator's exact posterior of the findings read.
+_AFEBRILE = "the reading is right; afebrile urinary picture under the reviewed tables: "
 #: Cases that do not pass today: why, and the triage level they reach today (a floor).
 KNOWN_MISSES: dict[str, tuple[str, str]] = {
     "r1-018": (
-        "the model names excessive_loading first (abstained: True); excessive_loading expected",
+        "the reader misses the patient's lifting ('me and his neighbour doing the heavy end' is "
+        "read as the neighbour's); without the trigger the model names lumbar_muscle_strain "
+        "(0.37, abstains)",
         "self_care",
     ),
-    "r1-057": (_RULE_19 + "systemic_infection_in_pregnancy", "consultation_24"),
-    "r1-065": (
-        "the model names pyelonephritis first (abstained: True); pyelonephritis expected",
+    "r1-053": (
+        _AFEBRILE + "model facet 0.26, pyelonephritis 0.20; exact facet 0.27, pyelo 0.24",
         "consultation_24",
     ),
-    "r1-076": (_RULE_19 + "bilateral_leg_weakness", "consultation_24"),
-    "r1-077": (_RULE_19 + "bilateral_leg_weakness", "consultation_24"),
-    "r1-078": (_RULE_19 + "bilateral_leg_weakness", "consultation_24"),
-    "r1-079": (_SEXUAL, "self_care"),
-    "r1-084": (_RULE_19 + "fever_with_leg_weakness", "consultation_24"),
-    "r1-094": (_RULE_19 + "spinal_infection", "consultation_24"),
-    "r1-095": (_RULE_19 + "spinal_infection", "consultation_24"),
-    "r1-097": (_RULE_19 + "pain_after_spinal_procedure", "consultation"),
-    "r1-098": (_RULE_19 + "pain_after_spinal_procedure", "self_care"),
-    "r1-108": (_RULE_19 + "osteoporotic_fracture", "self_care"),
-    "r1-109": (_RULE_19 + "osteoporotic_fracture", "self_care"),
-    "r1-110": (_RULE_19 + "osteoporotic_fracture_severe", "self_care"),
-    "r1-112": (_RULE_19 + "osteoporotic_fracture", "self_care"),
-    "r1-114": (_RULE_19 + "older_sudden_severe_pain", "self_care"),
-    "r1-115": (_RULE_19 + "older_sudden_severe_pain", "self_care"),
-    "r1-116": (_RULE_19 + "child", "self_care"),
-    "r1-117": (_RULE_19 + "child", "self_care"),
-    "r1-118": (_RULE_19 + "not_improving_after_50", "self_care"),
-    "r1-119": (_RULE_19 + "not_improving_after_50", "self_care"),
+    "r1-054": (
+        _AFEBRILE + "model facet 0.31, pyelonephritis 0.21; exact facet 0.41, pyelo 0.18",
+        "consultation_24",
+    ),
+    "r1-056": (
+        _AFEBRILE + "model names pyelonephritis at 0.29 and abstains (exact 0.37)",
+        "consultation_24",
+    ),
+    "r1-063": (
+        _AFEBRILE + "model strain 0.30, pyelonephritis 0.19; exact strain 0.31, pyelo 0.18",
+        "consultation_24",
+    ),
+    "r1-065": (
+        _AFEBRILE + "37.9 C; model facet 0.34, pyelonephritis 0.12; exact facet 0.40",
+        "consultation_24",
+    ),
+    "r1-079": (_SEXUAL, "consultation_24"),
+    "r1-119": (
+        "the reading is right; the model names excessive_loading at 0.39 and abstains (exact "
+        "posterior: lumbar_muscle_strain 0.41 before excessive_loading 0.35 at five weeks)",
+        "consultation",
+    ),
     "r2-004": (
-        "the model names excessive_loading first; sudden_postural_change expected",
+        "the reader takes 'pick up the pencil from under the table' for lifting (the near-pattern "
+        "'pick up' ... 'table'), which outranks the twist: excessive_loading 0.73",
         "self_care",
     ),
-    "r2-057": (
-        _RULE_19 + "kidney_infection_in_pregnancy, systemic_infection_in_pregnancy",
+    "r2-052": (
+        _AFEBRILE + "model facet 0.34, pyelonephritis 0.12; exact facet 0.38, pyelo 0.10",
+        "consultation_24",
+    ),
+    "r2-056": (
+        _AFEBRILE + "pregnant; model facet 0.38, pyelonephritis 0.08; exact facet 0.41",
         "consultation_24",
     ),
     "r2-062": (
-        "the model names facet_joint_dysfunction first (abstained: True); pyelonephritis expected",
+        _AFEBRILE + "72 M, T 37.2; model facet 0.43, pyelonephritis 0.07; exact facet 0.49",
+        "consultation_24",
+    ),
+    "r2-063": (
+        _AFEBRILE + "model strain 0.30, pyelonephritis 0.19; exact strain 0.31, pyelo 0.18",
         "consultation_24",
     ),
     "r2-066": (
-        "the model names pyelonephritis first (abstained: True); pyelonephritis expected",
+        _AFEBRILE + "model facet 0.39, pyelonephritis 0.06; exact facet 0.43",
         "consultation_24",
     ),
-    "r2-078": (_RULE_19 + "bilateral_leg_weakness", "consultation_24"),
-    "r2-079": (_RULE_19 + "bilateral_leg_weakness", "consultation_24"),
-    "r2-080": (_RULE_19 + "bilateral_leg_weakness", "consultation_24"),
-    "r2-081": (_SEXUAL, "self_care"),
-    "r2-086": (_RULE_19 + "fever_with_leg_weakness", "consultation_24"),
-    "r2-096": (_RULE_19 + "spinal_infection", "consultation_24"),
-    "r2-097": (_RULE_19 + "spinal_infection", "consultation_24"),
-    "r2-099": (_RULE_19 + "pain_after_spinal_procedure", "consultation"),
-    "r2-100": (_RULE_19 + "pain_after_spinal_procedure", "self_care"),
-    "r2-110": (_RULE_19 + "osteoporotic_fracture", "self_care"),
-    "r2-111": (_RULE_19 + "osteoporotic_fracture", "self_care"),
-    "r2-112": (_RULE_19 + "osteoporotic_fracture_severe", "self_care"),
-    "r2-114": (_RULE_19 + "osteoporotic_fracture", "self_care"),
-    "r2-116": (_RULE_19 + "older_sudden_severe_pain", "self_care"),
-    "r2-117": (_RULE_19 + "older_sudden_severe_pain, osteoporotic_fracture_severe", "self_care"),
-    "r2-118": (_RULE_19 + "child", "self_care"),
-    "r2-119": (_RULE_19 + "child", "self_care"),
-    "r2-120": (_RULE_19 + "not_improving_after_50", "self_care"),
-    "r2-121": (_RULE_19 + "not_improving_after_50", "self_care"),
-    "r3-055": (_RULE_19 + "systemic_infection_in_pregnancy", "consultation_24"),
+    "r2-081": (_SEXUAL, "consultation_24"),
+    "r3-048": (
+        "the reading is right; facet signs compressed by the review (docs/clinical-review.md, "
+        "section 3): the model names sudden_postural_change 0.474 before facet 0.467 (exact "
+        "posterior: facet 0.50 before 0.45)",
+        "self_care",
+    ),
+    "r3-051": (
+        _AFEBRILE + "model names pyelonephritis at 0.37 and abstains (exact 0.59)",
+        "consultation_24",
+    ),
+    "r3-052": (
+        _AFEBRILE + "model facet 0.29, pyelonephritis 0.17; exact facet 0.37, pyelo 0.15",
+        "consultation_24",
+    ),
+    "r3-056": (
+        _AFEBRILE + "model names pyelonephritis at 0.29 and abstains (exact 0.37)",
+        "consultation_24",
+    ),
     "r3-062": (
-        "the model names excessive_loading first (abstained: True); pyelonephritis expected",
+        _AFEBRILE + "model strain 0.35, pyelonephritis 0.05; exact strain 0.37",
         "consultation_24",
     ),
-    "r3-077": (_RULE_19 + "bilateral_leg_weakness", "consultation_24"),
-    "r3-078": (_RULE_19 + "bilateral_leg_weakness", "consultation_24"),
-    "r3-079": (_RULE_19 + "bilateral_leg_weakness", "consultation_24"),
-    "r3-080": (_SEXUAL, "self_care"),
-    "r3-081": (_SEXUAL, "self_care"),
-    "r3-085": (_RULE_19 + "fever_with_leg_weakness", "consultation_24"),
-    "r3-095": (_RULE_19 + "spinal_infection", "consultation_24"),
-    "r3-096": (_RULE_19 + "spinal_infection", "consultation_24"),
-    "r3-098": (_RULE_19 + "pain_after_spinal_procedure", "consultation"),
-    "r3-099": (_RULE_19 + "pain_after_spinal_procedure", "self_care"),
-    "r3-109": (_RULE_19 + "osteoporotic_fracture", "self_care"),
-    "r3-110": (_RULE_19 + "osteoporotic_fracture", "self_care"),
-    "r3-111": (_RULE_19 + "osteoporotic_fracture_severe", "self_care"),
-    "r3-113": (_RULE_19 + "osteoporotic_fracture", "self_care"),
-    "r3-114": (_RULE_19 + "osteoporotic_fracture_severe", "self_care"),
-    "r3-115": (_RULE_19 + "older_sudden_severe_pain, osteoporotic_fracture_severe", "self_care"),
-    "r3-116": (_RULE_19 + "older_sudden_severe_pain", "self_care"),
-    "r3-117": (_RULE_19 + "child", "self_care"),
-    "r3-118": (_RULE_19 + "child, young_child", "self_care"),
-    "r3-119": (_RULE_19 + "not_improving_after_50", "self_care"),
-    "r3-120": (_RULE_19 + "not_improving_after_50", "self_care"),
+    "r3-066": (
+        _AFEBRILE + "76 F, 37.8 C; model facet 0.33, pyelonephritis 0.31, where the exact "
+        "posterior names pyelonephritis at 0.64: the model's error",
+        "consultation_24",
+    ),
+    "r3-080": (_SEXUAL, "consultation_24"),
+    "r3-081": (_SEXUAL, "consultation_24"),
 }
 
 
