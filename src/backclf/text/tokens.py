@@ -78,7 +78,7 @@ def tokens(doc: Doc) -> Tokens:
             fields["title"].append(token.is_title)
             fields["space_after"].append(bool(token.whitespace_))
             fields["idx"].append(token.idx)
-        ends = [start for start, _ in bounds[1:]] + [len(doc)]
+        ends = [start for start, _ in bounds[1:]] + ([len(doc)] if bounds else [])  # "" has none
         bounds = [(start, end) for (start, _), end in zip(bounds, ends, strict=True)]
         table = Tokens(source=doc.text, **fields, sentence=sentence, bounds=bounds)
         doc.user_data[KEY] = table
