@@ -32,7 +32,7 @@ ROUNDS = ("round1", "round2", "round3")
 _SEXUAL = (
     "new sexual dysfunction alone: the clinical review's rule gives 24 hours (GIRFT 2023: "
     "'sexual dysfunction as the only other feature is unlikely to be due to CES', "
-    "docs/clinical-review.md, section 2), the set expects an emergency (BASS 2018 counts it as "
+    "docs/clinical-review.md, section 1), the set expects an emergency (BASS 2018 counts it as "
     "a cauda equina sign): a label disagreement, kept for the lead"
 )
 #: Under the reviewed generator tables (docs/clinical-review.md, section 3: pyelonephritis
