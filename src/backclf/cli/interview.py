@@ -16,10 +16,10 @@ from typing import Any
 
 from rich.console import Console
 from rich.prompt import Prompt
-from rich.table import Table
 from rich.text import Text
 
 from backclf.cli.sinks import EXIT_DATA, EXIT_NOINPUT, EXIT_OK, EXIT_USAGE, error
+from backclf.cli.view import differential_bars
 from backclf.contract.fields import FIELDS
 from backclf.core.model import ModelFileError, ReadableModel, load_model
 
@@ -116,11 +116,7 @@ def _interview(
 
 
 def _show_progress(console: Console, record: dict[str, Any]) -> None:
-    bars = Table.grid(padding=(0, 1))
-    for item in record["differential"]:
-        width = round(item["probability"] * 30)
-        bars.add_row(item["name"], Text("█" * width, style="cyan"), f"{item['probability']:.0%}")
-    console.print(bars)
+    console.print(differential_bars(record))
     if record["red_flags"]:
         console.print(Text(f"! {record['red_flags'][0]['message']}", style="bold red"))
 

@@ -61,11 +61,7 @@ def render(record: dict[str, Any], console: Console) -> None:
         parts.append(
             Text(f"Likely cause: {cause['name']} ({cause['probability']:.0%})", style="bold")
         )
-    bars = Table.grid(padding=(0, 1))
-    for item in record["differential"]:
-        width = round(item["probability"] * 30)
-        bars.add_row(item["name"], Text("█" * width, style="cyan"), f"{item['probability']:.0%}")
-    parts.append(bars)
+    parts.append(differential_bars(record))
     if record["explanation"]:
         why_table = Table("finding", "value", "effect", title="Why", title_justify="left", box=None)
         for item in record["explanation"]:
@@ -129,3 +125,12 @@ def _understood(record: dict[str, Any]) -> list[Any]:
         words = ", ".join(FIELDS[f].label for f in record["not_mentioned"])
         parts.append(Text(f"Not mentioned (worth asking): {words}", style="dim"))
     return parts
+
+
+def differential_bars(record: dict[str, Any]) -> Table:
+    """The five causes as bars, most probable first."""
+    bars = Table.grid(padding=(0, 1))
+    for item in record["differential"]:
+        width = round(item["probability"] * 30)
+        bars.add_row(item["name"], Text("█" * width, style="cyan"), f"{item['probability']:.0%}")
+    return bars

@@ -6,22 +6,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from backclf.contract.columns import from_values
+from backclf.contract.expectation import Expectation
 from backclf.core.decide import assess_batch
 from backclf.core.model import ReadableModel
-from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS, TriageLevel
-
-
-class Expectation(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    cause: Literal[CAUSE_IDS] | None
-    triage_min: TriageLevel
-    triage_max: TriageLevel
+from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
 
 
 class DevCase(BaseModel):
@@ -49,8 +42,8 @@ def dev_scores(
     right = {i for i in named if first[i] == cases[i].expect.cause}
     answered = [i for i in named if not abstained[i]]
     rank = [TRIAGE_LEVELS.index(level) for level in levels]
-    low = [TRIAGE_LEVELS.index(c.expect.triage_min) for c in cases]
-    high = [TRIAGE_LEVELS.index(c.expect.triage_max) for c in cases]
+    low = [c.expect.triage_range[0] for c in cases]
+    high = [c.expect.triage_range[1] for c in cases]
 
     def rate(hits: int, total: int) -> float:
         return round(hits / total, 4) if total else 0.0

@@ -20,16 +20,17 @@ import json
 from collections import Counter
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from backclf.contract.columns import from_codes
+from backclf.contract.expectation import Expectation
 from backclf.contract.fields import FIELDS
 from backclf.contract.rules import CaseError, check_record
 from backclf.core.decide import assess_batch
 from backclf.core.model import ReadableModel
-from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS, TriageLevel
+from backclf.knowledge import CAUSE_IDS
 
 #: Numbers are compared after the rounding the texts apply.
 TOLERANCE = {"temperature_c": 0.051, "days_since_onset": 0.5}
@@ -90,14 +91,6 @@ def extraction_scores(truth: list[dict[str, Any]], predicted: list[dict[str, Any
 
 
 # -- written sets ----------------------------------------------------------------------------
-
-
-class Expectation(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    cause: Literal[CAUSE_IDS] | None
-    triage_min: TriageLevel
-    triage_max: TriageLevel
 
 
 class WrittenCase(BaseModel):
@@ -274,8 +267,8 @@ def written_set_scores(cases: list[WrittenCase], model: ReadableModel) -> dict[s
     plain_decisions = decide_readings(without_net, model)
     rank = decisions.level.tolist()
     rank_without_net = plain_decisions.level.tolist()
-    low = [TRIAGE_LEVELS.index(c.expect.triage_min) for c in cases]
-    high = [TRIAGE_LEVELS.index(c.expect.triage_max) for c in cases]
+    low = [c.expect.triage_range[0] for c in cases]
+    high = [c.expect.triage_range[1] for c in cases]
     flagged = [i for i, lo in enumerate(low) if lo > 0]
     plain = [i for i, lo in enumerate(low) if lo == 0]
     named = [i for i, c in enumerate(cases) if c.expect.cause is not None]
