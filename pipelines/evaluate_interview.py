@@ -22,9 +22,9 @@ def narrative_start(texts: list[str]):
     from backclf.text.extract import extract_many
 
     codes = []
-    for findings, _, _ in extract_many(texts):
+    for reading in extract_many(texts):
         try:
-            codes.append(check_record(findings))
+            codes.append(check_record(reading.findings))
         except CaseError:
             codes.append({})
     return from_codes(codes)
