@@ -1,5 +1,6 @@
 """The HTTP application: ``POST /assess``, ``POST /assess/batch``, ``GET /health``,
-``GET /version`` and the OpenAPI document (``/openapi.json``, ``/docs``).
+``GET /version``, the OpenAPI document (``/openapi.json``, ``/docs``) and the page for people
+(``GET /``, :mod:`backclf.serve.page`).
 
 The model, the knowledge and (where the ``text`` extra is installed) the free-text reader are
 loaded once, when the application is created. Each request's cases are read by
@@ -39,6 +40,7 @@ from backclf.io.score import assess_items
 from backclf.serve import docs
 from backclf.serve.bodies import batch_items, case_item, is_json_lines
 from backclf.serve.coalesce import Coalescer
+from backclf.serve.page import add_page
 from backclf.text.lazy import LazyExtractor
 
 JSON = "application/json"
@@ -208,6 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "knowledge": versions,
         }
 
+    add_page(app)
     app.openapi = lambda: _openapi(app)
     return app
 
