@@ -49,3 +49,7 @@ def add_page(app: FastAPI) -> None:
     for name in FILES:
         if name != "index.html":
             app.get(f"/{name}", include_in_schema=False)(route(name))
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def no_icon() -> Response:
+        return Response(status_code=204)

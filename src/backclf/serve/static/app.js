@@ -87,8 +87,12 @@ async function checkTextReader() {
 
 // ---- rendering an assessment ------------------------------------------------------------
 
+// A probability as the command line prints it (Python's "{:.0%}": the product rounded half
+// to even), so the page and `backclf predict` show the same figure.
 function percent(probability) {
-  return `${Math.round(probability * 100)}%`;
+  const scaled = probability * 100;
+  const nearest = Math.round(scaled);
+  return `${nearest - scaled === 0.5 && nearest % 2 !== 0 ? nearest - 1 : nearest}%`;
 }
 
 function findingWords(finding) {
@@ -233,6 +237,8 @@ function showQuestion(question, previous = {}) {
   $("question-text").textContent = question.question;
   $("question-why").textContent = question.why;
   const body = clear($("question-body"));
+  if (question.finding) body.dataset.finding = question.finding;
+  else delete body.dataset.finding;
   if (question.kind === "checklist") {
     body.className = "checklist";
     question.findings.forEach((finding, i) => {
