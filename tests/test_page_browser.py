@@ -157,7 +157,8 @@ class Visit:
 
     def screenshot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True,
+        self.page.evaluate("window.scrollTo(0, 0)")
+        self.page.screenshot(path=SCREENSHOTS / f"{name}.png",
                              animations="disabled", caret="hide")
 
     def check_nothing_left_the_page(self) -> None:

@@ -389,7 +389,8 @@ function answerWords(turn) {
     groups.get(label).push(question.items[i]);
   });
   const largest = [...groups.keys()].reduce((a, b) => groups.get(b).length > groups.get(a).length ? b : a);
-  return [...groups].map(([label, items]) => label === largest && groups.size > 1
+  if (groups.size === 1) return `${largest} to all ${question.findings.length}`;
+  return [...groups].map(([label, items]) => label === largest
     ? `${label} to the other ${items.length}`
     : `${label}: ${items.join("; ")}`).join(". ");
 }
