@@ -63,11 +63,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     port = _free_port()
     command = [sys.executable, "-m", "backclf", "serve", "--port", str(port), "--no-access-log"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True)
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with log.open("w") as sink:  # a file, not a pipe nobody reads: the server never blocks
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -78,11 +79,13 @@ def server():
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"backclf serve did not start: {process.communicate()[1]}")
+            process.wait()
+            pytest.fail(f"backclf serve did not start: {log.read_text()}")
         time.sleep(0.2)
     yield url
     process.terminate()
     process.wait(timeout=60)
+    assert "Traceback" not in log.read_text()
 
 
 @pytest.fixture(scope="module")
