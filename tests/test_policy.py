@@ -212,7 +212,7 @@ def test_a_checklist_answered_dont_know_is_not_asked_again(model):
 
 def test_dont_know_never_overrides_what_the_text_says(model):
     def reader(text):
-        return {"fever": True}, [], []
+        return {"fever": True}, [], [], []  # findings, words, notes, red flags not addressed
 
     (record,) = assess_items([Item(1, {**START, "text": "hot", "fever": None})], model, reader)
     assert record["red_flags"][0]["id"] == "fever_or_frequent_urination"
@@ -221,7 +221,7 @@ def test_dont_know_never_overrides_what_the_text_says(model):
 
 def test_a_red_flag_the_text_reader_read_as_absent_is_asked_again(model):
     def reader(text):  # e.g. a negation read too widely
-        return {"saddle_numbness": False, "fever": False, "spasm": True}, [], []
+        return {"saddle_numbness": False, "fever": False, "spasm": True}, [], [], []
 
     (record,) = assess_items([Item(1, {**START, "text": "..."})], model, reader)
     checklist = record["next_questions"][0]

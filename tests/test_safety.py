@@ -173,9 +173,16 @@ def test_nothing_can_switch_red_flags_off(root: Path):
     for func in (assess_module.assess, assess_module.assess_many, assess_module.assess_batch):
         for param in inspect.signature(func).parameters:
             assert not pattern.search(param)
-    # The environment is read in two places only: the program entry sets process defaults
-    # (thread counts), and tracking finds the MLflow store. No module reads it to decide.
-    allowed = {"__main__.py", "pipeline/tracking.py"}
+    # The environment is read in three places only: the program entry sets process defaults
+    # (thread counts), tracking finds the MLflow store, and the server hands its settings to
+    # its worker processes (fields checked below). No module reads it to decide.
+    allowed = {"__main__.py", "pipeline/tracking.py", "serve/app.py", "serve/server.py"}
+    from dataclasses import fields
+
+    from backclf.serve.app import Settings
+
+    settings = [f.name for f in fields(Settings)]
+    assert settings == ["model_path", "max_body_bytes", "max_batch", "coalesce"]
     environment = re.compile(r"\benviron\b|getenv|putenv")
     readers = {
         str(path.relative_to(root / "src" / "backclf"))
