@@ -114,3 +114,44 @@ def test_the_docs_examples_are_valid_records(schema):
 def test_cause_ids_and_triage_levels_are_the_knowledge_files():
     assert tuple(table("Cause ids")) == CAUSE_IDS
     assert tuple(table("Triage levels"))[::-1] == TRIAGE_LEVELS
+
+
+# -- `triage.overridden`, pinned by the contract's own examples -------------------------------
+
+
+def overridden_examples() -> list[tuple[dict, str, bool]]:
+    """The rows of the contract's table of `triage.overridden` examples."""
+    text = DOC.read_text(encoding="utf-8")
+    block = text.split("<!-- overridden examples:", 1)[1].split("<!-- end of", 1)[0]
+    rows = []
+    for line in block.splitlines():
+        match = re.match(r"^\| \d+ \| `(\{.*\})` \| `(\w+)` \| `(true|false)` \|", line)
+        if match:
+            rows.append((json.loads(match[1]), match[2], match[3] == "true"))
+    return rows
+
+
+def test_the_overridden_examples_cover_a_tie_and_a_model_above_the_rules():
+    rows = overridden_examples()
+    assert len(rows) >= 8
+    # a tie is the rule's: the article's fever rule with the model's likely kidney infection
+    assert ({"fever": True, "frequent_urination": True}, "consultation_24", True) in rows
+    # a rule that fired below the model's level does not override
+    assert any(
+        level == "consultation_24" and not flag and findings for findings, level, flag in rows
+    )
+    assert ({}, "self_care", False) in rows
+
+
+@pytest.mark.parametrize(("findings", "level", "overridden"), overridden_examples())
+def test_overridden_means_what_the_contract_says(findings, level, overridden):
+    from backclf.core.decide import assess
+
+    result = assess(findings)
+    assert (result.triage.level, result.triage.overridden) == (level, overridden)
+    if overridden:
+        assert result.red_flags and result.red_flags[0].level == level
+    else:
+        assert all(
+            TRIAGE_LEVELS.index(f.level) < TRIAGE_LEVELS.index(level) for f in result.red_flags
+        )

@@ -26,7 +26,10 @@ class _Out(BaseModel):
 
 class Triage(_Out):
     level: TriageLevel
-    overridden: bool = Field(description="true when a red-flag rule, not the model, set the level")
+    overridden: bool = Field(
+        description="true when a red-flag rule fired at the final level (also when the "
+        "model's level is the same); docs/contract.md has examples"
+    )
 
 
 class RedFlag(_Out):
@@ -222,7 +225,7 @@ TABLE_COLUMNS: tuple[TableColumn, ...] = (
     TableColumn(
         "triage_overridden",
         "bool",
-        "a red-flag rule, not the model, set the level",
+        "a red-flag rule fired at the final level (as `triage.overridden`)",
         lambda r: r["triage"]["overridden"],
     ),
     TableColumn(
