@@ -1,0 +1,115 @@
+"""Each cause's advice comes from its own numbered section of the article (article.txt), not
+from article.yaml read back: swapping two causes' advice in the YAML turns this file red.
+
+The expectations are written here by hand: which section each cause is, and a case that a
+reader of the article would put under that cause.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from backclf import knowledge
+from backclf.core.decide import assess
+
+#: The article's numbered sections, by hand: cause id -> (number, heading).
+SECTIONS = {
+    "sudden_postural_change": (1, "Sudden postural change"),
+    "excessive_loading": (2, "Excessive loading"),
+    "lumbar_muscle_strain": (3, "Lumbar muscle strain"),
+    "facet_joint_dysfunction": (4, "Lumbar facet joint dysfunction"),
+    "pyelonephritis": (5, "Pyelonephritis"),
+}
+
+#: A case of each cause as the article describes it, with no red flag, and words of the
+#: article's advice for it that must be shown (for the medicine causes: the medicines).
+CASES = {
+    "sudden_postural_change": (
+        {"trigger": "bending_or_twisting", "spasm": True, "age": 35, "sex": "male"},
+        "Immediately stop the movement",
+    ),
+    "excessive_loading": (
+        {"trigger": "lifting_heavy_object", "age": 40, "sex": "male"},
+        "Put down the heavy object",
+    ),
+    "lumbar_muscle_strain": (
+        {
+            "trigger": "prolonged_posture",
+            "chronic_strain_history": True,
+            "age": 45,
+            "sex": "male",
+        },
+        "diclofenac diethylamine gel",
+    ),
+    "facet_joint_dysfunction": (
+        {
+            "restricted_movement": True,
+            "worse_on_extension_or_twisting": True,
+            "previous_episodes": True,
+            "age": 45,
+            "sex": "male",
+        },
+        "eperisone hydrochloride",
+    ),
+}
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("正规", " licensed ")).strip()
+
+
+def article_sections(article_text: str) -> dict[int, tuple[str, str]]:
+    """``{number: (heading, body)}`` of the article's numbered sections."""
+    found = re.findall(r"^(\d)\. ([^:\n]+): (.+)$", article_text, flags=re.M)
+    return {int(n): (heading.strip(), normalise(body)) for n, heading, body in found}
+
+
+def test_the_article_has_the_five_sections_written_here(article_text):
+    sections = article_sections(article_text)
+    assert {n: heading for n, (heading, _) in sections.items()} == dict(SECTIONS.values())
+
+
+@pytest.mark.parametrize("cause_id", list(SECTIONS))
+def test_each_causes_advice_is_in_its_own_section_only(cause_id, article_text):
+    sections = article_sections(article_text)
+    number, heading = SECTIONS[cause_id]
+    cause = knowledge.article().cause(cause_id)
+    assert (cause.number, cause.name) == (number, heading)
+    texts = [*cause.advice, cause.mechanism, cause.medication, cause.surgery]
+    for text in filter(None, texts):
+        assert normalise(text) in sections[number][1], (cause_id, text)
+        others = [n for n, (_, body) in sections.items() if n != number and normalise(text) in body]
+        assert others == [], (cause_id, text, others)
+    for medicine in cause.medicines:
+        assert medicine.name in sections[number][1]
+
+
+@pytest.mark.parametrize("cause_id", list(CASES))
+def test_the_advice_shown_for_a_cause_is_its_sections(cause_id, article_text):
+    findings, words = CASES[cause_id]
+    result = assess(findings)
+    assert result.red_flags == [] and result.cause is not None
+    assert result.cause.id == cause_id
+    number, heading = SECTIONS[cause_id]
+    assert result.cause.name == heading
+    body = article_sections(article_text)[number][1]
+    shown = " ".join(filter(None, [result.advice.cause, result.advice.medication]))
+    assert words in shown
+    for sentence in re.split(r"(?<=\.) ", normalise(shown)):
+        assert sentence in body, (cause_id, sentence)
+
+
+def test_the_advice_for_a_likely_kidney_infection_is_section_5(article_text):
+    """Without a red flag at 24 hours (which withholds home care), section 5's advice shows."""
+    result = assess({"painful_urination": True, "blood_in_urine": True, "age": 30, "sex": "male"})
+    assert result.red_flags == []
+    assert result.cause is not None and result.cause.id == "pyelonephritis"
+    assert result.cause.name == SECTIONS["pyelonephritis"][1]
+    assert "Drinking plenty of water" in result.advice.cause
+    assert "cefuroxime axetil" in result.advice.medication
+    body = article_sections(article_text)[5][1]
+    shown = normalise(f"{result.advice.cause} {result.advice.medication}")
+    for sentence in re.split(r"(?<=\.) ", shown):
+        assert sentence in body, sentence
