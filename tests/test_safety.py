@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from test_red_flag_cases import FIRES
 
 from backclf.contract.fields import FIELDS
 from backclf.contract.findings import Case, parse_case
@@ -68,14 +69,19 @@ def with_findings(case: Case, extra: dict) -> Case | None:
         return None  # the addition contradicts the case (e.g. fever with a low temperature)
 
 
-FIRING_SETS = [(rule, s) for rule in rule_set().rules for s in positive_findings(rule.when)]
+#: The firing sets of every rule, written by hand in test_red_flag_cases.py (a rule deleted or
+#: weakened in red_flags.yaml does not vanish from them), then the ones derived from each
+#: rule's own condition (more of them, but only as good as the rule).
+FIRING_SETS = [(rule, level, findings) for rule, level, findings in FIRES] + [
+    (rule.id, rule.level, s) for rule in rule_set().rules for s in positive_findings(rule.when)
+]
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
 @given(cases(), st.sampled_from(FIRING_SETS))
 def test_adding_a_finding_that_fires_a_rule_never_lowers_triage(case, rule_and_findings):
-    rule, findings = rule_and_findings
+    rule_id, level, findings = rule_and_findings
     unknown_only = {k: v for k, v in findings.items() if getattr(case, k) is None}
     if len(unknown_only) != len(findings):
         return  # only additions: findings that were unknown become known
@@ -84,8 +90,8 @@ def test_adding_a_finding_that_fires_a_rule_never_lowers_triage(case, rule_and_f
         return
     before_level = RANK[assess(case).triage.level]
     result = assess(after)
-    assert rule.id in [f.id for f in result.red_flags]
-    assert RANK[result.triage.level] >= max(before_level, RANK[rule.level])
+    assert rule_id in [f.id for f in result.red_flags]
+    assert RANK[result.triage.level] >= max(before_level, RANK[level])
 
 
 @SETTINGS
@@ -357,3 +363,60 @@ def test_hypothesis_reaches_the_advice_branches():
     assert [w.id for w in young.advice.withheld] == ["under_18"]
     both = assess(parse_case({"age": 16, "sex": "female", "pregnant": True}))
     assert {w.id for w in both.advice.withheld} == {"pregnant", "under_18"}
+
+
+# -- the environment: read in two modules only -------------------------------------------------
+
+#: The only modules that may touch the environment, and why: the program entry sets process
+#: defaults (thread counts) before numpy loads; tracking finds the MLflow store and records
+#: the DVC experiment. Neither decides anything about a case.
+ENVIRONMENT_READERS = {"__main__.py", "pipeline/tracking.py"}
+_ENVIRONMENT_NAMES = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
+
+
+def environment_uses(source: str) -> list[str]:
+    """Every way a module's source reaches the environment: ``os.environ``, ``os.getenv``,
+    ``from os import environ`` (under any alias), ``posix.environ``, and the names as strings
+    (``getattr(os, "environ")``)."""
+    import ast
+
+    uses = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in _ENVIRONMENT_NAMES:
+            uses.append(f"line {node.lineno}: .{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and node.module in ("os", "posix", "nt"):
+            for alias in node.names:
+                if alias.name in _ENVIRONMENT_NAMES or alias.name == "*":
+                    uses.append(f"line {node.lineno}: from {node.module} import {alias.name}")
+        elif isinstance(node, ast.Constant) and node.value in _ENVIRONMENT_NAMES:
+            uses.append(f"line {node.lineno}: {node.value!r}")
+    return uses
+
+
+def test_the_environment_is_read_only_where_the_allow_list_says(root: Path):
+    package = root / "src" / "backclf"
+    modules = sorted(package.rglob("*.py"))
+    assert len(modules) > 50  # every module of the package, not a list kept by hand
+    readers = {}
+    for path in modules:
+        uses = environment_uses(path.read_text(encoding="utf-8"))
+        if uses:
+            readers[path.relative_to(package).as_posix()] = uses
+    assert set(readers) <= ENVIRONMENT_READERS, {
+        k: v for k, v in readers.items() if k not in ENVIRONMENT_READERS
+    }
+    assert set(readers) == ENVIRONMENT_READERS  # the allow-list stays as small as the truth
+
+
+def test_the_environment_scan_sees_every_form():
+    for source in (
+        "import os\nx = os.environ.get('A')",
+        "import os\nx = os.getenv('A')",
+        "from os import environ\nx = environ['A']",
+        "from os import getenv as g\nx = g('A')",
+        "import os as o\nx = o.environ",
+        "import os\nx = getattr(os, 'environ')",
+        "from os import *",
+    ):
+        assert environment_uses(source), source
+    assert environment_uses("import os\nx = os.path.join('a')") == []
