@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -13,25 +14,43 @@ pytestmark = pytest.mark.slow
 
 
 def _uv() -> list[str]:
-    """The uv running these tests (`uv run` names itself in $UV), else the one on PATH."""
+    """The uv the README's set-up uses: the one running these tests (`uv run` names itself
+    in $UV), else `uv` on PATH, else `python3 -m uv` (what the Quick start and .ci/run fall
+    back to when pip puts uv off PATH). Never a skip: without uv this test fails."""
     found = os.environ.get("UV") or shutil.which("uv")
-    if not found:
-        pytest.fail("uv not found: run the tests with `uv run pytest`, as .ci/run does")
-    return [found]
+    if found:
+        return [found]
+    for python in ("python3", sys.executable):
+        module = [python, "-m", "uv"]
+        try:
+            probe = subprocess.run([*module, "--version"], capture_output=True, check=False)
+        except OSError:
+            continue
+        if probe.returncode == 0:
+            return module
+    pytest.fail("uv not found (not in $UV, not on PATH, not `python3 -m uv`): see Quick start")
+
+
+def test_without_uv_on_path_the_readmes_python3_m_uv_is_used(monkeypatch):
+    """The Quick start installs uv with pip; where pip puts it off PATH, `python3 -m uv`."""
+    monkeypatch.delenv("UV", raising=False)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    uv = _uv()
+    assert uv[1:] == ["-m", "uv"]
+    version = subprocess.run([*uv, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("uv ")
 
 
 def test_core_install_predicts_with_the_packaged_champion(tmp_path, root):
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.skip("uv is not on PATH")  # .ci/run and the Quick start install it
+    uv = _uv()
     venv = tmp_path / "venv"
-    subprocess.run([uv, "venv", "-q", "--python", "3.11", str(venv)], check=True, timeout=300)
+    subprocess.run([*uv, "venv", "-q", "--python", "3.11", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
     subprocess.run(
-        [uv, "pip", "install", "-q", "--python", str(python), str(root)], check=True, timeout=600
+        [*uv, "pip", "install", "-q", "--python", str(python), str(root)], check=True, timeout=600
     )
     listed = subprocess.run(
-        [uv, "pip", "list", "--python", str(python)], capture_output=True, text=True, check=True
+        [*uv, "pip", "list", "--python", str(python)], capture_output=True, text=True, check=True
     ).stdout.lower()
     for heavy in ("scikit-learn", "pandas", "mlflow", "spacy", "dvc", "fastapi", "uvicorn",
                   "pyspark"):
