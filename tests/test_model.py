@@ -26,15 +26,26 @@ def probability(result, cause: str) -> float:
     return next(d.probability for d in result.differential if d.id == cause)
 
 
-def test_packaged_champion_is_the_pipelines_output(root):
-    """The packaged file is byte-identical to what `train` wrote (md5 recorded in dvc.lock)."""
+def test_packaged_champion_is_the_pipelines_output_in_dvc_lock(root):
+    """The packaged file is byte-identical to what `train` wrote (md5 recorded in dvc.lock).
+    That `train` still writes these bytes is proved by .ci/run: `dvc repro` on a fresh clone
+    retrains from nothing and the clone must still equal its commit (dvc.lock and the
+    packaged file included). A test that retrained the default champion itself would take
+    the pipeline's minutes (100,000 vignettes, every candidate) on every run of the suite."""
     packaged = root / "src" / "backclf" / "published" / "champion.json"
     lock = yaml.safe_load((root / "dvc.lock").read_text())
     outs = {o["path"]: o["md5"] for o in lock["stages"]["train"]["outs"]}
     assert hashlib.md5(packaged.read_bytes()).hexdigest() == outs["models/champion.json"]
+
+
+def test_packaged_champion_is_this_clones_pipeline_output(root):
+    """After `dvc repro` on this clone (.ci/run runs it before the tests), the pipeline's own
+    output and the packaged file are the same bytes. Without it the test says so."""
     pipeline_output = root / "models" / "champion.json"
-    if pipeline_output.exists():  # after `dvc repro` on this clone
-        assert pipeline_output.read_bytes() == packaged.read_bytes()
+    if not pipeline_output.exists():
+        pytest.skip("models/champion.json is absent: run `dvc repro` first (.ci/run does)")
+    packaged = root / "src" / "backclf" / "published" / "champion.json"
+    assert pipeline_output.read_bytes() == packaged.read_bytes()
 
 
 def test_champion_is_the_model_params_yaml_names(root, model):
