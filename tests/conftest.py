@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,27 @@ def model():
 def dev_rows() -> list[dict]:
     lines = DEV_VIGNETTES.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
+
+
+#: Modules whose cached loaders a mutation test must see run again (see below).
+_CACHED_MODULES = (
+    "backclf.knowledge",
+    "backclf.core.red_flags",
+    "backclf.core.decide",
+    "backclf.core.records",
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_caches_under_mutation_testing():
+    """mutmut (tools/mutation.sh) collects the tests once and forks a process per mutant.
+    Test modules that read the rules or the article at import fill the loaders' caches
+    before the fork, so a mutant in a loader or in the rule compiler would never run. Under
+    mutmut (which names the mutant in MUTANT_UNDER_TEST) every cache starts empty."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        for name in _CACHED_MODULES:
+            module = importlib.import_module(name)
+            for value in vars(module).values():
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+    yield

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -265,6 +265,12 @@ field_names = (
         st.dictionaries(field_names, json_values, max_size=6) | json_values, min_size=1, max_size=5
     )
 )
+# Found by this test (issue 20): a bad first line made the reader take the whole input for one
+# pretty-printed document, so `null` then a lone surrogate gave the wrong records. Each line
+# is one record; a one-line array is one (bad) case.
+@example([None, "\ud800"])
+@example([[None, "\ud800"]])
+@example(["\ud800", None, {"age": 40}])
 def test_fuzzed_json_never_crashes(records):
     stdin = "\n".join(json.dumps(r) for r in records)
     result = invoke(["predict", "--format", "json"], stdin=stdin)

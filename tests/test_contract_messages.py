@@ -1,0 +1,198 @@
+"""The contract's messages, word for word, written here by hand: what a person reads when a
+value is wrong (the same words on every way in: tests/test_contract_parity.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from backclf.contract.fields import FIELDS
+from backclf.contract.findings import parse_case
+from backclf.contract.rules import (
+    UNKNOWN,
+    CaseError,
+    check_record,
+    check_value,
+    decode,
+    derive_codes,
+    quote,
+    suggest,
+)
+
+TRIGGERS = "bending_or_twisting, lifting_heavy_object, prolonged_posture, minor_fall_or_bump, none"
+
+#: (record, every problem in order)
+MESSAGES: list[tuple[dict, list[str]]] = [
+    ({"age": 200}, ["age: must be between 1 and 120, got 200"]),
+    ({"age": 0}, ["age: must be between 1 and 120, got 0"]),
+    ({"age": 40.5}, ["age: must be a whole number, got 40.5"]),
+    ({"age": "40"}, ["age: must be a whole number, got '40'"]),
+    ({"age": True}, ["age: must be a whole number, got True"]),
+    ({"age": 10**30}, ["age: must be between 1 and 120, got 1000000000000000000000000000000"]),
+    ({"age": 10**400}, ["age: must be between 1 and 120, got a number with more than 38 digits"]),
+    (
+        {"age": -(10**400)},
+        ["age: must be between 1 and 120, got a number with more than 38 digits"],
+    ),
+    ({"temperature_c": "hot"}, ["temperature_c: must be a number, got 'hot'"]),
+    ({"temperature_c": math.nan}, ["temperature_c: must be a finite number, got nan"]),
+    ({"temperature_c": math.inf}, ["temperature_c: must be between 30 and 45, got inf"]),
+    ({"temperature_c": 29.9}, ["temperature_c: must be between 30 and 45, got 29.9"]),
+    ({"pain_severity": 11}, ["pain_severity: must be between 0 and 10, got 11"]),
+    ({"fever": "yes"}, ["fever: must be true or false, got 'yes'"]),
+    ({"fever": 1}, ["fever: must be true or false, got 1"]),
+    ({"fever": {"a": 1}}, ["fever: must be true or false, got a JSON object"]),
+    ({"fever": [1]}, ["fever: must be true or false, got a JSON array"]),
+    ({"fever": "x" * 100}, ["fever: must be true or false, got '" + "x" * 36 + "..."]),
+    ({"sex": "Female"}, ["sex: must be one of female, male, got 'Female'; did you mean 'female'?"]),
+    ({"sex": 3}, ["sex: must be one of female, male, got 3"]),
+    (
+        {"trigger": "lifting"},
+        [
+            f"trigger: must be one of {TRIGGERS}, got 'lifting'; "
+            "did you mean 'lifting_heavy_object'?"
+        ],
+    ),
+    (
+        {"trigger": "Lifting Heavy Object"},
+        [
+            f"trigger: must be one of {TRIGGERS}, got 'Lifting Heavy Object'; "
+            "did you mean 'lifting_heavy_object'?"
+        ],
+    ),
+    ({"fevr": True}, ["unknown finding 'fevr'; did you mean 'fever'?"]),
+    ({"FEVER": True}, ["unknown finding 'FEVER'; did you mean 'fever'?"]),
+    ({"x" * 500: True}, ["unknown finding '" + "x" * 36 + "..."]),
+    (
+        {"fever": False, "temperature_c": 38.5},
+        ["fever is false but temperature_c is 38.5 (38 or more counts as fever)"],
+    ),
+    (
+        {"leg_weakness": False, "bilateral_leg_weakness": True},
+        ["leg_weakness is false but bilateral_leg_weakness is true"],
+    ),
+    ({"pregnant": True, "sex": "male"}, ["pregnant is true but sex is male"]),
+    (
+        {"zzz": 1, "sex": "m", "age": 500, "fever": False, "temperature_c": 39},
+        [
+            "unknown finding 'zzz'",
+            "age: must be between 1 and 120, got 500",
+            "sex: must be one of female, male, got 'm'; did you mean 'male'?",
+            "fever is false but temperature_c is 39 (38 or more counts as fever)",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("record", "problems"), MESSAGES)
+def test_the_message_is_word_for_word(record, problems):
+    with pytest.raises(CaseError) as raised:
+        check_record(record)
+    assert raised.value.problems == problems
+    assert str(raised.value) == "; ".join(problems)
+    with pytest.raises(CaseError) as again:
+        parse_case(record)
+    assert again.value.problems == problems
+
+
+#: (record, the findings it gives): edges that are accepted, and what they become
+ACCEPTED: list[tuple[dict, dict]] = [
+    ({"age": 1}, {"age": 1}),
+    ({"age": 120}, {"age": 120}),
+    ({"age": 40.0}, {"age": 40}),
+    ({"temperature_c": 45.0}, {"temperature_c": 45.0, "fever": True}),
+    ({"temperature_c": 30}, {"temperature_c": 30.0}),
+    ({"temperature_c": 38.0}, {"temperature_c": 38.0, "fever": True}),
+    ({"temperature_c": 37.9}, {"temperature_c": 37.9}),
+    ({"temperature_c": 36.5, "fever": False}, {"temperature_c": 36.5, "fever": False}),
+    ({"temperature_c": 39.0, "fever": True}, {"temperature_c": 39.0, "fever": True}),
+    ({"pain_severity": 0}, {"pain_severity": 0}),
+    ({"pain_severity": 10}, {"pain_severity": 10}),
+    ({"bilateral_leg_weakness": True}, {"bilateral_leg_weakness": True, "leg_weakness": True}),
+    ({"bilateral_leg_weakness": False}, {"bilateral_leg_weakness": False}),
+    (
+        {"bilateral_leg_weakness": True, "leg_weakness": True},
+        {"bilateral_leg_weakness": True, "leg_weakness": True},
+    ),
+    ({"pregnant": True, "sex": "female"}, {"pregnant": True, "sex": "female"}),
+    ({"pregnant": False, "sex": "male"}, {"pregnant": False, "sex": "male"}),
+    ({"fever": None, "age": None}, {}),
+    ({"sex": "male", "trigger": "none"}, {"sex": "male", "trigger": "none"}),
+]
+
+
+@pytest.mark.parametrize(("record", "findings"), ACCEPTED)
+def test_accepted_values_and_what_they_imply(record, findings):
+    known = parse_case(record).known()
+    assert known == findings
+    assert {k: type(v) for k, v in known.items()} == {k: type(v) for k, v in findings.items()}
+
+
+def test_codes_and_back():
+    assert check_value(FIELDS["fever"], True) == (1, None)
+    assert check_value(FIELDS["fever"], False) == (0, None)
+    assert check_value(FIELDS["fever"], None) == (UNKNOWN, None)
+    assert check_value(FIELDS["sex"], "male") == (FIELDS["sex"].values.index("male"), None)
+    code, problem = check_value(FIELDS["age"], None)
+    assert math.isnan(code) and problem is None
+    assert check_value(FIELDS["age"], 40) == (40.0, None)
+    assert decode(FIELDS["fever"], 1) is True and decode(FIELDS["fever"], 0) is False
+    assert decode(FIELDS["fever"], UNKNOWN) is None and decode(FIELDS["sex"], UNKNOWN) is None
+    assert decode(FIELDS["age"], math.nan) is None
+    assert decode(FIELDS["age"], 40.0) == 40 and type(decode(FIELDS["age"], 40.0)) is int
+    assert type(decode(FIELDS["temperature_c"], 38.0)) is float
+    assert decode(FIELDS["trigger"], 0) == "bending_or_twisting"
+    assert derive_codes({"temperature_c": 38.0}) == {"temperature_c": 38.0, "fever": 1}
+    assert derive_codes({"temperature_c": 38.0, "fever": 0}) == {"temperature_c": 38.0, "fever": 0}
+    assert derive_codes({"temperature_c": 37.0}) == {"temperature_c": 37.0}
+    assert derive_codes({"bilateral_leg_weakness": 0}) == {"bilateral_leg_weakness": 0}
+
+
+@pytest.mark.parametrize(
+    ("name", "nearest"),
+    [
+        ("fevr", "fever"),
+        ("FEVER", "fever"),
+        ("Saddle Numbness", "saddle_numbness"),
+        ("saddle-numbness", "saddle_numbness"),
+        ("temperature", "temperature_c"),
+        ("pregnancy", "pregnant"),
+        ("favourite_colour", None),
+        ("", None),
+        ("x" * 500, None),
+        ("fever" + "x" * 200, None),
+    ],
+)
+def test_suggestions(name, nearest):
+    assert suggest(name) == nearest
+
+
+def test_the_length_guard_of_suggestions_is_at_twice_the_longest_name_and_eight():
+    longest = max(map(len, FIELDS))
+    at_limit = "fever" + "!" * (2 * longest + 8 - 5)
+    assert len(at_limit) == 2 * longest + 8
+    assert suggest(at_limit, ("fever", *FIELDS)) is None  # too unlike anything
+    assert suggest("ab", ("abcdefgh", "abcdxyzw")) is None  # two start with it: no guess
+    assert suggest("ab", ("abcdefgh", "xyzxyzxy")) == "abcdefgh"
+    assert suggest("lifting", FIELDS["trigger"].values) == "lifting_heavy_object"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("short", "'short'"),
+        ("a" * 40, "'" + "a" * 36 + "..."),
+        ("a" * 38, "'" + "a" * 38 + "'"),
+        (2**128 - 1, str(2**128 - 1)),
+        (2**128, "a number with more than 38 digits"),
+        ({"a": 1}, "a JSON object"),
+        ([1], "a JSON array"),
+        (None, "None"),
+        (1.5, "1.5"),
+        ("line\nbreak", "'line\\nbreak'"),
+    ],
+)
+def test_quote(value, shown):
+    assert quote(value) == shown
+    assert len(quote(value)) <= 40
