@@ -46,12 +46,14 @@ _CACHED_MODULES = (
 )
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def _fresh_caches_under_mutation_testing():
-    """mutmut (tools/mutation.sh) collects the tests once and forks a process per mutant.
-    Test modules that read the rules or the article at import fill the loaders' caches
-    before the fork, so a mutant in a loader or in the rule compiler would never run. Under
-    mutmut (which names the mutant in MUTANT_UNDER_TEST) every cache starts empty."""
+    """mutmut (tools/mutation.sh) records which tests reach each function, then forks a
+    process per mutant that runs only those. A cached loader (the rules, the article) runs
+    once per process: without this, only the first test to call it would count as reaching
+    the rule compiler or a loader, and a mutant there would be checked by that one test.
+    Under mutmut (which names the mutant, or "stats", in MUTANT_UNDER_TEST) every test
+    starts with empty caches."""
     if os.environ.get("MUTANT_UNDER_TEST"):
         for name in _CACHED_MODULES:
             module = importlib.import_module(name)

@@ -196,3 +196,39 @@ def test_the_length_guard_of_suggestions_is_at_twice_the_longest_name_and_eight(
 def test_quote(value, shown):
     assert quote(value) == shown
     assert len(quote(value)) <= 40
+
+
+# -- the typed model's field types, and the knowledge files' value keys ------------------------
+
+
+def test_each_findings_type_in_the_python_api():
+    """`Case` is built from the field table: a yes/no is a bool, an enum its values, a number
+    its kind within its range; every field may be None (unknown)."""
+    from typing import Literal
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from backclf.contract.findings import _annotation
+
+    assert _annotation(FIELDS["fever"]) == (bool | None)
+    assert _annotation(FIELDS["sex"]) == (Literal["female", "male"] | None)
+    age = TypeAdapter(_annotation(FIELDS["age"]))
+    assert age.validate_python(None) is None and age.validate_python(120) == 120
+    for bad in (0, 121, 40.5):
+        with pytest.raises(ValidationError):
+            age.validate_python(bad)
+    temperature = TypeAdapter(_annotation(FIELDS["temperature_c"]))
+    assert temperature.validate_python(38.5) == 38.5
+    for bad in (29.9, 45.1):
+        with pytest.raises(ValidationError):
+            temperature.validate_python(bad)
+    schema = age.json_schema()["anyOf"][0]
+    assert schema == {"type": "integer", "minimum": 1, "maximum": 120}
+
+
+def test_yaml_keys_that_read_as_booleans_are_the_words_true_and_false():
+    from backclf.knowledge import _value_key
+
+    assert _value_key(True) == "true" and _value_key(False) == "false"
+    assert _value_key("unknown") == "unknown" and _value_key(3) == "3"
+    assert _value_key("True") == "True"  # a string key stays as written
