@@ -232,3 +232,31 @@ def test_yaml_keys_that_read_as_booleans_are_the_words_true_and_false():
     assert _value_key(True) == "true" and _value_key(False) == "false"
     assert _value_key("unknown") == "unknown" and _value_key(3) == "3"
     assert _value_key("True") == "True"  # a string key stays as written
+
+
+def test_a_name_is_compared_only_up_to_twice_the_longest_and_eight():
+    """The guard keeps difflib's cost bounded; just inside it a close name is still found."""
+    longest = max(FIELDS, key=len)
+    limit = 2 * len(longest) + 8
+    inside = longest + "_" * (limit - len(longest))
+    assert len(inside) == limit and suggest(inside) == longest
+    outside = inside + "_"
+    assert suggest(outside) is None
+    assert suggest("abc", ()) is None and suggest("x" * 20, ()) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "choices", "nearest"),
+    [
+        ("PAIN-SIDE", tuple(FIELDS), "pain_side"),
+        ("PAIN SIDE", tuple(FIELDS), "pain_side"),
+        (" PAIN_SIDE ", tuple(FIELDS), "pain_side"),
+        ("LIFTING-HEAVY-OBJECT", FIELDS["trigger"].values, "lifting_heavy_object"),
+        ("MINOR FALL", FIELDS["trigger"].values, "minor_fall_or_bump"),
+    ],
+)
+def test_case_hyphens_and_spaces_that_difflib_misses(name, choices, nearest):
+    import difflib
+
+    assert difflib.get_close_matches(name, choices, n=1, cutoff=0.6) == []  # not difflib's
+    assert suggest(name, choices) == nearest
