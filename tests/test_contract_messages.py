@@ -73,6 +73,16 @@ MESSAGES: list[tuple[dict, list[str]]] = [
         ["leg_weakness is false but bilateral_leg_weakness is true"],
     ),
     ({"pregnant": True, "sex": "male"}, ["pregnant is true but sex is male"]),
+    # an unknown (null) finding does not stop the checks of the ones after it
+    ({"age": None, "fever": "yes"}, ["fever: must be true or false, got 'yes'"]),
+    # problems come in contract order, whatever the order of the keys
+    (
+        {"sex": "m", "age": 500},
+        [
+            "age: must be between 1 and 120, got 500",
+            "sex: must be one of female, male, got 'm'; did you mean 'male'?",
+        ],
+    ),
     (
         {"zzz": 1, "sex": "m", "age": 500, "fever": False, "temperature_c": 39},
         [

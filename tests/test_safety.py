@@ -420,3 +420,21 @@ def test_the_environment_scan_sees_every_form():
     ):
         assert environment_uses(source), source
     assert environment_uses("import os\nx = os.path.join('a')") == []
+
+
+def test_the_model_given_is_the_model_that_decides():
+    """assess, assess_many and assess_batch use the model they are given, not the packaged
+    one: a model whose file says another version (and abstains on everything) decides."""
+    import json as _json
+
+    from backclf.core.model import dumps_model, parse_model
+
+    packaged = load_model()
+    raw = _json.loads(dumps_model(packaged.file))
+    raw["version"] = "test-only"
+    raw["decision"]["abstain_below"] = 1.0  # never sure enough to name a cause
+    other = parse_model(_json.dumps(raw).encode(), "test")
+    case = {"trigger": "lifting_heavy_object", "age": 40}
+    assert assess(case).model.version == packaged.version and not assess(case).abstained
+    for result in (assess(case, other), assess_many([case, case], other)[1]):
+        assert result.model.version == "test-only" and result.abstained
