@@ -63,9 +63,7 @@ def test_feature_names_are_unique_readable_and_stable():
 def test_yes_no_and_unknown_stay_apart():
     features = default_encoding()
     index = {f.name: j for j, f in enumerate(features)}
-    yes, no, unknown = (
-        encode_case(c, features) for c in ({"fever": True}, {"fever": False}, {})
-    )
+    yes, no, unknown = (encode_case(c, features) for c in ({"fever": True}, {"fever": False}, {}))
     assert (yes[index["fever=yes"]], yes[index["fever=no"]]) == (1, 0)
     assert (no[index["fever=yes"]], no[index["fever=no"]]) == (0, 1)
     assert (unknown[index["fever=yes"]], unknown[index["fever=no"]]) == (0, 0)
@@ -90,3 +88,19 @@ def test_dictionary_encoded_columns_read_like_plain_strings():
     assert a_errors == b_errors and sorted(a_errors) == [1, 2]
     for name in a_cols:
         np.testing.assert_array_equal(a_cols[name], b_cols[name])
+
+
+def test_the_features_that_light_up_for_a_case_written_by_hand():
+    features = default_encoding()
+    names = [f.name for f in features]
+    for findings, expected in (
+        (
+            {"age": 30, "trigger": "lifting_heavy_object", "fever": True},
+            {"age=30-44", "trigger=lifting_heavy_object", "fever=yes"},
+        ),
+        ({"age": 44, "fever": False}, {"age=30-44", "fever=no"}),
+        ({}, set()),
+    ):
+        row = encode(from_values([findings]), features)[0]
+        assert {names[j] for j in np.flatnonzero(row)} == expected, findings
+        assert {names[j] for j in np.flatnonzero(encode_case(findings, features))} == expected
