@@ -113,3 +113,58 @@ def test_the_advice_for_a_likely_kidney_infection_is_section_5(article_text):
     shown = normalise(f"{result.advice.cause} {result.advice.medication}")
     for sentence in re.split(r"(?<=\.) ", shown):
         assert sentence in body, sentence
+
+
+# -- the shape of the advice, case by case (written by hand) ----------------------------------
+
+DAILY_LIFE_FIRST_WORDS = "In daily life, avoid sudden bending or lifting heavy objects"
+
+
+def test_a_kidney_infection_the_model_considers_second_shows_section_5_too(article_text):
+    """Lifting, with pain passing urine and blood in it: the strain is likelier, the kidney
+    infection is considered and raises the triage, and its advice follows (from section 5)."""
+    adult = {"age": 30, "sex": "male", "trigger": "lifting_heavy_object"}
+    urine = {"painful_urination": True, "blood_in_urine": True}
+    result = assess({**adult, **urine})
+    assert result.red_flags == [] and result.cause.id == "excessive_loading"
+    assert result.triage.level == "consultation_24" and not result.triage.overridden
+    (other,) = result.advice.also_consider
+    body = article_sections(article_text)[5][1]
+    assert other.cause == "pyelonephritis" and other.name == "Pyelonephritis"
+    assert "Drinking plenty of water" in other.advice and normalise(other.advice) in body
+    assert "cefuroxime axetil" in other.medication and normalise(other.medication) in body
+    assert result.advice.withheld == []
+    # at 13 the medicines are withheld from it too, its other words stay
+    young = assess({**adult, "age": 13, **urine})
+    (other,) = young.advice.also_consider
+    assert other.cause == "pyelonephritis" and other.medication is None
+    assert (
+        other.advice == "Drinking plenty of water helps promote urination and flush out bacteria."
+    )
+    assert [w.id for w in young.advice.withheld] == ["under_18"]
+    assert "cefuroxime" not in young.advice.model_dump_json()
+
+
+def test_without_a_red_flag_the_general_advice_is_all_of_the_articles(article_text):
+    result = assess({"age": 35, "sex": "male", "trigger": "bending_or_twisting", "spasm": True})
+    general = result.advice.general
+    assert len(general) == 5
+    assert general[0].startswith("Seek prompt medical attention")
+    assert general[1].startswith("If discomfort occurs")
+    assert general[2].startswith(DAILY_LIFE_FIRST_WORDS)
+    for sentence in general:
+        assert normalise(sentence) in normalise(article_text)
+
+
+def test_the_note_on_staying_active_follows_only_advice_that_says_rest():
+    """NICE NG59's note follows the article's "rest" advice (causes 2 and 3) when it is
+    shown: not after cause 1, and not when cause 3's only sentence (its medicines) is
+    withheld in pregnancy."""
+    postural = assess({"age": 35, "sex": "male", "trigger": "bending_or_twisting", "spasm": True})
+    assert postural.cause.id == "sudden_postural_change" and postural.advice.notes == []
+    loading = assess({"age": 30, "sex": "male", "trigger": "lifting_heavy_object"})
+    assert [n.id for n in loading.advice.notes] == ["stay_active"]
+    strain = {"trigger": "prolonged_posture", "chronic_strain_history": True, "sex": "female"}
+    pregnant = assess({**strain, "age": 30, "pregnant": True})
+    assert pregnant.cause.id == "lumbar_muscle_strain" and pregnant.advice.cause is None
+    assert pregnant.advice.notes == []
