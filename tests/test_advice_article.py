@@ -168,3 +168,40 @@ def test_the_note_on_staying_active_follows_only_advice_that_says_rest():
     pregnant = assess({**strain, "age": 30, "pregnant": True})
     assert pregnant.cause.id == "lumbar_muscle_strain" and pregnant.advice.cause is None
     assert pregnant.advice.notes == []
+
+
+def test_medicines_at_the_age_edges():
+    """Under 18 withholds the article's medicines (17 yes, 18 no); a woman whose pregnancy is
+    unknown is cautioned about them from 12 to 55 (55 yes, 56 no)."""
+    strain = {"trigger": "prolonged_posture", "chronic_strain_history": True, "sex": "female"}
+    for age, withheld, notes in (
+        (17, ["under_18"], []),
+        (18, [], ["stay_active", "may_be_pregnant"]),
+        (55, [], ["stay_active", "may_be_pregnant"]),
+        (56, [], ["stay_active"]),
+    ):
+        result = assess({**strain, "age": age})
+        assert result.cause.id == "lumbar_muscle_strain" and result.red_flags == [], age
+        assert [w.id for w in result.advice.withheld] == withheld, age
+        assert [n.id for n in result.advice.notes] == notes, age
+        assert (result.advice.medication is None) == bool(withheld), age
+
+
+def test_no_cause_named_no_cause_advice():
+    result = assess({})
+    assert result.abstained and result.cause is None
+    assert result.advice.cause is None and result.advice.medication is None
+    assert result.advice.also_consider == [] and result.advice.notes == []
+
+
+@pytest.mark.parametrize(
+    "findings",
+    [{}, {"age": 40, "trigger": "lifting_heavy_object"}, {"fever": True, "age": 71}],
+)
+def test_probabilities_are_rounded_to_four_decimals(findings):
+    """The contract: each probability is rounded to 4 decimals (and they still sum to 1)."""
+    result = assess(findings)
+    for item in result.differential:
+        assert item.probability == round(item.probability, 4)
+    assert any(round(d.probability, 3) != d.probability for d in result.differential)
+    assert abs(sum(d.probability for d in result.differential) - 1) <= 5e-4
