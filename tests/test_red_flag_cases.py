@@ -396,3 +396,16 @@ def test_unanswered_findings_never_fire_a_rule():
         for name in findings:
             fewer = {k: v for k, v in findings.items() if k != name}
             assert rule not in fired_ids(fewer), (rule, name)
+
+
+@pytest.mark.parametrize(("rule", "level", "findings"), FIRES)
+def test_the_rule_fires_from_a_plain_mapping_too(rule, level, findings):
+    """The same cases as plain mappings (the batch paths' columns, where implied findings
+    such as fever from a temperature are derived on the columns, not by the typed model)."""
+    flags = {flag.id: flag.level for flag in assess(findings).red_flags}
+    assert flags.get(rule) == level, (rule, flags)
+
+
+@pytest.mark.parametrize(("rule", "findings"), DOES_NOT_FIRE)
+def test_the_rule_does_not_fire_from_a_plain_mapping_either(rule, findings):
+    assert rule not in [flag.id for flag in assess(findings).red_flags]

@@ -33,9 +33,31 @@ CASES: list[tuple[dict, str | None]] = [
     ({"id": "r8", "age": 70, "trigger": "bending_or_twisting"}, "consultation"),
     ({"id": "r9", "age": 200, "saddle_numbness": True}, None),
     ({"id": "r10", "age": 40, "trigger": "prolonged_posture"}, "self_care"),
+    # implied findings, derived on the table's columns: fever from 38.0 C, weakness of a leg
+    # from weakness of both
+    ({"id": "r11", "temperature_c": 38.5, "age": 40}, "consultation_24"),
+    ({"id": "r12", "bilateral_leg_weakness": True, "age": 40}, "emergency"),
+    (
+        {"id": "r13", "temperature_c": 37.5, "age": 40, "trigger": "lifting_heavy_object"},
+        "self_care",
+    ),
 ]
+#: A rule each of these rows must fire, by hand.
+MUST_FIRE = {
+    "r3": "cauda_equina",
+    "r5": "fever_or_frequent_urination",
+    "r7": "collapse_with_back_pain",
+    "r8": "osteoporotic_fracture",
+    "r11": "fever_or_frequent_urination",
+    "r12": "bilateral_leg_weakness",
+}
 FINDINGS = sorted({k for case, _ in CASES for k in case if k != "id"})
-KINDS = {"age": pa.int64(), "trigger": pa.string(), "sex": pa.string()}
+KINDS = {
+    "age": pa.int64(),
+    "trigger": pa.string(),
+    "sex": pa.string(),
+    "temperature_c": pa.float64(),
+}
 runner = CliRunner()
 
 
@@ -72,6 +94,9 @@ def expected() -> list[dict]:
             assert "error" in record
         else:
             assert record["triage"]["level"] == level, record["id"]
+            fired = [flag["id"] for flag in record["red_flags"]]
+            assert (MUST_FIRE.get(record["id"]) in fired) or record["id"] not in MUST_FIRE
+            assert bool(fired) == (record["id"] in MUST_FIRE), (record["id"], fired)
     return records
 
 
