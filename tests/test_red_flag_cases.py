@@ -409,3 +409,23 @@ def test_the_rule_fires_from_a_plain_mapping_too(rule, level, findings):
 @pytest.mark.parametrize(("rule", "findings"), DOES_NOT_FIRE)
 def test_the_rule_does_not_fire_from_a_plain_mapping_either(rule, findings):
     assert rule not in [flag.id for flag in assess(findings).red_flags]
+
+
+def test_a_rule_set_that_fires_nothing_ranks_every_case_below_self_care():
+    """The engine on its edges: no rules at all (an empty file), and rules none of which
+    fire: each case's rank is -1 (no rule), never a level."""
+    import numpy as np
+
+    from backclf.contract.columns import from_values
+    from backclf.core.red_flags import RuleSet
+
+    columns = from_values([{}, {"age": 40}, {"saddle_numbness": True}])
+    empty = RuleSet((), (), np.array([], dtype=np.int64))
+    fired = empty.fired(columns)
+    assert fired.shape == (3, 0) and fired.dtype == bool
+    assert empty.rank(fired).tolist() == [-1, -1, -1]
+    packaged = rule_set()
+    fired = packaged.fired(columns)
+    assert fired.shape == (3, len(LEVELS)) and fired.dtype == bool
+    ranks = packaged.rank(fired).tolist()
+    assert ranks[:2] == [-1, -1] and ranks[2] == RANK["emergency"]
