@@ -429,3 +429,59 @@ def test_a_rule_set_that_fires_nothing_ranks_every_case_below_self_care():
     assert fired.shape == (3, len(LEVELS)) and fired.dtype == bool
     ranks = packaged.rank(fired).tolist()
     assert ranks[:2] == [-1, -1] and ranks[2] == RANK["emergency"]
+
+
+#: (a bad condition in a rule named r1, the message the rule checker gives), by hand
+BAD_CONDITIONS: list[tuple[object, str]] = [
+    ([{"fever": True}], "r1: a condition is a mapping with exactly one key, got [{'fever': True}]"),
+    ({}, "r1: a condition is a mapping with exactly one key, got {}"),
+    (
+        {"fever": True, "age": {">=": 1}},
+        "r1: a condition is a mapping with exactly one key, got {'fever': True, 'age': {'>=': 1}}",
+    ),
+    ({"all": []}, "r1: 'all' takes a non-empty list"),
+    ({"any": {"fever": True}}, "r1: 'any' takes a non-empty list"),
+    ({"all": [{"fever": True}, {"fevr": True}]}, "r1.all[1]: unknown finding 'fevr'"),
+    (
+        {"age": {">=": 1, "<": 3}},
+        "r1: comparisons take one operator on a number, got {'>=': 1, '<': 3}",
+    ),
+    ({"fever": {">=": 1}}, "r1: comparisons take one operator on a number, got {'>=': 1}"),
+    ({"age": {"~": 3}}, "r1: operator must be one of ['>=', '>', '<=', '<']"),
+    ({"fever": False}, "r1: rules test findings that are present (fever: true)"),
+    ({"trigger": "sneeze"}, "r1: trigger has no value 'sneeze'"),
+    ({"age": 70}, "r1: compare numbers with an operator, e.g. {age: {'>=': 1}}"),
+    (
+        {"any": [{"all": [{"fever": True}, {"sex": "x"}]}]},
+        "r1.any[0].all[1]: sex has no value 'x'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("condition", "message"), BAD_CONDITIONS)
+def test_a_bad_rule_is_refused_with_where_and_why(condition, message):
+    from backclf.core.red_flags import RuleError, compile_condition
+
+    with pytest.raises(RuleError) as raised:
+        compile_condition(condition, "r1")
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("condition", "ages"),
+    [
+        ({"age": {">=": 60}}, [False, False, True, True, False]),
+        ({"age": {">": 60}}, [False, False, False, True, False]),
+        ({"age": {"<=": 60}}, [True, True, True, False, False]),
+        ({"age": {"<": 60}}, [True, True, False, False, False]),
+        ({"all": [{"age": {">=": 59}}, {"age": {"<=": 60}}]}, [False, True, True, False, False]),
+        ({"any": [{"age": {"<": 59}}, {"age": {">": 60}}]}, [True, False, False, True, False]),
+    ],
+)
+def test_each_comparison_and_combination_on_its_edges(condition, ages):
+    """Ages 40, 59, 60, 61 and unknown, checked by hand (unknown satisfies nothing)."""
+    from backclf.contract.columns import from_values
+    from backclf.core.red_flags import compile_condition
+
+    columns = from_values([{"age": 40}, {"age": 59}, {"age": 60}, {"age": 61}, {}])
+    assert compile_condition(condition)(columns).tolist() == ages
