@@ -3,6 +3,7 @@ registration once per model, promotion only through the gate, serving from the r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -66,6 +67,9 @@ def tiny_run(tmp_path_factory, root: Path):
         "metrics": json.loads((work / "reports/metrics.json").read_text()),
         "details": json.loads((work / "reports/evaluation.json").read_text()),
         "packaged": (work / PACKAGED).read_bytes(),
+        # read now: a later fixture (tree_run) retrains into the same directory, and tests
+        # run in any order (pytest-randomly)
+        "model": (work / "models/champion.json").read_bytes(),
         "publish": outputs["publish"],
     }
     return work, env, first
@@ -119,9 +123,9 @@ def test_pipeline_writes_every_output(tiny_run):
 
 
 def test_the_first_run_promotes_and_packages_the_pipelines_champion(tiny_run, root):
-    work, env, first = tiny_run
+    _, env, first = tiny_run
     assert "promoted to @champion: no champion yet" in first["publish"]
-    assert first["packaged"] == (work / "models/champion.json").read_bytes()
+    assert first["packaged"] == first["model"]
     client, _, versions = store(env)
     version = client.get_model_version_by_alias("backclf", "champion")
     assert str(version.version) == "1" and [str(v.version) for v in versions] == ["1"]
@@ -132,9 +136,8 @@ def test_the_first_run_promotes_and_packages_the_pipelines_champion(tiny_run, ro
 
 def test_the_run_holds_every_report_the_tags_and_the_candidates(tiny_run):
     from backclf.pipeline.metrics import numeric_metrics
-    from backclf.pipeline.provenance import sha256_file
 
-    work, env, first = tiny_run
+    _, env, first = tiny_run
     client, _, _ = store(env)
     run = client.get_run(client.get_model_version_by_alias("backclf", "champion").run_id)
     logged = run.data.metrics
@@ -148,7 +151,7 @@ def test_the_run_holds_every_report_the_tags_and_the_candidates(tiny_run):
     assert "text_metrics/heldout_narratives/micro/f1" not in logged  # not run in this test
     assert logged["gate/candidate/accuracy"] == first["metrics"]["champion"]["test_accuracy"]
     tags = run.data.tags
-    assert tags["model_sha256"] == sha256_file(work / "models/champion.json")
+    assert tags["model_sha256"] == hashlib.sha256(first["model"]).hexdigest()
     assert tags["git_commit"] and tags["git_dirty"] in ("true", "false", "unknown")
     assert tags["dvc_experiment"] == ""
     assert len(tags["knowledge_sha256/red_flags.yaml"]) == 64
