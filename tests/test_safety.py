@@ -369,8 +369,9 @@ def test_hypothesis_reaches_the_advice_branches():
 
 #: The only modules that may touch the environment, and why: the program entry sets process
 #: defaults (thread counts) before numpy loads; tracking finds the MLflow store and records
-#: the DVC experiment. Neither decides anything about a case.
-ENVIRONMENT_READERS = {"__main__.py", "pipeline/tracking.py"}
+#: the DVC experiment; the server hands its settings to its worker processes (their fields
+#: are pinned in test_nothing_can_switch_red_flags_off). None decides anything about a case.
+ENVIRONMENT_READERS = {"__main__.py", "pipeline/tracking.py", "serve/app.py", "serve/server.py"}
 _ENVIRONMENT_NAMES = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
 
 
