@@ -75,7 +75,14 @@ MESSAGES: list[tuple[dict, list[str]]] = [
     ({"pregnant": True, "sex": "male"}, ["pregnant is true but sex is male"]),
     # an unknown (null) finding does not stop the checks of the ones after it
     ({"age": None, "fever": "yes"}, ["fever: must be true or false, got 'yes'"]),
-    # problems come in contract order, whatever the order of the keys
+    # problems come in contract order, whatever the order of the keys (and not by name)
+    (
+        {"fever": "yes", "sex": "m"},
+        [
+            "sex: must be one of female, male, got 'm'; did you mean 'male'?",
+            "fever: must be true or false, got 'yes'",
+        ],
+    ),
     (
         {"sex": "m", "age": 500},
         [
