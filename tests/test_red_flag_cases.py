@@ -485,3 +485,11 @@ def test_each_comparison_and_combination_on_its_edges(condition, ages):
 
     columns = from_values([{"age": 40}, {"age": 59}, {"age": 60}, {"age": 61}, {}])
     assert compile_condition(condition)(columns).tolist() == ages
+
+
+def test_a_condition_checked_without_a_rule_name_is_called_rule():
+    from backclf.core.red_flags import RuleError, compile_condition
+
+    with pytest.raises(RuleError) as raised:
+        compile_condition({"fevr": True})
+    assert str(raised.value) == "rule: unknown finding 'fevr'"
