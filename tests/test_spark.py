@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -39,6 +40,9 @@ NUMB = "I lifted a heavy box this morning, no fever, but I'm numb down below"
 @pytest.fixture(scope="module")
 def spark():
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors run this Python
+    # SparkContext installs its own SIGINT handler in this process; put back the one that was
+    # there, so tests that run after these (in any order: pytest-randomly) see their own.
+    sigint = signal.getsignal(signal.SIGINT)
     session = (
         SparkSession.builder.master("local[2]")
         .appName("backclf-test")
@@ -49,6 +53,7 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+    signal.signal(signal.SIGINT, sigint)
 
 
 @pytest.fixture(scope="module")
