@@ -31,15 +31,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"
 
 #: Fast test files that pin the safety claims (no pipeline, no install, no sensitivity study).
-SAFETY_TESTS = (
+SAFETY_TESTS = (  # the deterministic hand-written tables first, hypothesis after them
     "tests/test_red_flag_cases.py",
-    "tests/test_safety.py",
-    "tests/test_knowledge.py",
     "tests/test_advice_article.py",
     "tests/test_contract_doc.py",
-    "tests/test_case.py",
-    "tests/test_architecture.py",
     "tests/test_tables_vs_json.py",
+    "tests/test_contract_messages.py",
+    "tests/test_case.py",
+    "tests/test_knowledge.py",
+    "tests/test_architecture.py",
+    "tests/test_safety.py",
     "tests/test_cli.py",
 )
 
