@@ -31,8 +31,20 @@ def _uv() -> list[str]:
     pytest.fail("uv not found (not in $UV, not on PATH, not `python3 -m uv`): see Quick start")
 
 
-def test_without_uv_on_path_the_readmes_python3_m_uv_is_used(monkeypatch):
+def test_without_uv_on_path_the_readmes_python3_m_uv_is_used(monkeypatch, tmp_path):
     """The Quick start installs uv with pip; where pip puts it off PATH, `python3 -m uv`."""
+    real_uv = shutil.which("uv")
+    if real_uv:
+        # uv is a stand-alone binary on this machine, so `python3 -m uv` may not exist here:
+        # put first on PATH a python3 whose `-m uv` is that binary, as pip's uv module would be.
+        shim = tmp_path / "python3"
+        shim.write_text(
+            "#!/bin/sh\n"
+            f'if [ "$1" = "-m" ] && [ "$2" = "uv" ]; then shift 2; exec "{real_uv}" "$@"; fi\n'
+            f'exec "{sys.executable}" "$@"\n'
+        )
+        shim.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.delenv("UV", raising=False)
     monkeypatch.setattr(shutil, "which", lambda name: None)
     uv = _uv()
