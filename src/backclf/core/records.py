@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -86,6 +86,17 @@ def _texts(model: ReadableModel) -> _Texts:
     )
 
 
+class AdviceCase(NamedTuple):
+    """What a case's advice block depends on (the key of the shared blocks)."""
+
+    cause: int | None
+    red_flag: bool
+    pregnant: bool
+    under_18: bool
+    caution: bool
+    also: tuple[int, ...]
+
+
 class _AdviceBlocks:
     """Every distinct ``advice`` block, built on first use and shared between records.
 
@@ -102,23 +113,13 @@ class _AdviceBlocks:
         self._disclaimer = disclaimer
         self._general = [article.infection_rule, article.seek_care, *article.daily_life]
         self._care_seeking = [article.infection_rule, article.seek_care]
-        self._blocks: dict[tuple, dict[str, Any]] = {}
+        self._blocks: dict[AdviceCase, dict[str, Any]] = {}
 
-    def get(
-        self,
-        urgent: list[str],
-        cause: int | None,
-        red_flag: bool,
-        pregnant: bool,
-        under_18: bool,
-        caution: bool,
-        also: tuple[int, ...],
-    ) -> dict[str, Any]:
+    def get(self, urgent: list[str], case: AdviceCase) -> dict[str, Any]:
         """The advice block; ``urgent`` (the fired rules' messages) is the only per-case part."""
-        key = (cause, red_flag, pregnant, under_18, caution, also)
-        block = self._blocks.get(key)
+        block = self._blocks.get(case)
         if block is None:
-            block = self._blocks[key] = self._build(*key)
+            block = self._blocks[case] = self._build(*case)
         if not urgent:
             return block
         return {"urgent": urgent, **{k: v for k, v in block.items() if k != "urgent"}}
@@ -226,12 +227,14 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
         abstained = abstained_all[i]
         advice = blocks.get(
             [r["message"] for r in red_flags],
-            None if abstained else chosen_all[i],
-            red_flag_all[i],
-            pregnant_all[i],
-            under_18_all[i],
-            caution_all[i],
-            also_all[i],
+            AdviceCase(
+                None if abstained else chosen_all[i],
+                red_flag_all[i],
+                pregnant_all[i],
+                under_18_all[i],
+                caution_all[i],
+                also_all[i],
+            ),
         )
         yield {
             "schema_version": SCHEMA_VERSION,
