@@ -31,6 +31,36 @@ def model():
     return load_model()
 
 
+def _hand_written_model(weights: dict[str, dict[str, float]]):
+    """A logistic model whose every weight is written by hand: zero intercepts, zero weights
+    except ``weights[cause][feature]``, temperature 1 (the packaged model's encoding and
+    decision thresholds). Tests whose claim is about behaviour given a differential use it,
+    so no retrained probability can move their premise (issue 24)."""
+    from backclf.core.model import model_from_file
+
+    packaged = load_model().file
+    features = [f.name for f in packaged.encoding]
+    causes = [
+        {
+            "id": cause,
+            "intercept": 0.0,
+            "weights": {f: float(weights.get(cause, {}).get(f, 0.0)) for f in features},
+        }
+        for cause in packaged.classes
+    ]
+    file = type(packaged).model_validate(
+        {**packaged.model_dump(), "kind": "logistic", "causes": causes,
+         "calibration": {**packaged.calibration.model_dump(), "temperature": 1.0}}
+    )  # fmt: skip
+    return model_from_file(file)
+
+
+@pytest.fixture(scope="session")
+def hand_written_model():
+    """:func:`_hand_written_model`, for tests whose premise is a differential."""
+    return _hand_written_model
+
+
 @pytest.fixture(scope="session")
 def dev_rows() -> list[dict]:
     lines = DEV_VIGNETTES.read_text(encoding="utf-8").splitlines()

@@ -101,9 +101,20 @@ def test_the_advice_shown_for_a_cause_is_its_sections(cause_id, article_text):
         assert sentence in body, (cause_id, sentence)
 
 
-def test_the_advice_for_a_likely_kidney_infection_is_section_5(article_text):
+#: A hand-written model (zero intercepts): lifting points to excessive loading (+3), pain
+#: passing urine to pyelonephritis (+2.5 on its own, +5 with no trigger). Lifting with pain
+#: passing urine: excessive loading e^3 / (e^3 + e^2.5 + 3) = 0.57, pyelonephritis 0.35 (above
+#: consider_above 0.25); pain passing urine alone: pyelonephritis e^2.5 / (e^2.5 + 4) = 0.75.
+URINE_MODEL = {
+    "excessive_loading": {"trigger=lifting_heavy_object": 3.0},
+    "pyelonephritis": {"painful_urination=yes": 2.5},
+}
+
+
+def test_the_advice_for_a_likely_kidney_infection_is_section_5(article_text, hand_written_model):
     """Without a red flag at 24 hours (which withholds home care), section 5's advice shows."""
-    result = assess({"painful_urination": True, "blood_in_urine": True, "age": 30, "sex": "male"})
+    case = {"painful_urination": True, "blood_in_urine": True, "age": 30, "sex": "male"}
+    result = assess(case, hand_written_model(URINE_MODEL))
     assert result.red_flags == []
     assert result.cause is not None and result.cause.id == "pyelonephritis"
     assert result.cause.name == SECTIONS["pyelonephritis"][1]
@@ -120,12 +131,15 @@ def test_the_advice_for_a_likely_kidney_infection_is_section_5(article_text):
 DAILY_LIFE_FIRST_WORDS = "In daily life, avoid sudden bending or lifting heavy objects"
 
 
-def test_a_kidney_infection_the_model_considers_second_shows_section_5_too(article_text):
+def test_a_kidney_infection_the_model_considers_second_shows_section_5_too(
+    article_text, hand_written_model
+):
     """Lifting, with pain passing urine and blood in it: the strain is likelier, the kidney
     infection is considered and raises the triage, and its advice follows (from section 5)."""
     adult = {"age": 30, "sex": "male", "trigger": "lifting_heavy_object"}
     urine = {"painful_urination": True, "blood_in_urine": True}
-    result = assess({**adult, **urine})
+    model = hand_written_model(URINE_MODEL)
+    result = assess({**adult, **urine}, model)
     assert result.red_flags == [] and result.cause.id == "excessive_loading"
     assert result.triage.level == "consultation_24" and not result.triage.overridden
     (other,) = result.advice.also_consider
@@ -135,7 +149,7 @@ def test_a_kidney_infection_the_model_considers_second_shows_section_5_too(artic
     assert "cefuroxime axetil" in other.medication and normalise(other.medication) in body
     assert result.advice.withheld == []
     # at 13 the medicines are withheld from it too, its other words stay
-    young = assess({**adult, "age": 13, **urine})
+    young = assess({**adult, "age": 13, **urine}, model)
     (other,) = young.advice.also_consider
     assert other.cause == "pyelonephritis" and other.medication is None
     assert (

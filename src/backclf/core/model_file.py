@@ -84,12 +84,25 @@ class DecisionThresholds(_Part):
     consider_above: float = Field(gt=0, le=1)
 
 
+class CSelection(_Part):
+    """How C was chosen: the rule, and each candidate's cross-validated figures (keys are the
+    candidate Cs as written in params.yaml)."""
+
+    rule: str = Field(min_length=1, max_length=200)
+    chosen: float = Field(allow_inf_nan=False, gt=0)
+    best: float = Field(allow_inf_nan=False, gt=0)
+    mean_loss: dict[str, float]
+    excess_over_best: dict[str, float]
+    standard_error: dict[str, float]
+
+
 class Training(_Part):
     data: str
     data_sha256: str
     n: int = Field(ge=0)
     seed: int
     C: float | None = Field(None, allow_inf_nan=False, gt=0)
+    c_selection: CSelection | None = None
 
 
 UNKNOWN_ANSWER = "unknown"

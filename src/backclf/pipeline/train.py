@@ -1,6 +1,7 @@
 """Fit the interpretable candidates and export each as a model file.
 
-Candidates: (a) multinomial logistic regression, regularisation chosen by cross-validation;
+Candidates: (a) multinomial logistic regression, regularisation chosen by cross-validation
+and the one-standard-error rule;
 (b) a shallow decision tree; (c) a points scorecard (small integers per finding per cause)
 derived from (a). Each is calibrated by a single temperature fitted on the validation set.
 Needs the ``pipeline`` extra (scikit-learn); the model files need numpy alone.
@@ -34,6 +35,7 @@ from backclf.core.model_file import (
 from backclf.knowledge import CAUSE_IDS
 from backclf.pipeline.metrics import log_loss
 from backclf.pipeline.params import AssessParams, InterviewParams, TrainParams
+from backclf.pipeline.selection import Selection, one_standard_error
 
 
 def _answers_of(finding: str, col: np.ndarray, features: list[Feature]) -> tuple[list, np.ndarray]:
@@ -132,6 +134,47 @@ def _header(
     }
 
 
+#: Fitted weights and temperatures are stored to this many decimals. The fits converge to
+#: ~1e-13 (Newton steps, see :func:`_fit_multinomial`), so the stored digits are the same
+#: whatever BLAS kernel or thread count did the arithmetic.
+PARAMETER_DECIMALS = 6
+
+
+def _fit_multinomial(x: np.ndarray, y: np.ndarray, c: float):
+    """Multinomial logistic regression solved by Newton's method to a gradient of 1e-10.
+
+    L-BFGS (scikit-learn's default) stops on a relative change in the loss, which leaves the
+    weights ~1e-6 apart on different BLAS kernels; Newton steps converge quadratically, to
+    weights equal to ~1e-13 on every kernel tried. A fit that does not converge is an error,
+    not a warning: its digits would not be reproducible.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("ignore", FutureWarning)  # 1.9 announces 1.10's new defaults
+        return LogisticRegression(C=c, solver="newton-cholesky", tol=1e-10, max_iter=100).fit(x, y)
+
+
+def choose_c(x: np.ndarray, y: np.ndarray, config: TrainParams) -> Selection:
+    """C by stratified K-fold log loss and the one-standard-error rule
+    (:func:`backclf.pipeline.selection.one_standard_error`)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.seed)
+    losses = np.array(
+        [
+            [
+                log_loss(_fit_multinomial(x[fit], y[fit], c).predict_proba(x[held]), y[held])
+                for c in config.c_grid
+            ]
+            for fit, held in folds.split(x, y)
+        ]
+    )
+    return one_standard_error(list(config.c_grid), losses)
+
+
 def fit_logistic(
     x: np.ndarray,
     y: np.ndarray,
@@ -141,31 +184,22 @@ def fit_logistic(
     training: dict[str, Any],
     interview: dict[str, Any] | None = None,
 ) -> LogisticModelFile:
-    """Multinomial logistic regression with C chosen by stratified K-fold log loss (a grid of
-    one C is used as it is)."""
-    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
-    from sklearn.model_selection import StratifiedKFold
-
+    """Multinomial logistic regression with C chosen by cross-validation and the
+    one-standard-error rule (a grid of one C is used as it is); weights rounded to
+    :data:`PARAMETER_DECIMALS`."""
     if len(config.c_grid) == 1:  # nothing to choose
-        best_c = float(config.c_grid[0])
+        best_c, selection = float(config.c_grid[0]), {}
     else:
-        folds = StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.seed)
-        with warnings.catch_warnings():  # scikit-learn 1.9 announces 1.10's new defaults
-            warnings.simplefilter("ignore", FutureWarning)
-            search = LogisticRegressionCV(
-                Cs=list(config.c_grid),
-                cv=folds,
-                scoring="neg_log_loss",
-                max_iter=2000,
-                random_state=config.seed,
-            ).fit(x, y)
-        best_c = float(np.atleast_1d(search.C_)[0])
-    fitted = LogisticRegression(C=best_c, max_iter=2000, random_state=config.seed).fit(x, y)
+        chosen = choose_c(x, y, config)
+        best_c, selection = chosen.chosen, {"c_selection": chosen.as_dict()}
+    fitted = _fit_multinomial(x, y, best_c)
     weights = fitted.coef_ - fitted.coef_.mean(axis=0, keepdims=True)  # same softmax, centred
     intercept = fitted.intercept_ - fitted.intercept_.mean()
+    weights = np.round(weights, PARAMETER_DECIMALS) + 0.0  # + 0.0: no negative zeros
+    intercept = np.round(intercept, PARAMETER_DECIMALS) + 0.0
     return LogisticModelFile(
         kind="logistic",
-        **_header(features, assess, {**training, "C": best_c}, interview),
+        **_header(features, assess, {**training, "C": best_c, **selection}, interview),
         causes=[
             {
                 "id": cause,
@@ -245,25 +279,36 @@ def fit_tree(
     return TreeModelFile(kind="tree", **header, tree=nodes)
 
 
-def calibrate(file: ModelFile, x_val: np.ndarray, y_val: np.ndarray) -> ModelFile:
-    """Fit the temperature that minimises validation log loss (golden-section on log T)."""
-    logits = model_from_file(file).logits(x_val)  # before any temperature
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature T in [0.2, 5] that minimises the log loss of ``softmax(logits / T)``.
 
-    def loss(log_t: float) -> float:
-        z = logits / np.exp(log_t)
+    The loss is convex in s = 1/T, so its minimum is the root of its derivative,
+    ``mean(E_p[z] - z_y)``, found by Brent's method (scipy's ``brentq``) to 1e-14. A root of
+    the derivative is well conditioned where the loss itself is flat: comparing losses near
+    the minimum (golden-section search, as before) lets float noise pick the digits.
+    """
+    from scipy.optimize import brentq
+
+    def slope(s: float) -> float:
+        z = logits * s
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
-        return log_loss(p / p.sum(axis=1, keepdims=True), y_val)
+        p /= p.sum(axis=1, keepdims=True)
+        return float(np.mean((p * logits).sum(axis=1) - logits[np.arange(len(y)), y]))
 
-    low, high = np.log(0.2), np.log(5.0)
-    ratio = (np.sqrt(5) - 1) / 2
-    for _ in range(60):
-        a, b = high - ratio * (high - low), low + ratio * (high - low)
-        if loss(a) < loss(b):
-            high = b
-        else:
-            low = a
-    temperature = float(np.exp((low + high) / 2))
+    low, high = 1 / 5.0, 1 / 0.2
+    if slope(low) >= 0:  # the loss rises from the smallest s: the largest temperature
+        return 5.0
+    if slope(high) <= 0:
+        return 0.2
+    return 1.0 / brentq(slope, low, high, xtol=1e-14, rtol=1e-14, maxiter=200)
+
+
+def calibrate(file: ModelFile, x_val: np.ndarray, y_val: np.ndarray) -> ModelFile:
+    """Fit the temperature that minimises validation log loss, rounded to
+    :data:`PARAMETER_DECIMALS`."""
+    logits = model_from_file(file).logits(x_val)  # before any temperature
+    temperature = round(fit_temperature(logits, y_val), PARAMETER_DECIMALS)
     calibration = file.calibration.model_copy(update={"temperature": temperature})
     return file.model_copy(update={"calibration": calibration})
 
