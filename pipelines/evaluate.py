@@ -12,14 +12,19 @@ from backclf.core.explain import strongest_findings
 from backclf.core.model import load_model
 from backclf.pipeline.baselines import article_rules_proba, majority_proba
 from backclf.pipeline.dev_vignettes import load_dev, structured_scores
-from backclf.pipeline.metrics import classification_metrics, confusion, triage_audit
+from backclf.pipeline.metrics import (
+    classification_metrics,
+    confusion,
+    model_figures,
+    triage_audit,
+)
 from backclf.pipeline.model_card import render_model_card
 from backclf.pipeline.params import params_or_exit
 from backclf.pipeline.plots import save_plots
 from backclf.pipeline.presentations import load_presentations, presentation_audit
 from backclf.pipeline.sensitivity_report import read_report
 from backclf.synth.posterior import posterior
-from backclf.synth.sampler import label_indices, read_labelled
+from backclf.synth.sampler import label_indices, read_labelled, read_sample
 
 CANDIDATES = ("logistic", "points", "tree")
 REPORTS = Path("reports")
@@ -59,6 +64,9 @@ def main() -> None:
     details["dev"] = {kind: structured_scores(dev_cases, m) for kind, m in models.items()}
     details["champion_test_confusion"] = confusion(test_y, champion_proba.argmax(axis=1)).tolist()
     details["champion_triage"] = audit
+    if params.generation_config("test") != params.generation_config("reference"):
+        reference = read_sample(Path("data/reference.parquet"))
+        details["reference"] = model_figures(models[champion], reference, bins)
     presentations = load_presentations(Path(params.evaluate.dangerous_presentations))
     details["dangerous_presentations"] = presentation_audit(presentations, models[champion])
 

@@ -1,11 +1,12 @@
-"""DVC stage `generate`: the synthetic train, validation, test, shifted and text sets."""
+"""DVC stage `generate`: the synthetic train, validation, test, shifted and text sets, and
+the promotion gate's reference set (the default world's test split, fixed in params.yaml)."""
 
 from pathlib import Path
 
 from backclf.pipeline.params import params_or_exit
 from backclf.synth.sampler import write_parquet
 
-SPLITS = ("train", "validation", "test", "shifted", "text_heldout")
+SPLITS = ("train", "validation", "test", "shifted", "text_heldout", "reference")
 
 
 def main() -> None:

@@ -2,95 +2,126 @@
 promote it only through the gate.
 
 1. The run's identity (model, data, knowledge and code hashes) is looked up in the MLflow
-   store: if a finished run already registered it, nothing is logged (idempotent).
-2. Otherwise the current @champion's model file and this run's model are scored on this
-   run's test set; the promotion gate (`params.yaml`, publish.gate) decides.
+   store. A model registered before is not logged again; if it is a challenger and this is
+   not an experiment, the gate judges it again (after `dvc exp apply`, say).
+2. Otherwise the new model and the champion (the registry's @champion, or on an empty
+   store the packaged model) are scored on the same reference data; the gate
+   (`params.yaml`, publish.gate) decides. A model from `dvc exp run` is never promoted.
 3. The run is logged with its nested candidates and the model registered as a new version,
    aliased @champion or @challenger; the description and tags say why.
-4. Only a promoted model is written to the packaged src/backclf/published/champion.json.
+4. Only a promoted model is packaged: src/backclf/published/champion.json and its card.
+5. Last, the registry's @champion, the packaged model and its card are checked to name the
+   same model; if they do not, the stage says why and how to make them agree.
 """
 
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
 from backclf.core.model import ModelFileError, load_model
-from backclf.pipeline.params import params_or_exit
-from backclf.pipeline.promotion import Decision, Tolerances, decide, measure
+from backclf.pipeline.dev_vignettes import load_dev
+from backclf.pipeline.params import Params, params_or_exit
+from backclf.pipeline.presentations import load_presentations
+from backclf.pipeline.promotion import Decision, Reference, Tolerances, decide, measure
 from backclf.pipeline.provenance import run_tags
-from backclf.pipeline.registry import PipelineRun, Store
+from backclf.pipeline.publication import PACKAGED, agreement, package
+from backclf.pipeline.registry import Champion, PipelineRun, Store
 from backclf.pipeline.tracking import dvc_experiment
-from backclf.synth.sampler import read_labelled
+from backclf.synth.sampler import read_sample
 
 CANDIDATE = Path("models/champion.json")
-PACKAGED = Path("src/backclf/published/champion.json")
 REPORTS = Path("reports")
 #: The reports this pipeline writes (its stages' deps here); the sensitivity study's reports
 #: belong to its own pipeline and MLflow runs.
 PIPELINE_REPORTS = ("metrics.json", "evaluation.json", "text_metrics.json")
 
 
+def reference_data(params: Params) -> Reference:
+    return Reference(
+        read_sample(Path("data/reference.parquet")),
+        load_dev(Path(params.evaluate.dev_vignettes)),
+        load_presentations(Path(params.evaluate.dangerous_presentations)),
+        params.evaluate.ece_bins,
+    )
+
+
+def judge(params: Params, baseline: Champion | None, experiment: str) -> tuple[Decision, dict]:
+    """The gate's decision on the candidate against the baseline, on the reference data."""
+    reference = reference_data(params)
+    candidate = measure(load_model(CANDIDATE), reference)
+    held, unreadable = None, None
+    if baseline is not None:
+        try:
+            held = measure(load_model(baseline.model_file), reference)
+        except ModelFileError as exc:  # a model file this code can no longer read
+            unreadable = f"the {baseline.label} cannot be scored ({exc})"
+    decision = decide(candidate, held, Tolerances.from_params(params.publish.gate.model_dump()))
+    if unreadable:  # judged by the safety rule alone, and the run says so
+        decision = Decision(decision.promote, (unreadable, *decision.reasons))
+    if experiment and decision.promote:
+        decision = Decision(
+            False,
+            (
+                f"an experiment ({experiment}) is registered as a challenger, never promoted; "
+                f"on the reference data the gate would pass it ({'; '.join(decision.reasons)}); "
+                f"to promote it: dvc exp apply {experiment}, then dvc repro",
+            ),
+        )
+    return decision, {"candidate": candidate, "champion": held}
+
+
 def main() -> None:
     params = params_or_exit()
     section = params.publish
     tags = run_tags(Path.cwd(), CANDIDATE, Path("data").glob("*.parquet")) | dvc_experiment()
+    experiment = tags["dvc_experiment"]
     store = Store(Path.cwd(), section.experiment, section.registered_model)
     existing = store.find(tags["identity"])
-    if existing is not None:
-        held = ", ".join(f"@{a}" for a in existing.aliases) or "no alias"
-        print(
-            f"MLflow: this model (identity {tags['identity'][:12]}) is already registered as "
-            f"{section.registered_model} version {existing.version} ({held}), "
-            f"run {existing.run_id}; nothing logged"
-        )
-        return
-
-    columns, y, table = read_labelled(Path("data/test.parquet"))
-    red_flag_added = table["red_flag_added"].to_numpy()
-    ece_bins = params.evaluate.ece_bins
-    candidate = measure(load_model(CANDIDATE), columns, y, red_flag_added, ece_bins)
     with tempfile.TemporaryDirectory() as tmp:
-        champion = store.champion(Path(tmp))
-        held, unreadable = None, None
-        if champion is not None:
-            try:
-                held_model = load_model(champion.model_file)
-            except ModelFileError as exc:  # a model file this code can no longer read
-                unreadable = f"@champion version {champion.version} cannot be scored ({exc})"
-            else:
-                held = measure(held_model, columns, y, red_flag_added, ece_bins)
-        decision = decide(candidate, held, Tolerances.from_params(section.gate.model_dump()))
-        if unreadable:  # judged by the safety rule alone, and the run says so
-            decision = Decision(decision.promote, (unreadable, *decision.reasons))
-        report_files = [REPORTS / n for n in PIPELINE_REPORTS if (REPORTS / n).exists()]
-        registered = store.log(
-            PipelineRun(
-                params=params.model_dump(),
-                reports={p.stem: json.loads(p.read_text()) for p in report_files},
-                report_files=report_files,
-                model_file=CANDIDATE,
-                model_card=REPORTS / "model_card.md",
-                plots=sorted((REPORTS / "plots").glob("*.png")),
-                candidate_files={
-                    p.stem: p for p in sorted(Path("models").glob("*.json")) if p != CANDIDATE
-                },
-                tags=tags,
-                decision=decision,
-                gate={"candidate": candidate, "champion": held},
-                champion=champion,
+        baseline = store.champion(Path(tmp)) or store.packaged_baseline(PACKAGED)
+        if existing is not None:
+            held = ", ".join(f"@{a}" for a in existing.aliases) or "no alias"
+            print(
+                f"MLflow: this model (identity {tags['identity'][:12]}) is already registered "
+                f"as {section.registered_model} version {existing.version} ({held}); nothing "
+                "logged"
             )
-        )
-    print(
-        f"MLflow run {registered.run_id}: registered {section.registered_model} version "
-        f"{registered.version}, {decision.summary()}"
-    )
-    if decision.promote:
-        if not PACKAGED.exists() or PACKAGED.read_bytes() != CANDIDATE.read_bytes():
-            shutil.copyfile(CANDIDATE, PACKAGED)
-        print(f"packaged {CANDIDATE} -> {PACKAGED}")
-    else:
-        print(f"{PACKAGED} left as it was (the champion's)")
+            if "champion" not in existing.aliases and not experiment:
+                decision, _ = judge(params, baseline, experiment)
+                if decision.promote:
+                    store.promote(existing.version, decision)
+                    package(CANDIDATE, REPORTS / "model_card.md")
+                print(f"the gate again, on the reference data: {decision.summary()}")
+        else:
+            decision, gate = judge(params, baseline, experiment)
+            report_files = [REPORTS / n for n in PIPELINE_REPORTS if (REPORTS / n).exists()]
+            registered = store.log(
+                PipelineRun(
+                    params=params.model_dump(),
+                    reports={p.stem: json.loads(p.read_text()) for p in report_files},
+                    report_files=report_files,
+                    model_file=CANDIDATE,
+                    model_card=REPORTS / "model_card.md",
+                    plots=sorted((REPORTS / "plots").glob("*.png")),
+                    candidate_files={
+                        p.stem: p for p in sorted(Path("models").glob("*.json")) if p != CANDIDATE
+                    },
+                    tags=tags,
+                    decision=decision,
+                    gate=gate,
+                    champion=baseline,
+                )
+            )
+            print(
+                f"MLflow run {registered.run_id}: registered {section.registered_model} version "
+                f"{registered.version}, {decision.summary()}"
+            )
+            if decision.promote:
+                package(CANDIDATE, REPORTS / "model_card.md")
+                print(f"packaged {CANDIDATE} -> {PACKAGED}")
+            else:
+                print(f"{PACKAGED} left as it was (the champion's)")
+    print(agreement(store))
 
 
 if __name__ == "__main__":

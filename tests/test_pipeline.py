@@ -20,6 +20,7 @@ import yaml
 pytestmark = pytest.mark.slow
 STAGES = ("generate", "train", "evaluate", "publish")
 PACKAGED = "src/backclf/published/champion.json"
+PACKAGED_CARD = "src/backclf/published/model_card.md"
 
 
 def run_stage(root: Path, work: Path, env: dict, stage: str) -> str:
@@ -47,12 +48,29 @@ def store(env: dict):
     return client, runs, versions
 
 
+def registry_state(env: dict, work: Path) -> dict:
+    """The registry's aliases and versions and the package, as a fixture leaves them (later
+    fixtures register more and move @champion; tests run in any order)."""
+    client, _, versions = store(env)
+    aliases = {}
+    for alias in ("champion", "challenger"):
+        try:
+            aliases[alias] = str(client.get_model_version_by_alias("backclf", alias).version)
+        except Exception:  # no such alias yet
+            aliases[alias] = None
+    return {
+        **aliases,
+        "versions": sorted(str(v.version) for v in versions),
+        "packaged": (work / PACKAGED).read_bytes(),
+    }
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, root: Path):
     """The first run on an empty store, as on a fresh clone."""
     work = tmp_path_factory.mktemp("pipeline")
     params = yaml.safe_load((root / "params.yaml").read_text())
-    for split in ("train", "validation", "test", "shifted", "text_heldout"):
+    for split in ("train", "validation", "test", "shifted", "text_heldout", "reference"):
         params["generate"][split]["n"] = 1500 if split != "text_heldout" else 100
     params["train"]["c_grid"] = [0.1, 1.0]
     params["evaluate"]["dev_vignettes"] = str(root / "data/vignettes/dev.jsonl")
@@ -67,12 +85,15 @@ def tiny_run(tmp_path_factory, root: Path):
         "metrics": json.loads((work / "reports/metrics.json").read_text()),
         "details": json.loads((work / "reports/evaluation.json").read_text()),
         "packaged": (work / PACKAGED).read_bytes(),
+        "packaged_card": (work / PACKAGED_CARD).read_bytes(),
+        "card": (work / "reports/model_card.md").read_bytes(),
         # read now: a later fixture (tree_run) retrains into the same directory, and tests
         # run in any order (pytest-randomly)
         "model": (work / "models/champion.json").read_bytes(),
         "publish": outputs["publish"],
         # the registry as the first run left it (later fixtures register more versions)
         "versions": [str(v.version) for v in store(env)[2]],
+        "state": registry_state(env, work),
     }
     return work, env, first
 
@@ -97,7 +118,34 @@ def tree_run(second_publish, tiny_run, root: Path):
     env = {**env, "DVC_EXP_NAME": "tree-trial", "DVC_EXP_BASELINE_REV": "0" * 40}
     for stage in ("train", "evaluate"):
         run_stage(root, work, env, stage)
-    return run_stage(root, work, env, "publish")
+    return run_stage(root, work, env, "publish"), registry_state(env, work)
+
+
+@pytest.fixture(scope="module")
+def knobs_experiment(tree_run, tiny_run, root: Path):
+    """`dvc exp run -S generate.knobs.missing_rate=0.2` (another world, the logistic model),
+    then what `dvc exp apply` and `dvc repro` do: the registration step outside an
+    experiment, on the same outputs."""
+    work, env, _ = tiny_run
+    params = yaml.safe_load((work / "params.yaml").read_text())
+    params["train"]["model"] = "logistic"
+    params["generate"]["knobs"]["missing_rate"] = 0.2
+    (work / "params.yaml").write_text(yaml.safe_dump(params))
+    experiment_env = {**env, "DVC_EXP_NAME": "knobs-trial", "DVC_EXP_BASELINE_REV": "0" * 40}
+    for stage in ("generate", "train", "evaluate"):
+        run_stage(root, work, experiment_env, stage)
+    card = (work / "reports/model_card.md").read_text()
+    experiment = run_stage(root, work, experiment_env, "publish")
+    package = (work / PACKAGED).read_bytes(), (work / PACKAGED_CARD).read_bytes()
+    during = registry_state(env, work)
+    applied = run_stage(root, work, env, "publish")
+    after = {
+        **registry_state(env, work),
+        "model": (work / "models/champion.json").read_bytes(),
+        "card": (work / "reports/model_card.md").read_bytes(),
+        "packaged_card": (work / PACKAGED_CARD).read_bytes(),
+    }
+    return experiment, card, package, applied, during, after
 
 
 def test_pipeline_writes_every_output(tiny_run):
@@ -106,6 +154,7 @@ def test_pipeline_writes_every_output(tiny_run):
         "data/train.parquet",
         "data/shifted.parquet",
         "data/text_heldout.parquet",
+        "data/reference.parquet",
         "models/logistic.json",
         "models/points.json",
         "models/tree.json",
@@ -128,11 +177,17 @@ def test_the_first_run_promotes_and_packages_the_pipelines_champion(tiny_run, ro
     _, env, first = tiny_run
     assert "promoted to @champion: no champion yet" in first["publish"]
     assert first["packaged"] == first["model"]
+    # the packaged card is this run's card, and names the packaged model
+    card = first["packaged_card"].decode()
+    assert card == first["card"].decode()
+    assert f"Model file sha256: `{hashlib.sha256(first['model']).hexdigest()}`" in card
+    assert (
+        "champion: @champion version 1, the packaged model and its card agree" in first["publish"]
+    )
     client, _, versions = store(env)
-    version = client.get_model_version_by_alias("backclf", "champion")
-    assert str(version.version) == "1" and first["versions"] == ["1"]
+    assert first["state"]["champion"] == "1" and first["versions"] == ["1"]
     assert "1" in [str(v.version) for v in versions]  # still there, whatever ran since
-    run = client.get_run(version.run_id)
+    run = client.get_run(client.get_model_version("backclf", "1").run_id)
     assert run.data.tags["promotion"] == "champion"
     assert "promoted to @champion" in run.data.tags["mlflow.note.content"]
 
@@ -142,7 +197,7 @@ def test_the_run_holds_every_report_the_tags_and_the_candidates(tiny_run):
 
     _, env, first = tiny_run
     client, _, _ = store(env)
-    run = client.get_run(client.get_model_version_by_alias("backclf", "champion").run_id)
+    run = client.get_run(client.get_model_version("backclf", "1").run_id)  # the first run
     logged = run.data.metrics
     expected = numeric_metrics(first["metrics"])
     assert {k: logged[k] for k in expected} == pytest.approx(expected)
@@ -184,25 +239,58 @@ def test_a_second_run_on_the_same_model_logs_nothing(second_publish):
 
 
 def test_an_experiment_with_a_worse_model_is_a_challenger_and_says_why(tree_run, tiny_run):
-    work, env, first = tiny_run
-    assert "kept as @challenger" in tree_run and "test accuracy" in tree_run
-    assert (work / PACKAGED).read_bytes() == first["packaged"]  # the package is left alone
-    client, _, versions = store(env)
-    assert str(client.get_model_version_by_alias("backclf", "champion").version) == "1"
-    challenger = client.get_model_version_by_alias("backclf", "challenger")
-    assert str(challenger.version) == "2" and len(versions) == 2
+    _, env, first = tiny_run
+    output, state = tree_run
+    assert "kept as @challenger" in output and "reference accuracy" in output
+    assert state["packaged"] == first["packaged"]  # the package is left alone
+    assert state["champion"] == "1" and state["challenger"] == "2"
+    assert state["versions"] == ["1", "2"]
+    client, _, _ = store(env)
+    challenger = client.get_model_version("backclf", "2")
     run = client.get_run(challenger.run_id)
     assert run.data.tags["promotion"] == "challenger"
     assert run.data.tags["dvc_experiment"] == "tree-trial"
-    assert run.data.tags["compared_with_version"] == "1"
+    assert run.data.tags["compared_with"] == "@champion version 1"
     reasons = run.data.tags["promotion_reasons"]
     assert "points below the champion's" in reasons
     assert reasons in run.data.tags["mlflow.note.content"]
     assert challenger.description == run.data.tags["mlflow.note.content"]
-    # apples to apples: both scored by the gate on this run's test set
+    # apples to apples: both scored by the gate on the reference data
     metrics = run.data.metrics
     assert metrics["gate/champion/accuracy"] - metrics["gate/candidate/accuracy"] > 0.005
     assert metrics["gate/champion/accuracy"] == first["metrics"]["champion"]["test_accuracy"]
+
+
+def test_an_experiment_is_never_promoted_and_says_how_to_promote_it(knobs_experiment, tiny_run):
+    _, env, first = tiny_run
+    experiment, card, package, _, during, _ = knobs_experiment
+    assert during["champion"] == "1" and during["challenger"] == "3"
+    assert "kept as @challenger" in experiment
+    assert "an experiment (knobs-trial) is registered as a challenger, never promoted" in experiment
+    assert "dvc exp apply knobs-trial, then dvc repro" in experiment
+    assert package == (first["packaged"], first["packaged_card"])  # the package is left alone
+    assert "champion: @champion version 1, the packaged model and its card agree" in experiment
+    # its own world differs from the default: the card says so and gives the reference figures
+    assert "This run's test world is not the default one" in card
+    client, _, _ = store(env)
+    run = client.get_run(client.get_model_version("backclf", "3").run_id)
+    assert run.data.tags["dvc_experiment"] == "knobs-trial"
+    # judged on the same reference cases as the champion: the data set the gate read is fixed
+    assert (
+        run.data.metrics["gate/champion/accuracy"] == first["metrics"]["champion"]["test_accuracy"]
+    )
+
+
+def test_after_applying_an_experiment_the_gate_decides_again(knobs_experiment, tiny_run):
+    _, env, _ = tiny_run
+    _, _, _, applied, _, after = knobs_experiment
+    assert "already registered" in applied and "nothing logged" in applied
+    assert "the gate again, on the reference data: promoted to @champion" in applied
+    assert after["champion"] == "3" and after["versions"] == ["1", "2", "3"]
+    client, _, _ = store(env)
+    assert client.get_model_version("backclf", "3").tags["promotion"] == "champion"
+    assert after["packaged"] == after["model"] and after["packaged_card"] == after["card"]
+    assert "champion: @champion version 3, the packaged model and its card agree" in applied
 
 
 def test_mlflow_models_predict_applies_the_red_flag_override(tiny_run, tmp_path):
@@ -221,7 +309,7 @@ def test_mlflow_models_predict_applies_the_red_flag_override(tiny_run, tmp_path)
             "models",
             "predict",
             "-m",
-            "models:/backclf@champion",
+            "models:/backclf/1",  # the first run's model: later fixtures move @champion
             "--env-manager",
             "local",
             "-i",
@@ -272,7 +360,7 @@ def test_the_registered_champion_serves_over_http_as_strictly_as_the_cli(tiny_ru
             "models",
             "serve",
             "-m",
-            "models:/backclf@champion",
+            "models:/backclf/1",  # the first run's model: later fixtures move @champion
             "--env-manager",
             "local",
             "--host",

@@ -8,10 +8,14 @@ import yaml
 from backclf.pipeline import provenance
 from backclf.pipeline.promotion import GateMetrics, Tolerances, decide
 
-TOL = Tolerances(accuracy_drop=0.005, ece_rise=0.01, pyelonephritis_under_triage_rise=0.005)
+TOL = Tolerances(
+    accuracy_drop=0.005, ece_rise=0.01, pyelonephritis_under_triage_rise=0.005,
+    dev_cause_first_drop=0, dangerous_presentations_rise=0,
+)  # fmt: skip
 CHAMPION = GateMetrics(
     accuracy=0.7507, ece=0.0186, red_flag_cases_at_self_care=0,
-    pyelonephritis_under_triage_rate=0.087,
+    pyelonephritis_under_triage_rate=0.087, dev_cause_first=16,
+    dangerous_presentations_below_minimum=0,
 )  # fmt: skip
 
 
@@ -32,6 +36,9 @@ CASES = [
     ({"pyelonephritis_under_triage_rate": 0.095}, False, ["pyelonephritis", "0.80 points"]),
     ({"red_flag_cases_at_self_care": 1}, False, ["1 red-flag cases end at self-care"]),
     ({"red_flag_cases_at_self_care": 3, "accuracy": 0.9}, False, ["self-care"]),
+    ({"dev_cause_first": 15}, False, ["15 development vignettes", "1 fewer", "16"]),
+    ({"dev_cause_first": 17}, True, ["development vignettes 17 vs 16"]),
+    ({"dangerous_presentations_below_minimum": 1}, False, ["1 dangerous presentations", "1 more"]),
 ]
 
 
@@ -47,10 +54,19 @@ def test_the_gate_against_a_champion(changes, promoted, words):
 
 def test_every_failed_criterion_is_named():
     decision = decide(
-        metrics(accuracy=0.70, ece=0.05, pyelonephritis_under_triage_rate=0.2), CHAMPION, TOL
-    )
-    assert not decision.promote and len(decision.reasons) == 3
-    assert [r.split()[0] for r in decision.reasons] == ["test", "ECE", "pyelonephritis"]
+        metrics(
+            accuracy=0.70, ece=0.05, pyelonephritis_under_triage_rate=0.2, dev_cause_first=14,
+            dangerous_presentations_below_minimum=2,
+        ),
+        CHAMPION,
+        TOL,
+    )  # fmt: skip
+    assert not decision.promote and len(decision.reasons) == 5
+    firsts = [r.split()[:2] for r in decision.reasons]
+    assert firsts == [
+        ["reference", "accuracy"], ["ECE", "0.0500"], ["pyelonephritis", "under-triage"],
+        ["14", "development"], ["2", "dangerous"],
+    ]  # fmt: skip
 
 
 def test_without_a_champion_only_the_safety_rule_decides():

@@ -8,7 +8,7 @@ floating-point arithmetic.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from backclf.contract.columns import Columns
 from backclf.core.decide import assess_batch
 from backclf.core.model import ReadableModel
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
+
+if TYPE_CHECKING:
+    from backclf.synth.sampler import Sample
 
 K = len(CAUSE_IDS)
 DIGITS = 4
@@ -125,11 +128,17 @@ def classification_metrics(
 def triage_audit(
     columns: Columns,
     model: ReadableModel,
-    y: np.ndarray | None = None,
+    cause: np.ndarray | None = None,
     red_flag_added: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Red-flag audit (no case matching a rule ends at self-care) and, with labels,
-    over-triage of the mechanical causes and under-triage of pyelonephritis."""
+    """Red-flag audit (no case matching a rule ends at self-care) and, given each case's
+    ``cause``, over-triage of the mechanical causes and under-triage of pyelonephritis.
+
+    ``cause`` is the cause the vignette was drawn from (``true_cause``, before label noise):
+    triage safety is about what the person has, not about the noisy label the classifier is
+    scored on. Every report (the model card, the promotion gate, the sensitivity study,
+    MLflow) passes the true cause here; one definition, one figure.
+    """
     decisions = assess_batch(columns, model)
     flagged = decisions.fired.any(axis=1)
     self_care = decisions.level == TRIAGE_LEVELS.index("self_care")
@@ -138,15 +147,34 @@ def triage_audit(
         "red_flag_cases_at_self_care": int(np.sum(flagged & self_care)),
         "overridden_rate": _r(decisions.overridden.mean()),
     }
-    if y is not None:
-        clean = ~red_flag_added if red_flag_added is not None else np.ones(len(y), bool)
-        mechanical = clean & (y != CAUSE_IDS.index("pyelonephritis"))
+    if cause is not None:
+        clean = ~red_flag_added if red_flag_added is not None else np.ones(len(cause), bool)
+        mechanical = clean & (cause != CAUSE_IDS.index("pyelonephritis"))
         urgent = decisions.level >= TRIAGE_LEVELS.index("consultation_24")
         out["over_triage_rate"] = _r(np.mean(urgent[mechanical]))
-        pyelo = y == CAUSE_IDS.index("pyelonephritis")
+        pyelo = cause == CAUSE_IDS.index("pyelonephritis")
         missed = _r(np.mean(~urgent[pyelo])) if pyelo.any() else 0.0
         out["pyelonephritis_under_triage_rate"] = missed
     return out
+
+
+def model_figures(model: ReadableModel, sample: Sample, ece_bins: int) -> dict[str, Any]:
+    """One model's headline figures on one labelled set, by the one definition every report
+    uses: accuracy, log loss and ECE against the label (what the model is trained and
+    calibrated on, and what the Bayes ceiling is computed for); the triage audit against the
+    true cause (:func:`triage_audit`)."""
+    proba = model.predict_proba(model.encode(sample.columns))
+    scores = classification_metrics(proba, sample.label, model.abstain_below, ece_bins)
+    audit = triage_audit(sample.columns, model, sample.true_cause, sample.red_flag_added)
+    return {
+        "accuracy": scores["accuracy"],
+        "log_loss": scores["log_loss"],
+        "ece": scores["ece"],
+        "red_flag_cases": audit["cases_with_red_flag"],
+        "red_flag_cases_at_self_care": audit["red_flag_cases_at_self_care"],
+        "over_triage_rate": audit["over_triage_rate"],
+        "pyelonephritis_under_triage_rate": audit["pyelonephritis_under_triage_rate"],
+    }
 
 
 def flatten(tree: dict[str, Any], prefix: str = "", sep: str = "/") -> dict[str, Any]:

@@ -82,6 +82,20 @@ class GenerateParams(_Section):
     test: GeneratedSet
     shifted: GeneratedSet
     text_heldout: GeneratedSet
+    #: The promotion gate's common ground: the default world's test split, with every knob
+    #: written out so that an experiment changing ``generate.knobs`` does not move it.
+    reference: GeneratedSet
+
+    @field_validator("reference")
+    @classmethod
+    def _reference_fixes_every_knob(cls, reference: GeneratedSet) -> GeneratedSet:
+        loose = [k for k in Knobs.model_fields if getattr(reference, k) is None]
+        if loose:
+            raise ValueError(
+                f"reference must set {', '.join(loose)} itself (it is the default world, "
+                "whatever generate.knobs an experiment sets)"
+            )
+        return reference
 
 
 class TrainParams(_Section):
@@ -143,6 +157,8 @@ class GateParams(_Section):
     accuracy_drop: Annotated[float, Field(ge=0, le=1)]
     ece_rise: Annotated[float, Field(ge=0, le=1)]
     pyelonephritis_under_triage_rise: Annotated[float, Field(ge=0, le=1)]
+    dev_cause_first_drop: Annotated[int, Field(ge=0)]
+    dangerous_presentations_rise: Annotated[int, Field(ge=0)]
 
 
 class PublishParams(_Section):

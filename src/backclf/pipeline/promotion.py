@@ -1,27 +1,48 @@
 """The promotion gate: does a new model replace the champion? A decision, with its reasons.
 
-Both models are scored on the same cases (this run's test set) by the same metric functions,
-so the comparison is like for like even when the champion was trained on other data. The
-candidate becomes the champion only if
+Both models are scored on **common ground**, the same fixed reference data whatever world
+the new model was trained in (:class:`Reference`): the default world's test split
+(``data/reference.parquet``, fixed in ``params.yaml`` ``generate.reference``), the
+development vignettes and the dangerous-presentation audit. An experiment that changes the
+generator is judged on the same cases as the champion was, never on its own test set.
+Each figure is the one definition every report uses (:func:`metrics.model_figures`:
+accuracy and ECE against the label, triage safety against the true cause).
+
+The candidate becomes the champion only if
 
 - no case with a red flag ends at self-care (always: a safety rule, not a parameter), and
 - it is not worse than the champion beyond the tolerances in ``params.yaml``
-  (``publish.gate``): test accuracy, expected calibration error (ECE), and the share of
-  pyelonephritis cases triaged below ``consultation_24``.
+  (``publish.gate``): reference accuracy, expected calibration error (ECE), the share of
+  pyelonephritis cases triaged below ``consultation_24``, development vignettes with the
+  right cause first, and dangerous presentations below their minimum.
 
-With no champion yet, the safety rule alone decides. Otherwise the candidate is a challenger,
-and the reasons say which criterion failed and by how much.
+Otherwise the candidate is a challenger, and the reasons say which criterion failed and by
+how much.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from backclf.contract.columns import Columns
 from backclf.core.model import ReadableModel
 
+if TYPE_CHECKING:
+    from backclf.pipeline.dev_vignettes import DevCase
+    from backclf.pipeline.presentations import Presentation
+    from backclf.synth.sampler import Sample
+
 CHAMPION, CHALLENGER = "champion", "challenger"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The gate's common ground, the same for every model it compares."""
+
+    sample: Sample  # the default world's test split
+    dev_cases: list[DevCase]
+    presentations: list[Presentation]
+    ece_bins: int
 
 
 @dataclass(frozen=True)
@@ -30,6 +51,8 @@ class GateMetrics:
     ece: float
     red_flag_cases_at_self_care: int
     pyelonephritis_under_triage_rate: float
+    dev_cause_first: int
+    dangerous_presentations_below_minimum: int
 
     def as_dict(self) -> dict[str, float]:
         return {k: float(v) for k, v in asdict(self).items()}
@@ -40,10 +63,12 @@ class Tolerances:
     accuracy_drop: float
     ece_rise: float
     pyelonephritis_under_triage_rise: float
+    dev_cause_first_drop: int
+    dangerous_presentations_rise: int
 
     @classmethod
     def from_params(cls, gate: dict[str, Any]) -> Tolerances:
-        return cls(**{k: float(v) for k, v in gate.items()})
+        return cls(**gate)
 
 
 @dataclass(frozen=True)
@@ -60,24 +85,22 @@ class Decision:
         return f"{verdict}: " + "; ".join(self.reasons)
 
 
-def measure(
-    model: ReadableModel,
-    columns: Columns,
-    y,
-    red_flag_added,
-    ece_bins: int,
-) -> GateMetrics:
-    """The gate's metrics of one model on labelled cases (the evaluate stage's functions)."""
-    from backclf.pipeline.metrics import classification_metrics, triage_audit
+def measure(model: ReadableModel, reference: Reference) -> GateMetrics:
+    """The gate's metrics of one model on the reference data."""
+    from backclf.pipeline.dev_vignettes import structured_scores
+    from backclf.pipeline.metrics import model_figures
+    from backclf.pipeline.presentations import presentation_audit
 
-    proba = model.predict_proba(model.encode(columns))
-    scores = classification_metrics(proba, y, model.abstain_below, ece_bins)
-    audit = triage_audit(columns, model, y, red_flag_added)
+    figures = model_figures(model, reference.sample, reference.ece_bins)
+    dev = structured_scores(reference.dev_cases, model)
+    audit = presentation_audit(reference.presentations, model)
     return GateMetrics(
-        accuracy=scores["accuracy"],
-        ece=scores["ece"],
-        red_flag_cases_at_self_care=audit["red_flag_cases_at_self_care"],
-        pyelonephritis_under_triage_rate=audit["pyelonephritis_under_triage_rate"],
+        accuracy=figures["accuracy"],
+        ece=figures["ece"],
+        red_flag_cases_at_self_care=figures["red_flag_cases_at_self_care"],
+        pyelonephritis_under_triage_rate=figures["pyelonephritis_under_triage_rate"],
+        dev_cause_first=round(dev["cause_first_rate"] * dev["cause_named_cases"]),
+        dangerous_presentations_below_minimum=len(audit["below_minimum"]),
     )
 
 
@@ -96,7 +119,7 @@ def decide(candidate: GateMetrics, champion: GateMetrics | None, tol: Tolerances
     drop = round(champion.accuracy - candidate.accuracy, 6)
     if drop > tol.accuracy_drop:
         failures.append(
-            f"test accuracy {candidate.accuracy:.4f} is {100 * drop:.2f} points below the "
+            f"reference accuracy {candidate.accuracy:.4f} is {100 * drop:.2f} points below the "
             f"champion's {champion.accuracy:.4f} (tolerance {100 * tol.accuracy_drop:.2f})"
         )
     rise = round(candidate.ece - champion.ece, 6)
@@ -115,16 +138,37 @@ def decide(candidate: GateMetrics, champion: GateMetrics | None, tol: Tolerances
             f"{champion.pyelonephritis_under_triage_rate:.2%} "
             f"(tolerance {100 * tol.pyelonephritis_under_triage_rise:.2f})"
         )
+    fewer = champion.dev_cause_first - candidate.dev_cause_first
+    if fewer > tol.dev_cause_first_drop:
+        failures.append(
+            f"{candidate.dev_cause_first} development vignettes with the right cause first, "
+            f"{fewer} fewer than the champion's {champion.dev_cause_first} "
+            f"(tolerance {tol.dev_cause_first_drop})"
+        )
+    more = (
+        candidate.dangerous_presentations_below_minimum
+        - champion.dangerous_presentations_below_minimum
+    )
+    if more > tol.dangerous_presentations_rise:
+        failures.append(
+            f"{candidate.dangerous_presentations_below_minimum} dangerous presentations below "
+            f"their minimum, {more} more than the champion's "
+            f"{champion.dangerous_presentations_below_minimum} "
+            f"(tolerance {tol.dangerous_presentations_rise})"
+        )
     if failures:
         return Decision(False, tuple(failures))
     return Decision(
         True,
         (
-            f"not worse than the champion beyond tolerance (test accuracy "
+            f"not worse than the champion beyond tolerance on the reference data (accuracy "
             f"{candidate.accuracy:.4f} vs {champion.accuracy:.4f}, ECE {candidate.ece:.4f} vs "
             f"{champion.ece:.4f}, pyelonephritis under-triage "
             f"{candidate.pyelonephritis_under_triage_rate:.2%} vs "
-            f"{champion.pyelonephritis_under_triage_rate:.2%}); no red-flag case ends at "
+            f"{champion.pyelonephritis_under_triage_rate:.2%}, development vignettes "
+            f"{candidate.dev_cause_first} vs {champion.dev_cause_first}, dangerous "
+            f"presentations below minimum {candidate.dangerous_presentations_below_minimum} vs "
+            f"{champion.dangerous_presentations_below_minimum}); no red-flag case ends at "
             "self-care",
         ),
     )

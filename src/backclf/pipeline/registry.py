@@ -53,9 +53,25 @@ class Registered:
 
 @dataclass
 class Champion:
-    version: str
-    run_id: str
+    """The model a candidate is judged against: the registry's @champion, or on an empty
+    store the packaged model (``version`` None)."""
+
+    version: str | None
+    run_id: str | None
     model_file: Path
+
+    @property
+    def label(self) -> str:
+        return f"@champion version {self.version}" if self.version else "packaged model"
+
+
+@dataclass(frozen=True)
+class ChampionVersion:
+    """What the registry says of its @champion: the version and the model it holds."""
+
+    version: str
+    model_sha256: str
+    git_commit: str
 
 
 @dataclass
@@ -127,6 +143,33 @@ class Store:
         model_file = local / flavor["artifacts"]["model_file"]["path"]
         return Champion(version.version, version.run_id, model_file)
 
+    @staticmethod
+    def packaged_baseline(packaged: Path) -> Champion | None:
+        """The packaged model as the baseline of an empty store (None if there is none)."""
+        return Champion(None, None, packaged) if packaged.exists() else None
+
+    def champion_version(self) -> ChampionVersion | None:
+        """The @champion version and its model's sha256, or None."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            version = self.client.get_model_version_by_alias(self.name, CHAMPION)
+        except MlflowException:
+            return None
+        tags = version.tags or {}
+        return ChampionVersion(
+            version.version, tags.get("model_sha256", ""), tags.get("git_commit", "")
+        )
+
+    def promote(self, version: str, decision: Decision) -> None:
+        """Move @champion to an already registered version (a challenger the gate now
+        passes), and record why on the version."""
+        self.client.set_registered_model_alias(self.name, CHAMPION, version)
+        self.client.set_model_version_tag(self.name, version, "promotion", CHAMPION)
+        self.client.set_model_version_tag(
+            self.name, version, "promotion_reasons", "; ".join(decision.reasons)
+        )
+
     def log(self, run: PipelineRun) -> Registered:
         """Log the run and its nested candidate runs; register the model with its alias."""
         import mlflow
@@ -147,7 +190,7 @@ class Store:
                     "model_kind": kind,
                     "promotion": run.decision.alias,
                     "promotion_reasons": "; ".join(run.decision.reasons),
-                    "compared_with_version": run.champion.version if run.champion else "none",
+                    "compared_with": run.champion.label if run.champion else "none",
                 }
             )
             mlflow.log_params({k: str(v) for k, v in flatten(run.params, sep=".").items()})
@@ -213,10 +256,7 @@ def _description(run: PipelineRun, kind: str, n_train: int) -> str:
         f"ECE {champ['ece']:.4f}, dev cause-first {champ['dev_cause_first_rate']:.0%}. "
     )
     if run.champion is not None:
-        text += (
-            f"Compared with @champion version {run.champion.version} "
-            f"(run {run.champion.run_id[:8]}) on this run's test set: "
-        )
+        text += f"Compared with the {run.champion.label} on the reference data: "
     return text + run.decision.summary() + "."
 
 

@@ -34,7 +34,7 @@ from typing import Any
 from backclf.core.features import encode
 from backclf.core.model import ReadableModel, model_from_file
 from backclf.knowledge import CAUSE_IDS
-from backclf.pipeline.metrics import DIGITS, classification_metrics, triage_audit
+from backclf.pipeline.metrics import DIGITS, model_figures
 from backclf.pipeline.params import Params, WorldFamily
 from backclf.pipeline.sensitivity_report import (
     REFERENCE,
@@ -114,24 +114,21 @@ def draw(world: World, n: int, seed: int) -> Sample:
 
 
 def score(model: ReadableModel, sample: Sample, world: World, params: Params) -> dict[str, Any]:
-    """The champion's figures on a set drawn from ``world``."""
-    proba = model.predict_proba(model.encode(sample.columns))
-    scores = classification_metrics(
-        proba, sample.label, model.abstain_below, params.evaluate.ece_bins
-    )
+    """The champion's figures on a set drawn from ``world`` (:func:`model_figures`, the one
+    definition every report uses), with the world's exact Bayes ceiling."""
+    figures = model_figures(model, sample, params.evaluate.ece_bins)
     ceiling = bayes_accuracy(sample.columns, sample.label, world.config, world.tables)
     ceiling = round(ceiling, DIGITS)
-    audit = triage_audit(sample.columns, model, sample.label, sample.red_flag_added)
     return {
-        "accuracy": scores["accuracy"],
+        "accuracy": figures["accuracy"],
         "bayes_ceiling": ceiling,
-        "gap_points": round(100 * (ceiling - scores["accuracy"]), 2),
-        "ece": scores["ece"],
-        "log_loss": scores["log_loss"],
-        "red_flag_cases": audit["cases_with_red_flag"],
-        "red_flag_cases_at_self_care": audit["red_flag_cases_at_self_care"],
-        "pyelonephritis_under_triage_rate": audit["pyelonephritis_under_triage_rate"],
-        "over_triage_rate": audit["over_triage_rate"],
+        "gap_points": round(100 * (ceiling - figures["accuracy"]), 2),
+        "ece": figures["ece"],
+        "log_loss": figures["log_loss"],
+        "red_flag_cases": figures["red_flag_cases"],
+        "red_flag_cases_at_self_care": figures["red_flag_cases_at_self_care"],
+        "pyelonephritis_under_triage_rate": figures["pyelonephritis_under_triage_rate"],
+        "over_triage_rate": figures["over_triage_rate"],
     }
 
 

@@ -341,6 +341,20 @@ def label_indices(labels: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return pc.fill_null(index, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def read_sample(path: Path) -> Sample:
+    """A generated file read back as the :class:`Sample` it was written from (its labels,
+    true causes and bookkeeping)."""
+    columns, label, table = read_labelled(path)
+    return Sample(
+        columns,
+        label,
+        label_indices(table["true_cause"]),
+        table["atypical"].to_numpy(),
+        table["red_flag_added"].to_numpy(),
+        0,
+    )
+
+
 def read_labelled(path: Path) -> tuple[Columns, np.ndarray, pa.Table]:
     """Read a generated file back: findings as columns, label indices, and the table."""
     table = pq.read_table(path)
