@@ -8,7 +8,6 @@ root=$(pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 git clone -q "$root" "$work/backclf"
-ln -s "$(cd "$root/.." && pwd)/shared" "$work/shared"
 cd "$work/backclf"
 uv sync -q
 uv run dvc repro -q
