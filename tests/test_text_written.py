@@ -54,11 +54,11 @@ KNOWN_MISSES: dict[str, tuple[str, str]] = {
         "consultation_24",
     ),
     "r1-054": (
-        _AFEBRILE + "model facet 0.31, pyelonephritis 0.21; exact facet 0.41, pyelo 0.18",
+        _AFEBRILE + "model facet 0.32, pyelonephritis 0.19; exact facet 0.41, pyelo 0.18",
         "consultation_24",
     ),
     "r1-056": (
-        _AFEBRILE + "model names pyelonephritis at 0.29 and abstains (exact 0.37)",
+        _AFEBRILE + "model facet 0.27, pyelonephritis 0.26, abstains (exact pyelo 0.37)",
         "consultation_24",
     ),
     "r1-063": (
@@ -70,11 +70,6 @@ KNOWN_MISSES: dict[str, tuple[str, str]] = {
         "consultation_24",
     ),
     "r1-079": (_SEXUAL, "consultation_24"),
-    "r1-119": (
-        "the reading is right; the model names excessive_loading at 0.39 and abstains (exact "
-        "posterior: lumbar_muscle_strain 0.41 before excessive_loading 0.35 at five weeks)",
-        "consultation",
-    ),
     "r2-004": (
         "the reader takes 'pick up the pencil from under the table' for lifting (the near-pattern "
         "'pick up' ... 'table'), which outranks the twist: excessive_loading 0.73",
@@ -87,6 +82,13 @@ KNOWN_MISSES: dict[str, tuple[str, str]] = {
     "r2-056": (
         _AFEBRILE + "pregnant; model facet 0.38, pyelonephritis 0.08; exact facet 0.41",
         "consultation_24",
+    ),
+    "r2-058": (
+        "the reading is right; confusion with a fever: the rules send it to an emergency "
+        "department; the model (C 0.1 by the one-standard-error rule, issue 24) names "
+        "pyelonephritis at 0.395, under abstain_below 0.40, and abstains (exact posterior: "
+        "pyelonephritis 0.60)",
+        "emergency",
     ),
     "r2-062": (
         _AFEBRILE + "72 M, T 37.2; model facet 0.43, pyelonephritis 0.07; exact facet 0.49",
@@ -108,7 +110,7 @@ KNOWN_MISSES: dict[str, tuple[str, str]] = {
         "self_care",
     ),
     "r3-051": (
-        _AFEBRILE + "model names pyelonephritis at 0.37 and abstains (exact 0.59)",
+        _AFEBRILE + "model names pyelonephritis at 0.33 and abstains (exact 0.59)",
         "consultation_24",
     ),
     "r3-052": (
@@ -116,7 +118,7 @@ KNOWN_MISSES: dict[str, tuple[str, str]] = {
         "consultation_24",
     ),
     "r3-056": (
-        _AFEBRILE + "model names pyelonephritis at 0.29 and abstains (exact 0.37)",
+        _AFEBRILE + "model facet 0.27, pyelonephritis 0.26, abstains (exact pyelo 0.37)",
         "consultation_24",
     ),
     "r3-062": (
