@@ -17,7 +17,10 @@ import stat
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from backclf.io.parse import decode_document
+from backclf.io.parse import Item, decode_document, document_items, parse_json_lines
+
+#: A UTF-8 byte order mark: not part of the first case.
+BOM = b"\xef\xbb\xbf"
 
 #: Bytes asked for per read: a pipe holds 64 KiB; a regular file is read in larger pieces.
 READ_SIZE = 1 << 16
@@ -25,9 +28,7 @@ FILE_READ_SIZE = 1 << 20
 MAX_BATCH = 4096
 
 
-def line_batches(
-    stream: BinaryIO, max_lines: int = MAX_BATCH
-) -> Iterator[list[tuple[int, bytes]]]:
+def line_batches(stream: BinaryIO, max_lines: int = MAX_BATCH) -> Iterator[list[tuple[int, bytes]]]:
     """Numbered lines (from 1), in batches of at most ``max_lines`` of what is available now."""
     try:
         fd = stream.fileno()
@@ -119,3 +120,13 @@ def whole_document(data: bytes) -> list | None:
     if isinstance(parsed, list):
         return parsed
     return [parsed]
+
+
+def json_text_items(data: bytes) -> list[Item]:
+    """The cases of JSON text held whole (not streamed), read as ``backclf predict`` reads
+    stdin: one JSON document (an array of cases, or one case), else JSON Lines."""
+    data = data.removeprefix(BOM)
+    document = whole_document(data)
+    if document is not None:
+        return document_items(document)
+    return list(parse_json_lines(enumerate(data.split(b"\n"), start=1)))

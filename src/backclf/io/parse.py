@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from backclf.contract.rules import CaseError, quote
+from backclf.contract.rules import CaseError, check_id, check_text, is_missing, json_kind, quote
 
 ENVELOPE_KEYS = ("id", "text", "findings")
 LONE_SURROGATE = "malformed JSON: a \\u escape names half a surrogate pair, not a character"
@@ -182,33 +182,35 @@ def _not_unicode(text: str) -> bool:
 
 
 def record_id(data: Any) -> str | int | None:
-    """The record's id if it is a usable one (a string or an integer), else ``None``."""
-    value = data.get("id") if isinstance(data, dict) else None
-    return value if isinstance(value, str | int) and not isinstance(value, bool) else None
+    """The record's id if it is a usable one (a string or a whole number), else ``None``."""
+    return check_id(data.get("id"))[0] if isinstance(data, dict) else None
 
 
 @dataclass(frozen=True)
 class Record:
     """One record taken apart: its id, its explicit findings (``{finding: value}``, not yet
-    checked), and its free text if any."""
+    checked), its free text if any, and the problems with its id or text (reported with the
+    findings' own, as a table row's are)."""
 
     id: str | int | None
     findings: dict[str, Any]
     text: str | None
+    problems: tuple[str, ...] = ()
 
 
 def split_record(data: Any) -> Record:
-    """Take a decoded record apart; raise :class:`CaseError` if its shape is wrong."""
+    """Take a decoded record apart; raise :class:`CaseError` if its shape is wrong (not an
+    object; findings both inside ``findings`` and beside it). A ``findings`` or ``text`` that
+    is missing (``null``) is as if absent: rows of a table that mixes envelopes and flat
+    records have it so."""
     if not isinstance(data, dict):
-        raise CaseError([f"a case must be a JSON object, got {type(data).__name__}"])
-    given_id = data.get("id")
-    if given_id is not None and record_id(data) is None:
-        raise CaseError(["id: must be a string or an integer"])
+        raise CaseError([f"a case must be a JSON object of findings, got {json_kind(data)}"])
+    given_id, id_problem = check_id(data.get("id"))
     findings = data
     envelope = data.keys() & ENVELOPE_KEYS
     if envelope:
         findings = {k: v for k, v in data.items() if k not in ENVELOPE_KEYS}
-    if "findings" in data:
+    if not is_missing(data.get("findings")):
         if findings:
             raise CaseError(
                 [
@@ -218,14 +220,12 @@ def split_record(data: Any) -> Record:
             )
         findings = data["findings"]
         if not isinstance(findings, dict):
-            raise CaseError(["findings: must be a JSON object"])
-    text = data.get("text")
-    if text is not None:
-        if not isinstance(text, str):
-            raise CaseError(["text: must be a string"])
-        if lone_surrogate(text):  # e.g. bytes in a command line that are not UTF-8
-            raise CaseError(["text: not valid Unicode (is it UTF-8?)"])
-    return Record(given_id, findings, text)
+            raise CaseError([f"findings: must be a JSON object, got {json_kind(findings)}"])
+    text, text_problem = check_text(data.get("text"))
+    if text is not None and lone_surrogate(text):  # e.g. bytes in a command line, not UTF-8
+        text, text_problem = None, "text: not valid Unicode (is it UTF-8?)"
+    problems = tuple(p for p in (id_problem, text_problem) if p)
+    return Record(given_id, findings, text, problems)
 
 
 def quoted_names(names: Iterable[str]) -> str:
