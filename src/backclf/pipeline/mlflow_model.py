@@ -87,11 +87,15 @@ class BackclfModel(PythonModel):
             raise ValueError(f"{OUTPUT_PARAM}: must be one of {', '.join(OUTPUTS)}, got {output!r}")
         with_assessment = output == "all"
         if given.is_json_text(model_input):
+            from backclf.io.encodings import UnreadableInput
             from backclf.io.json_lines import json_text_items
+            from backclf.io.parse import Item
 
-            items = json_text_items(
-                bytes(model_input, "utf-8") if isinstance(model_input, str) else bytes(model_input)
-            )
+            data = model_input.encode() if isinstance(model_input, str) else bytes(model_input)
+            try:
+                items = json_text_items(data)
+            except UnreadableInput as exc:
+                items = [Item(1, error=str(exc))]
             return self._items_output(items, [], with_assessment)
         frame = given.as_frame(model_input)
         if frame is None:
