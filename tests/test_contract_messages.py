@@ -292,3 +292,43 @@ def test_case_hyphens_and_spaces_that_difflib_misses(name, choices, nearest):
 
     assert difflib.get_close_matches(name, choices, n=1, cutoff=0.6) == []  # not difflib's
     assert suggest(name, choices) == nearest
+
+
+# -- the same problems for people (issue 29, item 6: no contract jargon on a page) --------------
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            "age: must be between 1 and 120, got 200",
+            [("age", "How old are you?", "it must be a whole number from 1 to 120.")],
+        ),
+        (
+            "fever: must be true or false, got 1; sex: must be one of female, male, got 'x'",
+            [
+                ("fever", None, "it must be yes or no."),
+                ("sex", "What is your sex?", "it must be one of: Female, Male."),
+            ],
+        ),
+        (
+            "unknown finding 'fevr'; did you mean 'fever'?",
+            [("fever", None, "One of the answers sent is not something backclf asks about.")],
+        ),
+        ("malformed JSON at column 3: expected a value", [(None, None, "could not be read")]),
+    ],
+)
+def test_each_problem_has_a_plain_sentence_and_the_question_asked(error, expected):
+    from backclf.contract.for_people import for_people
+
+    got = for_people(error)
+    assert len(got) == len(expected)
+    for plain, (finding, question, sentence) in zip(got, expected, strict=True):
+        assert plain["finding"] == finding
+        assert question is None or plain["question"] == question
+        assert finding is None or plain["question"]  # every finding has a question
+        assert sentence in plain["sentence"]
+        assert ":" not in plain["sentence"].split("it must be")[0].rstrip(": ").replace(
+            "Please check this answer", ""
+        )  # no field name before the sentence
+        assert "_" not in plain["sentence"]  # no contract names
