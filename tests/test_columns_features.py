@@ -40,8 +40,8 @@ def test_arrow_validation_reports_bad_rows_in_place():
     columns, errors = from_arrow(table)
     assert sorted(errors) == [1, 2]
     assert errors[1] == ["age: must be between 1 and 120, got 200"]
-    assert any("fever" in e and "temperature_c" in e for e in errors[2])
-    assert any(e.startswith("sex: must be one of") for e in errors[2])
+    # "no fever" beside 39 C is not an error (it is resolved when decided); the bad sex is
+    assert errors[2] == ["sex: must be one of female, male, got 'x'"]
     assert columns["fever"][3] == -1 and columns["age"][3] == 33
 
 

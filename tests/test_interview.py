@@ -202,3 +202,99 @@ def test_a_starting_case_is_a_json_object_or_its_file(tmp_path):
         _starting_case(str(tmp_path / "missing.json"))
     with pytest.raises(ValueError, match="JSON object"):
         _starting_case("[1, 2]")
+
+
+# -- issue 29, item 5: an interview never ends silent ------------------------------------------
+
+
+def scripted(answers: list[dict]):
+    """An ``ask`` that gives these answers in turn, and records what it was asked."""
+    asked: list[dict] = []
+
+    def ask(console, question):
+        asked.append(question)
+        if len(asked) <= len(answers):
+            return answers[len(asked) - 1]
+        findings = (
+            question["findings"] if question["kind"] == "checklist" else [question["finding"]]
+        )
+        return dict.fromkeys(findings)  # then "don't know" to everything
+
+    return ask, asked
+
+
+def quiet_console():
+    import io
+
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), width=100)
+
+
+def test_an_answer_that_cannot_be_assessed_is_asked_again_after_the_urgent_advice(tmp_path):
+    """Issue 29: the interview exited 65 on an error record, with no assessment, no urgent
+    message and no transcript. Here the assessment of one answer fails (a stand-in for any
+    error record); the last assessment's urgent advice is shown, the transcript written,
+    and the same question asked again."""
+    from backclf.cli.interview import Session, _assess, _interview
+    from backclf.core.model import load_model
+
+    def failing_once(model, findings, text):
+        if findings.get("fever") is True and not failing_once.failed:
+            failing_once.failed = True
+            return {"id": None, "line": 1, "error": "fever: a stand-in problem"}
+        return _assess(model, findings, text)
+
+    failing_once.failed = False
+    transcript = tmp_path / "t.json"
+    session = Session({"age": 41, "sex": "male", "history_of_cancer": True}, None, transcript)
+    console = quiet_console()
+    before = _assess(load_model(), session.findings, None)
+    assert before["triage"]["level"] == "consultation_24" and before["advice"]["urgent"]
+    first = before["next_questions"][0]
+    yes_fever = {f: (f == "fever") or None for f in first["findings"]}
+    ask, asked = scripted([yes_fever, yes_fever])
+    record = _interview(console, load_model(), session, assess=failing_once, ask=ask)
+    screen = console.file.getvalue()
+    assert "That answer could not be used: fever: a stand-in problem" in screen
+    assert "So far: consultation 24." in screen
+    assert f"! {before['advice']['urgent'][0]}" in " ".join(screen.split())
+    assert asked[0] == asked[1]  # the same question, asked again
+    saved = json.loads(transcript.read_text())  # written at the error
+    assert saved["turns"][0]["error"] == "fever: a stand-in problem"
+    assert saved["assessment"] == before
+    assert record["triage"]["level"] == "consultation_24" and session.findings["fever"] is True
+
+
+def test_no_to_one_leg_and_yes_to_both_legs_goes_on_as_an_emergency(tmp_path):
+    """Issue 29: the checklist's "weakness in a leg: no" then "in both legs: yes" broke a
+    cross-field rule; the interview exited 65 and lost the other red flags answered."""
+    from backclf.cli.interview import Session, _interview
+    from backclf.core.model import load_model
+
+    session = Session({"age": 41, "sex": "male"}, None, None)
+
+    def answer(console, question):
+        findings = (
+            question["findings"] if question["kind"] == "checklist" else [question["finding"]]
+        )
+        chosen = {"leg_weakness": False, "bilateral_leg_weakness": True, "major_trauma": True}
+        return {f: chosen.get(f) for f in findings}
+
+    record = _interview(quiet_console(), load_model(), session, ask=answer)
+    assert "error" not in record
+    assert record["triage"]["level"] == "emergency"
+    fired = {f["id"] for f in record["red_flags"]}
+    assert {"bilateral_leg_weakness", "major_trauma"} <= fired
+    assert [c["finding"] for c in record["conflicts"]] == ["leg_weakness"]
+
+
+def test_a_start_that_cannot_be_assessed_says_why_and_keeps_the_transcript(tmp_path):
+    from backclf.cli.interview import Session, _interview
+    from backclf.core.model import load_model
+
+    session = Session({"age": 400}, None, tmp_path / "t.json")
+    record = _interview(quiet_console(), load_model(), session, ask=lambda c, q: {})
+    assert record["error"] == "age: must be between 1 and 120, got 400"
+    session.save(quiet_console(), record)
+    assert json.loads((tmp_path / "t.json").read_text())["assessment"] == record

@@ -113,14 +113,15 @@ def test_a_misspelt_red_flag_column_is_an_error_with_the_clis_suggestion(pyfunc)
 
 def test_a_bad_row_is_an_error_record_in_place_and_never_nan(pyfunc):
     old = {"id": "old", "age": 400}
-    hot = {"id": "hot", "fever": False, "temperature_c": 39.0}
+    hot = {"id": "hot", "fever": False, "temperature_c": 39.0}  # disagree: read as a fever
     frame = pd.DataFrame([CASES[0], old, hot, CASES[1]])
     out = pyfunc.predict(None, frame)
     rows = out.to_dict("records")
-    assert [r["error"] is None for r in rows] == [True, False, False, True]
+    assert [r["error"] is None for r in rows] == [True, False, True, True]
     assert rows[1]["error"].startswith("age:") and rows[1]["row"] == 2
     assert rows[1]["error"] == cli_records([old])[0]["error"]
-    assert "fever is false but temperature_c is 39" in rows[2]["error"]
+    assert rows[2]["triage_level"] == "consultation_24"
+    assert [c["finding"] for c in rows[2]["assessment"]["conflicts"]] == ["fever"]
     assert rows[3]["triage_level"] == "consultation_24"
     assert rows[1]["triage_level"] is None and rows[1]["assessment"] is None
     text = json.dumps(rows, allow_nan=False)  # raises on NaN

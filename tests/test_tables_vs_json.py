@@ -28,7 +28,8 @@ CASES: list[tuple[dict, str | None]] = [
     ({"id": "r3", "saddle_numbness": True, "trigger": "lifting_heavy_object"}, "emergency"),
     ({"id": "r4", "trigger": "bending_or_twisting", "spasm": True, "age": 35}, "self_care"),
     ({"id": "r5", "fever": True, "frequent_urination": True}, "consultation_24"),
-    ({"id": "r6", "pregnant": True, "sex": "male"}, None),  # contradiction
+    # answers that disagree: read as a pregnant woman (the contract's resolution), not refused
+    ({"id": "r6", "pregnant": True, "sex": "male"}, "self_care"),
     ({"id": "r7", "fainting_or_collapse": True, "age": 68}, "emergency_ambulance"),
     ({"id": "r8", "age": 70, "trigger": "bending_or_twisting"}, "consultation"),
     ({"id": "r9", "age": 200, "saddle_numbness": True}, None),

@@ -106,10 +106,23 @@ def test_predict_text_reports_what_was_understood():
 
 
 def test_text_in_json_lines_and_explicit_findings_win():
+    stdin = json.dumps({"id": 1, "text": "I lifted a box", "trigger": "none", "age": 30})
+    result = CliRunner().invoke(app, ["predict", "--format", "json"], input=stdin)
+    record = json.loads(result.stdout)
+    assert "conflicts" not in record  # an explicit answer wins where neither is more alarming
+    explained = {e["finding"]: e["value"] for e in record["explanation"]}
+    assert explained.get("trigger", "none") == "none"
+
+
+def test_a_text_that_reads_a_yes_beside_an_explicit_no_is_the_yes():
+    """Issue 29: the reading with the more urgent triage is used, and the conflict said."""
     stdin = json.dumps({"id": 1, "text": "I have a fever", "fever": False, "age": 30})
     result = CliRunner().invoke(app, ["predict", "--format", "json"], input=stdin)
     record = json.loads(result.stdout)
-    assert record["red_flags"] == []  # fever: false given explicitly beats the text
+    assert [f["id"] for f in record["red_flags"]] == ["fever_or_frequent_urination"]
+    assert [(c["finding"], c["given"], c["used"]) for c in record["conflicts"]] == [
+        ("fever", False, True)
+    ]
 
 
 def test_dev_vignette_texts_end_to_end(dev_rows, model):

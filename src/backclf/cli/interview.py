@@ -4,13 +4,17 @@ Each turn assesses the case so far through the same path as ``backclf predict --
 json`` (so the questions are the ones an app gets in ``next_questions``), shows the running
 differential, asks ``next_questions[0]`` with rich prompts, and adds the answers to the
 case ("don't know" as null). When no question is left, the full assessment is shown;
-``--transcript`` saves the questions, the answers and the final assessment as JSON.
+``--transcript`` saves the questions, the answers and the final assessment as JSON. It never
+ends silent: an answer that cannot be assessed is asked again (after the last assessment's
+urgent advice), and the transcript is written however the interview ends.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +40,10 @@ YES, NO, DONT_KNOW = "y", "n", "?"
 def run_interview(
     text: str | None, case: str | None, transcript: Path | None, model_path: Path | None
 ) -> int:
-    """Run one interview; the exit code."""
+    """Run one interview; the exit code. It never ends silent: the transcript (when asked
+    for) is written whatever the ending, an answer that cannot be assessed is asked again
+    after the last assessment's urgent advice, and a start that cannot be assessed says
+    why."""
     if sys.stdin is None or not sys.stdin.isatty():
         error(NOT_A_TERMINAL)
         return EXIT_USAGE
@@ -47,26 +54,48 @@ def run_interview(
         error(str(exc))
         return EXIT_NOINPUT if isinstance(exc, ModelFileError | OSError) else EXIT_USAGE
     console = Console()
+    session = Session(dict(findings), text, transcript)
     try:
-        record, turns = _interview(console, model, findings, text)
+        record = _interview(console, model, session)
     except (KeyboardInterrupt, EOFError):
         console.print("\n[dim]Interview stopped.[/]")
+        session.save(console, session.last, stopped=True)
         return 130
-    if "error" in record:
-        error(record["error"])
+    if "error" in record:  # the starting case itself could not be assessed
+        error(f"the starting case could not be assessed: {record['error']}")
+        session.save(console, record)
         return EXIT_DATA
     from backclf.cli.view import render
 
     render(record, console)
-    if transcript is not None:
-        saved = {
-            "start": {"text": text, "findings": findings},
-            "turns": turns,
-            "assessment": record,
-        }
-        transcript.write_text(json.dumps(saved, indent=2, ensure_ascii=False) + "\n")
-        console.print(f"[dim]Transcript saved to {transcript}[/]")
+    session.save(console, record)
     return EXIT_OK
+
+
+@dataclass
+class Session:
+    """An interview so far: the findings answered, each turn, the last assessment."""
+
+    findings: dict[str, Any]
+    text: str | None
+    transcript: Path | None
+    start: dict[str, Any] = field(default_factory=dict)
+    turns: list[dict[str, Any]] = field(default_factory=list)
+    last: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        self.start = {"text": self.text, "findings": dict(self.findings)}
+
+    def save(self, console: Console, record: dict[str, Any] | None, stopped: bool = False):
+        """Write the transcript (if one was asked for): the start, the turns, the last
+        assessment (or the error record), and whether the interview was stopped."""
+        if self.transcript is None:
+            return
+        saved = {"start": self.start, "turns": self.turns, "assessment": record}
+        if stopped:
+            saved["stopped"] = True
+        self.transcript.write_text(json.dumps(saved, indent=2, ensure_ascii=False) + "\n")
+        console.print(f"[dim]Transcript saved to {self.transcript}[/]")
 
 
 def _starting_case(case: str | None) -> dict[str, Any]:
@@ -98,21 +127,50 @@ def _assess(model: ReadableModel, findings: dict[str, Any], text: str | None) ->
 
 
 def _interview(
-    console: Console, model: ReadableModel, findings: dict[str, Any], text: str | None
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    findings = dict(findings)
-    turns: list[dict[str, Any]] = []
-    record = _assess(model, findings, text)
+    console: Console,
+    model: ReadableModel,
+    session: Session,
+    assess: Callable[..., dict[str, Any]] | None = None,
+    ask: Callable[[Console, dict[str, Any]], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Ask until no question is left; the final assessment (or the starting case's error
+    record). An answer whose case cannot be assessed is not kept: the last assessment's
+    urgent advice is shown again, the transcript written, and the same question asked
+    again."""
+    assess = assess or _assess
+    ask = ask or _ask
+    record = assess(model, session.findings, session.text)
+    if "error" in record:
+        return record
+    session.last = record
     for _ in range(MAX_TURNS):
-        if "error" in record or not record["next_questions"]:
+        if not record["next_questions"]:
             break
         _show_progress(console, record)
         question = record["next_questions"][0]
-        answers = _ask(console, question)
-        turns.append({"question": question, "answers": answers})
-        findings.update(answers)
-        record = _assess(model, findings, text)
-    return record, turns
+        answers = ask(console, question)
+        turn: dict[str, Any] = {"question": question, "answers": answers}
+        session.turns.append(turn)
+        trial = {**session.findings, **answers}
+        answered = assess(model, trial, session.text)
+        if "error" in answered:
+            turn["error"] = answered["error"]
+            _show_problem(console, record, answered["error"])
+            session.save(console, record)
+            continue  # the same question again
+        session.findings, record = trial, answered
+        session.last = record
+    return record
+
+
+def _show_problem(console: Console, record: dict[str, Any], problem: str) -> None:
+    """An answer could not be assessed: say so, then what the last assessment said."""
+    console.print(Text(f"That answer could not be used: {problem}", style="bold red"))
+    level = record["triage"]["level"].replace("_", " ")
+    console.print(Text(f"So far: {level}.", style="bold"))
+    for message in record["advice"]["urgent"]:
+        console.print(Text(f"! {message}", style="bold red"))
+    console.print("[dim]Please answer the question again.[/]")
 
 
 def _show_progress(console: Console, record: dict[str, Any]) -> None:

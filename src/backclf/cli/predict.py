@@ -28,6 +28,7 @@ from backclf.cli.sinks import (
 )
 from backclf.cli.sources import file_chunks, single_case, stdin_chunks
 from backclf.core.model import ModelFileError, load_model
+from backclf.io.encodings import UnreadableInput
 from backclf.io.files import atomic_output, same_file, stat_of
 from backclf.text.lazy import LazyExtractor
 
@@ -124,7 +125,13 @@ def _predict(
             pending = stack.enter_context(atomic_output(output))
             out, pretty = stack.enter_context(pending.path.open("w", encoding="utf-8")), False
         write = write_pretty if pretty else write_json_lines
-        tally = write(chunks, out, model, extract)
+        try:
+            tally = write(chunks, out, model, extract)
+        except UnreadableInput as exc:  # raised before any case is written
+            if output is not None:
+                pending.keep = False
+            error(f"cannot read {path or 'stdin'}: {exc}")
+            return EXIT_NOINPUT
         if output is not None:
             pending.keep = tally.total > 0
     return tally.exit_code()

@@ -3,9 +3,10 @@
 Every source gives chunks of raw lines or decoded items, in order. JSON Lines is the form
 unless the input is one JSON document: a ``.json`` file, or input whose first line opens a
 value that goes on (a pretty-printed array). One line of JSON Lines is always one case, so a
-bad line is one error record and never makes the rest be read another way. JSON Lines is
-streamed (memory follows the longest line, not the file); a document is read whole. A UTF-8
-byte order mark at the start is not part of the first case.
+bad line is one error record and never makes the rest be read another way. Both are
+streamed: JSON Lines line by line (memory follows the longest line, not the file), a
+document case by case. A UTF-8 byte order mark at the start is not part of the first case;
+input in another encoding (UTF-16, gzip) is refused at once, saying which.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from backclf.io.json_lines import line_batches, starts_a_document, whole_document
-from backclf.io.parse import Item, document_items, parse_json_lines
+from backclf.io.documents import DocumentReader
+from backclf.io.encodings import UnreadableInput, encoding_problem
+from backclf.io.json_lines import line_batches, starts_a_document
+from backclf.io.parse import Item, parse_json_lines
 
 LINES_PER_CHUNK = 2048
 BOM = b"\xef\xbb\xbf"
@@ -60,22 +64,28 @@ def stdin_chunks() -> Iterator[Chunk]:
 
 
 def json_chunks(stream: BinaryIO, document: bool) -> Iterator[Chunk]:
-    """Chunks of JSON Lines as they become available, or the cases of one JSON document
-    (``document``: expected, unless the input turns out to be JSON Lines)."""
+    """Chunks of JSON Lines as they become available, or the cases of one JSON document as
+    each is complete (``document``: expected, unless the input turns out to be JSON Lines:
+    then every line is answered as soon as that is known, see
+    :class:`backclf.io.documents.DocumentReader`)."""
     batches = line_batches(stream, LINES_PER_CHUNK)
     first = next(batches, None)
     if first is None:
         return
+    problem = encoding_problem(first[0][1])
+    if problem:
+        raise UnreadableInput(problem)
     first[0] = (first[0][0], first[0][1].removeprefix(BOM))
     opening = next((line for _, line in first if line.strip()), b"")
     if document or starts_a_document(opening):
-        numbered = [*first, *(line for batch in batches for line in batch)]
-        whole = whole_document(b"\n".join(line for _, line in numbered))
-        if whole is not None:
-            yield Chunk(items=document_items(whole))
-            return
-        for start in range(0, len(numbered), LINES_PER_CHUNK):
-            yield Chunk(lines=numbered[start : start + LINES_PER_CHUNK])
+        reader = DocumentReader()
+        for batch in chain([first], batches):
+            items = reader.feed(batch)
+            if items:
+                yield Chunk(items=items)
+        items = reader.finish()
+        if items:
+            yield Chunk(items=items)
         return
     yield Chunk(lines=first)
     for batch in batches:

@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backclf.contract.columns import Columns, empty
+from backclf.contract.envelopes import unnest_findings
 from backclf.contract.fields import FIELDS, FieldSpec
 from backclf.contract.rules import (
     UNKNOWN,
+    check_id,
+    check_text,
     check_value,
-    cross_field_problems,
     quote,
     unknown_field,
 )
@@ -75,8 +77,9 @@ def from_arrow(table: pa.Table, *, text_cells: bool = False) -> tuple[Columns, d
     """
     n = table.num_rows
     columns = empty(n)
+    table, envelope_problems = unnest_findings(table)
     table_problems = _column_name_problems(table.column_names)
-    errors: dict[int, list[str]] = {}
+    errors: dict[int, list[str]] = dict(envelope_problems)
     for name in FIELDS:  # contract order, so a row's problems come in that order
         if name not in table.column_names or name in _repeated(table.column_names):
             continue
@@ -84,11 +87,50 @@ def from_arrow(table: pa.Table, *, text_cells: bool = False) -> tuple[Columns, d
         columns[name] = codes
         for row, problem in bad:
             errors.setdefault(row, []).append(problem)
-    for row, problems in cross_field_problems(columns).items():
-        errors.setdefault(row, []).extend(problems)
     if table_problems:
         errors = {row: table_problems + errors.get(row, []) for row in range(n)}
+    for row, problems in _id_and_text_problems(table).items():
+        errors[row] = problems + errors.get(row, [])
     return columns, errors
+
+
+def table_ids(table: pa.Table) -> list:
+    """The ``id`` column as the ids echoed back (strings or whole numbers), ``None`` where
+    absent or unusable (the row is then an error: :func:`from_arrow`), or where two columns
+    are named ``id`` (every row is then an error)."""
+    if table.column_names.count("id") != 1:
+        return [None] * table.num_rows
+    return [check_id(v)[0] for v in table.column("id").to_pylist()]
+
+
+def _id_and_text_problems(table: pa.Table) -> dict[int, list[str]]:
+    """Rows whose ``id`` or ``text`` cannot be used, as a JSON record's would not be: an id
+    that is a fraction, a date or a yes/no; a text that is not a string."""
+    import pyarrow as pa
+
+    problems: dict[int, list[str]] = {}
+    checks = (("id", check_id, _id_type), ("text", check_text, pa.types.is_string))
+    for name, check, always_good in checks:
+        if table.column_names.count(name) != 1:
+            continue
+        column = table.column(name)
+        if always_good(column.type) or pa.types.is_null(column.type):
+            continue
+        for row, value in enumerate(column.to_pylist()):
+            problem = check(value)[1]
+            if problem:
+                problems.setdefault(row, []).append(problem)
+    return problems
+
+
+def _id_type(arrow_type: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    return (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or (pa.types.is_integer(arrow_type))
+    )
 
 
 def _repeated(names: list[str]) -> set[str]:
@@ -99,8 +141,12 @@ def _column_name_problems(names: list[str]) -> list[str]:
     problems = [
         unknown_field(name) for name in names if name not in FIELDS and name not in CARRIED_COLUMNS
     ]
-    problems += [f"column {quote(n)} appears more than once" for n in sorted(_repeated(names))]
-    return problems
+    return problems + repeated_column_problems(names)
+
+
+def repeated_column_problems(names: list[str]) -> list[str]:
+    """A column name given more than once: no row can be read by it (which one counts?)."""
+    return [f"column {quote(n)} appears more than once" for n in sorted(_repeated(names))]
 
 
 def _checked_column(
@@ -114,9 +160,12 @@ def _checked_column(
     array = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if pa.types.is_dictionary(array.type):
         dictionary, indices = array.dictionary, array.indices
-    else:
+    elif _encodable(array.type):
         encoded = pc.dictionary_encode(array)
         dictionary, indices = encoded.dictionary, encoded.indices
+    else:  # lists, structs, maps: no value of them is a finding; each row says what it got
+        dictionary, indices = array, pa.array(range(len(array)), pa.int64())
+        indices = pc.if_else(array.is_valid(), indices, pa.scalar(None, pa.int64()))
     lookup = np.empty(len(dictionary) + 1, dtype=np.float64 if spec.numeric else np.int8)
     lookup[-1] = np.nan if spec.numeric else UNKNOWN  # the last slot: null cells
     problems: dict[int, str] = {}
@@ -132,6 +181,13 @@ def _checked_column(
     for entry, problem in problems.items():
         bad.extend((int(row), problem) for row in np.flatnonzero(slots == entry))
     return lookup[slots], bad
+
+
+def _encodable(arrow_type: pa.DataType) -> bool:
+    """Whether Arrow can dictionary-encode a column of this type (not nested ones)."""
+    import pyarrow as pa
+
+    return not (pa.types.is_nested(arrow_type) or isinstance(arrow_type, pa.ExtensionType))
 
 
 def to_arrow(columns: Columns) -> pa.Table:

@@ -3,10 +3,11 @@ row that tables and the MLflow model give.
 
 ``docs/contract.md`` describes every key for people (the additions to the first contract
 among them: ``abstained``, ``id``, ``model``, ``advice.urgent``, ``advice.also_consider``,
-``advice.withheld``, ``advice.notes``, ``extracted``, ``not_mentioned``, ``notes`` and
-``next_questions``); the JSON Schema (``backclf schema``), generated from these classes, is its
-machine-readable form, and a test keeps the two in step. Records are built as plain dicts in
-:mod:`backclf.core.records` (fast) and the tests validate them against these models.
+``advice.withheld``, ``advice.notes``, ``extracted``, ``not_mentioned``, ``notes``,
+``conflicts`` and ``next_questions``); the JSON Schema (``backclf schema``), generated from
+these classes, is its machine-readable form, and a test keeps the two in step. Records are
+built as plain dicts in :mod:`backclf.core.records` (fast) and the tests validate them
+against these models.
 """
 
 from __future__ import annotations
@@ -135,6 +136,16 @@ class ExtractedFinding(_Out):
     )
 
 
+class Conflict(_Out):
+    """Answers that disagreed, and how the case was read: never an error that drops the case
+    (``docs/contract.md``, "Answers that disagree")."""
+
+    finding: str = Field(description="the finding whose answer was not used as given")
+    given: Any = Field(description="the value given (or read from the text)")
+    used: Any = Field(description="the value the assessment used")
+    why: str = Field(description="what it disagreed with, and why this value was used")
+
+
 class AnswerOption(_Out):
     label: str
     value: bool | int | float | str | None = Field(
@@ -182,6 +193,11 @@ class Assessment(_Out):
         description="with text: the red-flag findings the text did not address (ask about them)",
     )
     notes: list[str] = []
+    conflicts: list[Conflict] = Field(
+        default=[],
+        description="answers that disagreed, each resolved towards the more urgent triage "
+        "(absent when none did)",
+    )
     next_questions: list[NextQuestion] = Field(
         description="what to ask next, most important first; empty when nothing more is needed"
     )

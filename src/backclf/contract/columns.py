@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from backclf.contract.conflicts import resolve_columns
 from backclf.contract.fields import FIELDS
-from backclf.contract.rules import UNKNOWN, check_record, decode, derive_columns
+from backclf.contract.rules import UNKNOWN, check_record, decode
 
 Columns = dict[str, np.ndarray]
 __all__ = ["UNKNOWN", "Columns", "decoded", "empty", "from_codes", "from_values", "row_findings"]
@@ -81,6 +82,13 @@ def take(columns: Columns, rows: np.ndarray) -> Columns:
 
 
 def derive(columns: Columns) -> None:
-    """The findings that others imply (fever from a temperature of 38.0 or more; weakness of
-    a leg from weakness of both), in place."""
-    derive_columns(columns)
+    """The findings that others imply where they are unknown (fever from a temperature of
+    38.0 or more; weakness of a leg from weakness of both), in place; a value given otherwise
+    is kept (the generator's cases never disagree)."""
+    resolve_columns(columns, conflicts_too=False)
+
+
+def resolve(columns: Columns) -> dict[int, list[dict[str, Any]]]:
+    """As :func:`derive`, and answers that disagree resolved towards the more urgent triage,
+    in place: the conflicts by row (see :mod:`backclf.contract.conflicts`)."""
+    return resolve_columns(columns)

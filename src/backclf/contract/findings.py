@@ -17,8 +17,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
+from backclf.contract.conflicts import resolve_codes
 from backclf.contract.fields import FIELDS, FieldSpec
-from backclf.contract.rules import CaseError, check_record, decode, derive_codes
+from backclf.contract.rules import CaseError, check_record, decode, json_kind
 
 
 def _annotation(spec: FieldSpec) -> Any:
@@ -57,10 +58,12 @@ Case = create_model(
 
 def checked_values(data: Any) -> dict[str, Any]:
     """The known findings of a case, checked by the contract's rules (raising
-    :class:`CaseError`), with the findings they imply (fever from a measured temperature)."""
+    :class:`CaseError`), with the findings they imply where not given (fever from a measured
+    temperature). Answers that disagree are kept as given: the decision resolves them, and
+    says so in the assessment's ``conflicts``."""
     if not isinstance(data, Mapping):
-        raise CaseError([f"a case must be a JSON object of findings, got {type(data).__name__}"])
-    codes = derive_codes(check_record(data))
+        raise CaseError([f"a case must be a JSON object of findings, got {json_kind(data)}"])
+    codes, _ = resolve_codes(check_record(data), conflicts_too=False)
     return {name: decode(FIELDS[name], codes[name]) for name in FIELDS if name in codes}
 
 

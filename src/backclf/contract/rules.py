@@ -2,26 +2,28 @@
 
 Every way in applies these same functions: a JSON record (:func:`check_record`), the
 pydantic model (:mod:`backclf.contract.findings`), and tables (:mod:`backclf.contract.arrow`,
-which runs :func:`check_value` once per distinct value of a column and
-:func:`cross_field_problems` on whole columns). So the same bad value gets the same answer
+which runs :func:`check_value` once per distinct value of a column). Answers that disagree
+with each other are not errors: :mod:`backclf.contract.conflicts` resolves them towards
+safety. So the same bad value gets the same answer
 and the same message whatever shape it came in.
 
 Values are checked strictly: ``true`` is not a number and ``"40"`` is not an age. A value
 becomes its column code (see :mod:`backclf.contract.columns`): 1/0 for yes/no, the index of
-an enum value, the number itself; ``None`` (unknown) becomes the unknown code.
+an enum value, the number itself; ``None`` or a not-a-number (unknown) becomes the unknown
+code. Messages name values as JSON does (``null``, ``true``, ``a JSON array``).
 """
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import difflib
 import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+import numbers
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-import numpy as np
-
-from backclf.contract.fields import FEVER_THRESHOLD_C, FIELD_NAMES, FIELDS, FieldSpec
+from backclf.contract.fields import FIELD_NAMES, FIELDS, FieldSpec
 
 UNKNOWN = -1
 #: Error messages quote at most this many characters of a bad value.
@@ -57,16 +59,69 @@ def suggest(name: str, choices: tuple[str, ...] = FIELD_NAMES) -> str | None:
 
 
 def quote(value: Any) -> str:
-    """A short, escaped rendering of an input value for an error message: never more than
-    ``QUOTE_LIMIT`` characters, so a huge or private value is not echoed whole."""
+    """A short, escaped rendering of an input value for an error message, in JSON's words
+    (``null``, ``true``, ``a JSON array``; never a Python type or repr such as ``NoneType``
+    or ``Decimal('38.50')``): never more than ``QUOTE_LIMIT`` characters, so a huge or private
+    value is not echoed whole."""
     if isinstance(value, str):
-        value = value[:QUOTE_LIMIT]  # repr() of a 200 MB string would copy it all
-    elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
-        return "a number with more than 38 digits"
-    elif isinstance(value, dict | list):
-        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
-    text = repr(value)
+        text = repr(value[:QUOTE_LIMIT])  # repr() of a 200 MB string would copy it all
+    elif value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    elif isinstance(value, numbers.Integral):  # numpy's integers too
+        if int(value).bit_length() > 128:
+            return "a number with more than 38 digits"
+        text = str(int(value))
+    elif isinstance(value, numbers.Real):
+        text = _float_text(float(value))
+    elif isinstance(value, decimal.Decimal):
+        text = str(value) if value.is_finite() else _float_text(float(value))
+    else:
+        return json_kind(value)
     return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 3] + "..."
+
+
+def _float_text(number: float) -> str:
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    return repr(number)
+
+
+def json_kind(value: Any) -> str:
+    """What a value is, in JSON's names (``null``, ``true``, ``a number``, ``a string``,
+    ``a JSON array``, ``a JSON object``), or in plain words for what JSON cannot hold (a date,
+    a timestamp, bytes) as tables and data frames can."""
+    if value is None or isinstance(value, bool):
+        return quote(value)
+    if isinstance(value, numbers.Number):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "a JSON object"
+    if isinstance(value, list | tuple):
+        return "a JSON array"
+    if isinstance(value, datetime.datetime):
+        return f"a timestamp ({value.isoformat()[:26]})"
+    if isinstance(value, datetime.date):
+        return f"a date ({value.isoformat()})"
+    if isinstance(value, datetime.time | datetime.timedelta):
+        return "a time"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "bytes"
+    return "a value JSON cannot hold"
+
+
+def is_missing(value: Any) -> bool:
+    """Whether a value says "unknown": ``None`` (JSON's ``null``, an empty table cell), or a
+    not-a-number (how pandas, Spark and Arrow tables often mark a missing number). Every way in
+    reads both alike, so the same data gives the same answer in every mode."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, decimal.Decimal) and value.is_nan()
 
 
 def unknown_field(name: str) -> str:
@@ -97,8 +152,9 @@ def _wrong_kind(spec: FieldSpec, value: Any) -> str:
 
 
 def check_value(spec: FieldSpec, value: Any) -> tuple[float | int, str | None]:
-    """The column code of one value, or the problem with it (then the code is unknown)."""
-    if value is None:
+    """The column code of one value, or the problem with it (then the code is unknown). A
+    missing value (:func:`is_missing`) is unknown; a decimal is a number."""
+    if is_missing(value):
         return (math.nan if spec.numeric else UNKNOWN), None
     if spec.kind == "bool":
         if value is True or value is False:
@@ -108,14 +164,12 @@ def check_value(spec: FieldSpec, value: Any) -> tuple[float | int, str | None]:
         if isinstance(value, str) and value in spec.values:
             return spec.values.index(value), None
         return UNKNOWN, _wrong_kind(spec, value)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | decimal.Decimal):
         return math.nan, _wrong_kind(spec, value)
     try:
         number = float(value)
     except OverflowError:  # an integer beyond any float
         number = math.inf if value > 0 else -math.inf
-    if math.isnan(number):
-        return math.nan, f"{spec.name}: must be a finite number, got {quote(value)}"
     if spec.kind == "int" and math.isfinite(number) and not number.is_integer():
         return math.nan, _wrong_kind(spec, value)
     if not spec.minimum <= number <= spec.maximum:
@@ -124,6 +178,33 @@ def check_value(spec: FieldSpec, value: Any) -> tuple[float | int, str | None]:
             f"got {quote(value)}"
         )
     return number, None
+
+
+def check_id(value: Any) -> tuple[str | int | None, str | None]:
+    """A case's ``id`` as echoed back (a string or an integer; a whole number written as a
+    decimal, as tables write an integer column with gaps, is that integer), or the problem
+    with it. A missing id is ``None``."""
+    if is_missing(value):
+        return None, None
+    if isinstance(value, str):
+        return value, None
+    whole = isinstance(value, numbers.Integral) or (
+        isinstance(value, numbers.Real | decimal.Decimal)
+        and math.isfinite(value)
+        and float(value).is_integer()
+    )
+    if whole and not isinstance(value, bool):
+        return int(value), None
+    return None, f"id: must be a string or a whole number, got {quote(value)}"
+
+
+def check_text(value: Any) -> tuple[str | None, str | None]:
+    """A case's free text (``None`` when missing), or the problem with it."""
+    if is_missing(value):
+        return None, None
+    if isinstance(value, str):
+        return value, None
+    return None, f"text: must be a string, got {json_kind(value)}"
 
 
 def decode(spec: FieldSpec, code: float | int) -> Any:
@@ -137,125 +218,25 @@ def decode(spec: FieldSpec, code: float | int) -> Any:
     return bool(code) if spec.kind == "bool" else spec.values[int(code)]
 
 
-# -- across fields ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CrossFieldRule:
-    """A problem no single field shows. ``holds`` takes the fields' codes (scalars or whole
-    columns alike) and says where the problem is; ``message`` takes their values."""
-
-    fields: tuple[str, ...]
-    holds: Callable[..., Any]
-    message: Callable[..., str]
-
-
-_MALE = FIELDS["sex"].values.index("male")
-
-CROSS_FIELD_RULES = (
-    CrossFieldRule(
-        ("fever", "temperature_c"),
-        lambda fever, temperature: (fever == 0) & (temperature >= FEVER_THRESHOLD_C),
-        lambda fever, temperature: (
-            f"fever is false but temperature_c is {temperature:g} "
-            f"({FEVER_THRESHOLD_C:g} or more counts as fever)"
-        ),
-    ),
-    CrossFieldRule(
-        ("leg_weakness", "bilateral_leg_weakness"),
-        lambda one, both: (one == 0) & (both == 1),
-        lambda one, both: "leg_weakness is false but bilateral_leg_weakness is true",
-    ),
-    CrossFieldRule(
-        ("pregnant", "sex"),
-        lambda pregnant, sex: (pregnant == 1) & (sex == _MALE),
-        lambda pregnant, sex: "pregnant is true but sex is male",
-    ),
-)
-
-
-def cross_field_problems_of(codes: Mapping[str, float | int]) -> list[str]:
-    """The cross-field problems of one case given as ``{finding: code}`` (known ones only)."""
-    problems = []
-    for rule in CROSS_FIELD_RULES:
-        if all(f in codes for f in rule.fields):
-            args = [codes[f] for f in rule.fields]
-            if rule.holds(*args):
-                problems.append(rule.message(*(decode(FIELDS[f], codes[f]) for f in rule.fields)))
-    return problems
-
-
-def cross_field_problems(columns: Mapping[str, np.ndarray]) -> dict[int, list[str]]:
-    """The cross-field problems of every row of a batch of columns: ``{row: [problem]}``."""
-    problems: dict[int, list[str]] = {}
-    for rule in CROSS_FIELD_RULES:
-        cols = [columns[f] for f in rule.fields]
-        with np.errstate(invalid="ignore"):
-            rows = np.flatnonzero(rule.holds(*cols))
-        for i in rows.tolist():
-            values = (decode(FIELDS[f], col[i]) for f, col in zip(rule.fields, cols, strict=True))
-            problems.setdefault(i, []).append(rule.message(*values))
-    return problems
-
-
-@dataclass(frozen=True)
-class Derivation:
-    """A finding that others imply: where ``finding`` is unknown and ``implied`` holds for
-    the codes of ``sources`` (scalars or columns alike), it is true."""
-
-    finding: str
-    sources: tuple[str, ...]
-    implied: Callable[..., Any]
-
-
-DERIVATIONS = (
-    # Contract: "38.0 or more counts as fever".
-    Derivation("fever", ("temperature_c",), lambda t: t >= FEVER_THRESHOLD_C),
-    # Weakness of both legs is weakness of a leg.
-    Derivation("leg_weakness", ("bilateral_leg_weakness",), lambda both: both == 1),
-)
-
-
-def derive_codes(codes: dict[str, float | int]) -> dict[str, float | int]:
-    """One case's codes (known findings only) with the findings they imply."""
-    derived = dict(codes)
-    for rule in DERIVATIONS:
-        known = rule.finding not in derived and all(s in derived for s in rule.sources)
-        if known and rule.implied(*(derived[s] for s in rule.sources)):
-            derived[rule.finding] = 1
-    return derived
-
-
-def derive_columns(columns: dict[str, np.ndarray]) -> None:
-    """Every case's implied findings, in place (columns of codes)."""
-    for rule in DERIVATIONS:
-        target = columns[rule.finding]
-        with np.errstate(invalid="ignore"):
-            implied = rule.implied(*(columns[s] for s in rule.sources))
-        columns[rule.finding] = np.where((target == UNKNOWN) & implied, 1, target).astype(
-            target.dtype
-        )
-
-
 # -- one record ------------------------------------------------------------------------------
 
 
 def check_record(data: Mapping[str, Any]) -> dict[str, float | int]:
     """The codes of a case's known findings, given as ``{finding: value}``; raises
     :class:`CaseError` listing every problem (unknown names first, then each field in contract
-    order, then problems across fields)."""
+    order). Answers that disagree with each other are not a problem: they are resolved
+    towards safety when the case is decided (:mod:`backclf.contract.conflicts`)."""
     problems = [unknown_field(k) for k in data if k not in FIELDS]
     codes: dict[str, float | int] = {}
     for name in _in_contract_order(data):
         value = data[name]
-        if value is None:
+        if is_missing(value):
             continue
         code, problem = check_value(FIELDS[name], value)
         if problem is None:
             codes[name] = code
         else:
             problems.append(problem)
-    problems.extend(cross_field_problems_of(codes))
     if problems:
         raise CaseError(problems)
     return codes

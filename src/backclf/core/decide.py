@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backclf import knowledge
-from backclf.contract.columns import Columns, derive, from_values
+from backclf.contract.columns import Columns, from_values, resolve
 from backclf.contract.fields import FIELDS
 from backclf.core.decisions import Decisions
 from backclf.core.model import ReadableModel, load_model
@@ -53,7 +53,7 @@ def assess_batch(
     only shape ``next_questions``."""
     model = model or load_model()
     columns = dict(columns)
-    derive(columns)  # e.g. 38.0 C or more is fever, however the case was built
+    conflicts = resolve(columns)  # e.g. 38.0 C or more is fever, whatever else was answered
     x = model.encode(columns)
     proba = model.predict_proba(x)
     chosen = proba.argmax(axis=1)
@@ -69,9 +69,11 @@ def assess_batch(
     overridden = fired.any(axis=1) & (rule_rank >= model_rank)
     asked = {f: np.asarray(m, dtype=bool) for f, m in (asked or {}).items()}
     read = {f: np.asarray(m, dtype=bool) for f, m in (from_text or {}).items()}
-    return Decisions(
+    decisions = Decisions(
         proba, chosen, abstained, fired, level, overridden, x, model, columns, asked, read
     )
+    decisions.conflicts = conflicts
+    return decisions
 
 
 def assess_many(

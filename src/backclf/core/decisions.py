@@ -28,6 +28,8 @@ class Decisions:
     columns: Columns  # the findings decided on (fever derived from the temperature)
     asked: dict[str, np.ndarray] = field(default_factory=dict)  # (n,) "don't know" answers
     from_text: dict[str, np.ndarray] = field(default_factory=dict)  # (n,) read from free text
+    #: answers that disagreed, resolved towards safety: {row: [conflict]} (contract/conflicts)
+    conflicts: dict[int, list[dict]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.chosen)

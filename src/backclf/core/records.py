@@ -236,7 +236,7 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
                 also_all[i],
             ),
         )
-        yield {
+        record = {
             "schema_version": SCHEMA_VERSION,
             "id": None if ids is None else ids[i],
             "triage": {"level": levels[i], "overridden": overridden[i]},
@@ -249,6 +249,9 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
             "model": texts.model_info,
             "next_questions": next_questions(i),
         }
+        if i in decisions.conflicts:
+            record["conflicts"] = decisions.conflicts[i]
+        yield record
 
 
 def _medicine_flags(columns: Columns) -> tuple[list[bool], list[bool], list[bool]]:

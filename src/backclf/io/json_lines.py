@@ -17,7 +17,11 @@ import stat
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from backclf.io.parse import decode_document
+from backclf.io.encodings import UnreadableInput, encoding_problem
+from backclf.io.parse import Item, decode_document, parse_json_lines
+
+#: A UTF-8 byte order mark: not part of the first case.
+BOM = b"\xef\xbb\xbf"
 
 #: Bytes asked for per read: a pipe holds 64 KiB; a regular file is read in larger pieces.
 READ_SIZE = 1 << 16
@@ -25,9 +29,7 @@ FILE_READ_SIZE = 1 << 20
 MAX_BATCH = 4096
 
 
-def line_batches(
-    stream: BinaryIO, max_lines: int = MAX_BATCH
-) -> Iterator[list[tuple[int, bytes]]]:
+def line_batches(stream: BinaryIO, max_lines: int = MAX_BATCH) -> Iterator[list[tuple[int, bytes]]]:
     """Numbered lines (from 1), in batches of at most ``max_lines`` of what is available now."""
     try:
         fd = stream.fileno()
@@ -38,25 +40,30 @@ def line_batches(
     read_size = FILE_READ_SIZE if regular else READ_SIZE
     tail: list[bytes] = []  # the line not yet complete, in the pieces it was read in
     number = 0
+    after_cr = False  # the last line ended with CR: a LF right after it is part of its end
     while True:
         chunk = os.read(fd, read_size)
         if not chunk:
             break
         pieces = [chunk]
-        newlines = chunk.count(b"\n")
+        newlines = _line_ends(chunk)
         # Take whatever else is already waiting, without blocking (a file always is).
         while newlines < max_lines and (regular or _ready(fd)):
             more = os.read(fd, read_size)
             if not more:
                 break
             pieces.append(more)
-            newlines += more.count(b"\n")
+            newlines += _line_ends(more)
+        if after_cr and not tail and pieces[0].startswith(b"\n"):
+            pieces[0] = pieces[0][1:]
         if not newlines:
             tail.extend(pieces)
             continue
         pieces = tail + pieces
-        lines = (b"".join(pieces) if len(pieces) > 1 else pieces[0]).split(b"\n")
+        data = b"".join(pieces) if len(pieces) > 1 else pieces[0]
         del pieces
+        after_cr = data.endswith(b"\r")
+        lines = split_lines(data)
         last = lines.pop()
         tail = [last] if last else []
         for start in range(0, len(lines), max_lines):
@@ -68,10 +75,24 @@ def line_batches(
             yield [(number + 1, last)]
 
 
+def _line_ends(data: bytes) -> int:
+    return data.count(b"\n") + data.count(b"\r")
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """Bytes split at every line end: LF, CR LF, or a CR alone (old Mac files, some
+    terminals). The last element is what follows the last line end (empty if none)."""
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return data.split(b"\n")
+
+
 def _plain_batches(stream: BinaryIO, max_lines: int) -> Iterator[list[tuple[int, bytes]]]:
     batch: list[tuple[int, bytes]] = []
-    for number, line in enumerate(stream, start=1):
-        batch.append((number, line.rstrip(b"\n")))
+    ends = (line.removesuffix(b"\n").removesuffix(b"\r") for line in stream)
+    lines = (piece for line in ends for piece in split_lines(line))
+    for number, line in enumerate(lines, start=1):
+        batch.append((number, line))
         if len(batch) == max_lines:
             yield batch
             batch = []
@@ -119,3 +140,27 @@ def whole_document(data: bytes) -> list | None:
     if isinstance(parsed, list):
         return parsed
     return [parsed]
+
+
+def json_text_items(data: bytes) -> list[Item]:
+    """The cases of JSON text held whole (not streamed), read as ``backclf predict`` reads
+    stdin: one JSON document (an array of cases, or one case), else JSON Lines. Raises
+    :class:`~backclf.io.encodings.UnreadableInput` for text that is not UTF-8 (UTF-16, gzip)."""
+    from backclf.io.documents import DocumentReader
+
+    problem = encoding_problem(data)
+    if problem:
+        raise UnreadableInput(problem)
+    lines = list(enumerate(split_lines(data.removeprefix(BOM)), start=1))
+    if lines and not lines[-1][1]:
+        lines.pop()
+    opening = next((line for _, line in lines if line.strip()), b"")
+    if not starts_a_document(opening) and not _one_document(data):
+        return list(parse_json_lines(lines))
+    reader = DocumentReader()
+    return reader.feed(lines) + reader.finish()
+
+
+def _one_document(data: bytes) -> bool:
+    """Whether the text is a single JSON value whose first line is all of it (one line)."""
+    return data.strip().count(b"\n") == 0 and data.lstrip(BOM + b" \t\r\n")[:1] == b"["

@@ -13,9 +13,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from backclf.contract.rules import CaseError, quote
+from backclf.contract.rules import CaseError, check_id, check_text, is_missing, json_kind, quote
 
 ENVELOPE_KEYS = ("id", "text", "findings")
+UTF8_BOM = b"\xef\xbb\xbf"
 LONE_SURROGATE = "malformed JSON: a \\u escape names half a surrogate pair, not a character"
 #: What JSON counts as whitespace (RFC 8259): a line of only these is blank, not a case.
 JSON_WHITESPACE = " \t\r\n"
@@ -61,12 +62,56 @@ def too_many_digits() -> str:
 
 def parse_json_lines(lines: Iterable[tuple[int, bytes | str]]) -> Iterator[Item]:
     """JSON Lines to items (one case per line); blank lines (nothing but JSON's whitespace)
-    are skipped, malformed ones become errors."""
+    are skipped, malformed ones become errors. A UTF-8 byte order mark at the start of a line
+    (files joined end to end) is not part of its case; bytes that are not UTF-8 make their
+    line an error record that says so."""
     for number, raw in lines:
-        text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+        if isinstance(raw, bytes):
+            raw = raw.removeprefix(UTF8_BOM)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if raw.strip(b" \t\r\n"):
+                    yield Item(number, error=not_utf8(raw, exc))
+                continue
+        else:
+            text = raw.removeprefix("\ufeff")
         if not text.strip(JSON_WHITESPACE):
             continue
         yield parse_json_line(number, text)
+
+
+def not_utf8(raw: bytes, exc: UnicodeDecodeError) -> str:
+    """Why a line of bytes is not text: where its first byte that is not UTF-8 is."""
+    column = len(raw[: exc.start].decode("utf-8", errors="replace")) + 1
+    return (
+        f"not UTF-8 text: the byte 0x{raw[exc.start]:02x} at column {column} is not UTF-8 "
+        "(save the input as UTF-8)"
+    )
+
+
+#: The standard library's messages, in plain words (its "... at" ones read "at at" once a
+#: position follows).
+_PLAIN_JSON = {
+    "Expecting value": "expected a value",
+    "Expecting property name enclosed in double quotes": "expected a name in double quotes",
+    "Expecting ':' delimiter": "expected ':' after a name",
+    "Expecting ',' delimiter": "expected ',' between values",
+    "Unterminated string starting at": "a string is not closed",
+    "Invalid control character at": "a control character (a tab or line break) inside a string",
+    "Invalid \\escape": "an invalid escape (\\) in a string",
+    "Invalid \\uXXXX escape": "an invalid \\u escape in a string",
+    "Extra data": "more after the end of the case",
+}
+
+
+def json_problem(exc: json.JSONDecodeError, *, first_line: int | None = None) -> str:
+    """A JSON syntax error in plain words, with where it is (a column of the line; or a line
+    and column of a document, counted from ``first_line``)."""
+    words = _PLAIN_JSON.get(exc.msg, exc.msg.removesuffix(" at").lower())
+    if first_line is None:
+        return f"malformed JSON at column {exc.colno}: {words}"
+    return f"malformed JSON at line {first_line + exc.lineno - 1}, column {exc.colno}: {words}"
 
 
 def parse_json_line(number: int, text: str) -> Item:
@@ -75,7 +120,7 @@ def parse_json_line(number: int, text: str) -> Item:
     try:
         parsed = _LINE_DECODER.decode(text)
     except json.JSONDecodeError as exc:
-        return Item(number, error=f"malformed JSON: {exc.msg} at column {exc.colno}")
+        return Item(number, error=json_problem(exc))
     except RepeatedKey as exc:
         return Item(number, error=str(exc))
     except ValueError:  # the only other: an integer beyond sys.get_int_max_str_digits()
@@ -117,13 +162,13 @@ def _bounded_int(digits: str) -> int | _UnreadableNumber:
 
 
 #: A document holds many cases: a flaw is marked where it is, so only its case is an error.
-_DOCUMENT_DECODER = json.JSONDecoder(object_pairs_hook=_marked_keys, parse_int=_bounded_int)
+DOCUMENT_DECODER = json.JSONDecoder(object_pairs_hook=_marked_keys, parse_int=_bounded_int)
 
 
 def decode_document(text: str) -> Any:
     """A JSON document, each flaw marked in place (see :func:`flaw_of`); raises
     :class:`json.JSONDecodeError` or :class:`RecursionError` if it is not JSON."""
-    return _DOCUMENT_DECODER.decode(text)
+    return DOCUMENT_DECODER.decode(text)
 
 
 def document_items(document: list[Any]) -> list[Item]:
@@ -182,33 +227,35 @@ def _not_unicode(text: str) -> bool:
 
 
 def record_id(data: Any) -> str | int | None:
-    """The record's id if it is a usable one (a string or an integer), else ``None``."""
-    value = data.get("id") if isinstance(data, dict) else None
-    return value if isinstance(value, str | int) and not isinstance(value, bool) else None
+    """The record's id if it is a usable one (a string or a whole number), else ``None``."""
+    return check_id(data.get("id"))[0] if isinstance(data, dict) else None
 
 
 @dataclass(frozen=True)
 class Record:
     """One record taken apart: its id, its explicit findings (``{finding: value}``, not yet
-    checked), and its free text if any."""
+    checked), its free text if any, and the problems with its id or text (reported with the
+    findings' own, as a table row's are)."""
 
     id: str | int | None
     findings: dict[str, Any]
     text: str | None
+    problems: tuple[str, ...] = ()
 
 
 def split_record(data: Any) -> Record:
-    """Take a decoded record apart; raise :class:`CaseError` if its shape is wrong."""
+    """Take a decoded record apart; raise :class:`CaseError` if its shape is wrong (not an
+    object; findings both inside ``findings`` and beside it). A ``findings`` or ``text`` that
+    is missing (``null``) is as if absent: rows of a table that mixes envelopes and flat
+    records have it so."""
     if not isinstance(data, dict):
-        raise CaseError([f"a case must be a JSON object, got {type(data).__name__}"])
-    given_id = data.get("id")
-    if given_id is not None and record_id(data) is None:
-        raise CaseError(["id: must be a string or an integer"])
+        raise CaseError([f"a case must be a JSON object of findings, got {json_kind(data)}"])
+    given_id, id_problem = check_id(data.get("id"))
     findings = data
     envelope = data.keys() & ENVELOPE_KEYS
     if envelope:
         findings = {k: v for k, v in data.items() if k not in ENVELOPE_KEYS}
-    if "findings" in data:
+    if not is_missing(data.get("findings")):
         if findings:
             raise CaseError(
                 [
@@ -218,14 +265,12 @@ def split_record(data: Any) -> Record:
             )
         findings = data["findings"]
         if not isinstance(findings, dict):
-            raise CaseError(["findings: must be a JSON object"])
-    text = data.get("text")
-    if text is not None:
-        if not isinstance(text, str):
-            raise CaseError(["text: must be a string"])
-        if lone_surrogate(text):  # e.g. bytes in a command line that are not UTF-8
-            raise CaseError(["text: not valid Unicode (is it UTF-8?)"])
-    return Record(given_id, findings, text)
+            raise CaseError([f"findings: must be a JSON object, got {json_kind(findings)}"])
+    text, text_problem = check_text(data.get("text"))
+    if text is not None and lone_surrogate(text):  # e.g. bytes in a command line, not UTF-8
+        text, text_problem = None, "text: not valid Unicode (is it UTF-8?)"
+    problems = tuple(p for p in (id_problem, text_problem) if p)
+    return Record(given_id, findings, text, problems)
 
 
 def quoted_names(names: Iterable[str]) -> str:

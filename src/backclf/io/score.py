@@ -1,8 +1,9 @@
 """Cases read from any input to assessment records or error records, in order.
 
 Each case arrives checked by the contract's rules (its findings as codes) or with its
-problem. Free text is read into findings here: findings given explicitly win, and an
-explicit ``null`` means unknown, so it never overrides what the text says. It is kept apart
+problem. Free text is read into findings here: findings given explicitly win (unless the
+text reads a more alarming value: then the text's is used, and the conflict reported), and
+an explicit ``null`` means unknown, so it never overrides what the text says. It is kept apart
 from an absent finding for one purpose only: ``null`` means "asked; the person does not
 know", so the finding is not asked again (``next_questions``). The good cases of
 a batch are decided together by :func:`backclf.core.decide.assess_batch`; a bad one becomes
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from backclf.contract.columns import from_codes
-from backclf.contract.rules import CaseError, check_record, cross_field_problems_of
+from backclf.contract.conflicts import safer_of_two, text_conflict
+from backclf.contract.fields import FIELD_NAMES
+from backclf.contract.rules import CaseError, check_record, is_missing
 from backclf.core.decide import assess_batch, finding_masks
 from backclf.core.model import ReadableModel
 from backclf.core.records import records
@@ -54,10 +57,16 @@ def read_item(item: Item) -> Case:
         return Case(item.line, record_id(item.data), error=item.error)
     try:
         record = split_record(item.data)
-        codes = check_record(record.findings)
     except CaseError as exc:
         return Case(item.line, record_id(item.data), error=str(exc))
-    dont_know = tuple(name for name, value in record.findings.items() if value is None)
+    try:
+        codes = check_record(record.findings)
+        problems = list(record.problems)
+    except CaseError as exc:
+        codes, problems = {}, [*record.problems, *exc.problems]
+    if problems:
+        return Case(item.line, record.id, error="; ".join(problems))
+    dont_know = tuple(name for name, value in record.findings.items() if is_missing(value))
     return Case(item.line, record.id, codes, record.text, dont_know=dont_know)
 
 
@@ -95,22 +104,35 @@ def assess_cases(
         ids = [cases[place].id for place in good]
         for place, assessment, reading in zip(good, records(decisions, ids), readings, strict=True):
             if reading is not None:
-                assessment["extracted"], assessment["notes"], assessment["not_mentioned"] = reading
+                spans, notes, unaddressed, conflicts = reading
+                assessment["extracted"], assessment["notes"] = spans, notes
+                assessment["not_mentioned"] = unaddressed
+                if conflicts:
+                    assessment["conflicts"] = conflicts + assessment.get("conflicts", [])
             out[place] = assessment
     return out  # type: ignore[return-value]
 
 
 def _with_text(
     codes: dict[str, float | int], text: str, extract: Extractor | None
-) -> tuple[dict[str, float | int], tuple[list, list, list]]:
-    """The case's findings with those read from its text; explicit known values win."""
+) -> tuple[dict[str, float | int], tuple[list, list, list, list]]:
+    """The case's findings with those read from its text. An explicit answer wins, unless
+    the text reads a more alarming value ("I wet myself" beside an explicit "no"): then the
+    text's value is used and the conflict reported (:func:`~backclf.contract.conflicts.
+    safer_of_two`)."""
     if extract is None:
         raise CaseError(["text: reading free text needs the text extra (backclf[text])"])
     if len(text) > MAX_TEXT_CHARS:
         raise CaseError([f"text: longer than {MAX_TEXT_CHARS:,} characters ({len(text):,})"])
     from_text, spans, notes, unaddressed = extract(text)
-    merged = {**check_record(from_text), **codes}
-    problems = cross_field_problems_of(merged)  # e.g. "no fever" given, 39 C in the text
-    if problems:
-        raise CaseError(problems)
-    return merged, (spans, notes, [f for f in unaddressed if f not in codes])
+    read = check_record(from_text)
+    merged = {**read, **codes}
+    conflicts = []
+    for name in read.keys() & codes.keys():
+        used = safer_of_two(name, codes[name], read[name])
+        if used != codes[name]:
+            merged[name] = used
+            words = next((s["span"] for s in spans if s["finding"] == name), None)
+            conflicts.append(text_conflict(name, codes[name], used, words))
+    conflicts.sort(key=lambda c: FIELD_NAMES.index(c["finding"]))
+    return merged, (spans, notes, [f for f in unaddressed if f not in codes], conflicts)

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backclf.contract.arrow import CARRIED_COLUMNS, from_arrow
+from backclf.contract.arrow import CARRIED_COLUMNS, from_arrow, table_ids
 from backclf.contract.assessment import TABLE_COLUMNS, flat_row
 from backclf.contract.columns import Columns, take
 from backclf.contract.fields import FIELDS
@@ -218,15 +218,7 @@ def records_table(records_: list[dict], batch: Batch) -> pa.Table:
 
 
 def _ids(table: pa.Table) -> list:
-    """The ``id`` column as JSON ids (strings or integers), ``None`` where absent (or where
-    two columns are named ``id``: every row is then an error, see
-    :func:`backclf.contract.arrow.from_arrow`)."""
-    if "id" not in _named_once(table):
-        return [None] * table.num_rows
-    return [
-        v if isinstance(v, str | int) and not isinstance(v, bool) else None
-        for v in table.column("id").to_pylist()
-    ]
+    return table_ids(table)
 
 
 def _named_once(table: pa.Table) -> set[str]:

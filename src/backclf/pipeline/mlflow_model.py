@@ -29,9 +29,7 @@ JSON Schema in its metadata (``findings_schema``) and a typed input example inst
 
 from __future__ import annotations
 
-import math
 import types
-from collections.abc import Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
 import mlflow
@@ -67,72 +65,6 @@ def output_columns(
     return (*carried, *(c.name for c in TABLE_COLUMNS), *assessment, TABLE_ROW)
 
 
-# -- input ----------------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """A cell as a plain Python value: numpy scalars unwrapped, arrays as lists, every kind
-    of missing value (None, NaN, pandas NA/NaT) as None."""
-    if value is None or isinstance(value, str | bool | int):
-        return value
-    if isinstance(value, float):  # numpy's float64 too (a float subclass)
-        return None if math.isnan(value) else float(value)
-    if hasattr(value, "tolist"):  # numpy scalar or array
-        return _plain(value.tolist())
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    try:
-        if pd.isna(value) is True:  # pandas NA, NaT
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
-
-
-def _whole_number_columns(frame: pd.DataFrame) -> list[str]:
-    """Float columns that hold integers as pandas stores them when some are missing (an
-    integer column with nulls becomes float64): the id, and the whole-number findings."""
-    from backclf.contract.fields import FIELDS
-
-    return [
-        str(name)
-        for name in frame.columns
-        if frame[name].dtype.kind == "f"
-        and (name == "id" or (name in FIELDS and FIELDS[name].kind == "int"))
-    ]
-
-
-def rows_from_input(model_input: Any) -> list[dict[str, Any]]:
-    """The input as one dict per row, every column kept (an unknown column, even when null,
-    is reported in its row, as the CLI reports ``{"fevr": null}``). Integers that pandas
-    turned into floats are integers again, so messages quote the value as given.
-
-    A DataFrame is a table: an empty cell of a finding's column is a finding not given, as
-    in a CSV or Parquet file, not the JSON ``null`` that means "asked; does not know" (a
-    table cannot tell the two apart, so its next questions are the CLI's for the table)."""
-    from backclf.contract.fields import FIELD_NAMES
-
-    if hasattr(model_input, "to_dict") and hasattr(model_input, "columns"):
-        whole = _whole_number_columns(model_input)
-        rows = []
-        for record in model_input.to_dict(orient="records"):
-            row = {str(k): _plain(v) for k, v in record.items()}
-            for name in whole:
-                value = row[name]
-                if isinstance(value, float) and value.is_integer():
-                    row[name] = int(value)
-            rows.append({k: v for k, v in row.items() if v is not None or k not in FIELD_NAMES})
-        return rows
-    if isinstance(model_input, Mapping):
-        return [{str(k): _plain(v) for k, v in model_input.items()}]
-    return [
-        {str(k): _plain(v) for k, v in r.items()} if isinstance(r, Mapping) else r
-        for r in model_input
-    ]
-
-
 # -- the model ------------------------------------------------------------------------------
 
 
@@ -145,75 +77,102 @@ class BackclfModel(PythonModel):
         self._extract = LazyExtractor()
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        # The hint documents the usual input (lists of records work too); MLflow takes a
-        # DataFrame hint as "no validation by type hints", which is what this model wants.
+        # The hint documents the usual input (see backclf.pipeline.model_input for the
+        # others); MLflow takes a DataFrame hint as "no validation by type hints", which is
+        # what this model wants.
+        from backclf.pipeline import model_input as given
+
         output = (params or {}).get(OUTPUT_PARAM, "all")
         if output not in OUTPUTS:
             raise ValueError(f"{OUTPUT_PARAM}: must be one of {', '.join(OUTPUTS)}, got {output!r}")
-        if output == "table":
-            table = arrow_table(model_input)
-            if table is not None and "text" not in table.column_names:
-                return table_output(table, self._model)
-        return self._record_output(model_input, with_assessment=output == "all")
+        with_assessment = output == "all"
+        if given.is_json_text(model_input):
+            from backclf.io.encodings import UnreadableInput
+            from backclf.io.json_lines import json_text_items
+            from backclf.io.parse import Item
 
-    def _record_output(self, model_input: Any, with_assessment: bool) -> pd.DataFrame:
-        """Row by row, as ``backclf predict`` reads JSON Lines (free text included)."""
-        from backclf.contract.arrow import GENERATED_COLUMNS
-        from backclf.contract.assessment import TABLE_ROW, flat_row
+            data = model_input.encode() if isinstance(model_input, str) else bytes(model_input)
+            try:
+                items = json_text_items(data)
+            except UnreadableInput as exc:
+                items = [Item(1, error=str(exc))]
+            return self._items_output(items, [], with_assessment)
+        frame = given.as_frame(model_input)
+        if frame is None:
+            rows = given.records_of(model_input)
+            return self._rows_output(rows, with_assessment)
+        table = given.arrow_table(frame)
+        if table is None:
+            return self._rows_output(given.frame_records(frame), with_assessment, frame)
+        if output == "table" and "text" not in table.column_names:
+            return table_output(table, self._model)
+        return self._table_records_output(table, with_assessment)
+
+    def _table_records_output(self, table, with_assessment: bool) -> pd.DataFrame:
+        """A typed table, as ``backclf predict`` reads Parquet into JSON records."""
+        from backclf.contract.arrow import table_ids
+        from backclf.io.tables import Batch, json_records, text_table_records
+
+        batch = Batch(table, 0, False)
+        if "text" in table.column_names:
+            records = text_table_records(batch, self._model, self._extract)
+        else:
+            records = json_records(batch, self._model)
+        carried = carried_columns(set(table.column_names))
+        values = {
+            c: table_ids(table) if c == "id" else table.column(c).to_pylist()
+            for c in carried
+            if table.column_names.count(c) == 1
+        }
+        rows = [
+            {c: values[c][i] if c in values else None for c in carried}
+            for i in range(table.num_rows)
+        ]
+        return self._frame(records, rows, carried, with_assessment)
+
+    def _rows_output(self, rows: list, with_assessment: bool, frame=None) -> pd.DataFrame:
+        """Records (or a DataFrame Arrow cannot type) row by row, as JSON Lines are read."""
+        from backclf.contract.arrow import GENERATED_COLUMNS, repeated_column_problems
         from backclf.io.parse import Item
+
+        repeated = (
+            repeated_column_problems([str(c) for c in frame.columns]) if frame is not None else []
+        )
+        items = []
+        for i, row in enumerate(rows):
+            if repeated:
+                items.append(Item(i + 1, error="; ".join(repeated)))
+            elif isinstance(row, dict):
+                items.append(
+                    Item(i + 1, {k: v for k, v in row.items() if k not in GENERATED_COLUMNS})
+                )
+            else:
+                items.append(Item(i + 1, row))
+        return self._items_output(items, rows, with_assessment)
+
+    def _items_output(self, items: list, rows: list, with_assessment: bool) -> pd.DataFrame:
         from backclf.io.score import assess_items
 
-        rows = rows_from_input(model_input)
-        carried = carried_columns({name for row in rows for name in row})
-        items = [
-            Item(i + 1, {k: v for k, v in row.items() if k not in GENERATED_COLUMNS})
-            for i, row in enumerate(rows)
-        ]
+        records = assess_items(items, self._model, self._extract)
+        names = {name for row in rows if isinstance(row, dict) for name in row}
+        carried = carried_columns(names)
+        carried_rows = []
+        for i, record in enumerate(records):
+            row = rows[i] if i < len(rows) and isinstance(rows[i], dict) else {}
+            carried_rows.append({c: record.get("id") if c == "id" else row.get(c) for c in carried})
+        return self._frame(records, carried_rows, carried, with_assessment)
+
+    @staticmethod
+    def _frame(records: list, carried_rows: list, carried: list, with_assessment: bool):
+        from backclf.contract.assessment import TABLE_ROW, flat_row
+
         out = []
-        for i, record in enumerate(assess_items(items, self._model, self._extract)):
-            flat = flat_row(record, i + 1)
+        for i, record in enumerate(records):
+            flat = flat_row(record, record.get("line", i + 1) if "error" in record else i + 1)
             assessed = None if "error" in record else record
-            out.append(
-                {c: rows[i].get(c) for c in carried}
-                | flat
-                | {ASSESSMENT: assessed, TABLE_ROW: flat}
-            )
+            out.append(carried_rows[i] | flat | {ASSESSMENT: assessed, TABLE_ROW: flat})
         columns = list(output_columns(carried, with_assessment))
         return pd.DataFrame(out, columns=columns, dtype=object)
-
-
-def arrow_table(model_input: Any):
-    """A pandas DataFrame as an Arrow table, the way ``backclf predict`` reads Parquet; ``None``
-    if Arrow cannot type a column (mixed values): such input is read row by row. Whole
-    numbers that pandas stored as floats (an integer column with nulls) are integers again."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not isinstance(model_input, pd.DataFrame):
-        return None
-    frame = model_input.rename(columns=str)
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowException, TypeError, ValueError):
-        return None
-    for name in _whole_number_columns(frame):
-        position = table.schema.get_field_index(name)
-        try:
-            whole = pc.cast(table.column(name), pa.int64())  # safe: fails on 40.5
-        except pa.ArrowInvalid:
-            continue
-        table = table.set_column(position, name, whole)
-    return _typed_nulls(table)
-
-
-def _typed_nulls(table):
-    """A column with no value at all (Arrow's null type) holds unknowns, as JSON nulls do."""
-    import pyarrow as pa
-
-    for position, field in enumerate(table.schema):
-        if pa.types.is_null(field.type):
-            table = table.set_column(position, field.name, table.column(position).cast(pa.string()))
-    return table
 
 
 def table_output(table, model) -> pd.DataFrame:
