@@ -6,6 +6,9 @@ arrive wait in a queue, and the next call takes all of them (up to ``max_cases``
 record does not depend on the others assessed with it (the decision is made row by row), so
 each request gets exactly the record it would get alone; under load there are fewer, larger
 calls, and with one client at a time nothing waits.
+
+Cases come checked (:func:`backclf.io.score.read_item`) and with their text already read
+(:mod:`backclf.serve.reading`, in another process): a call here only decides.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from backclf.io.parse import Item
+from backclf.io.score import Case
+from backclf.serve.reading import Readings
 
-Assess = Callable[[list[Item]], list[dict[str, Any]]]
+Assess = Callable[[list[Case], Readings], list[dict[str, Any]]]
 
 
 class Coalescer:
@@ -27,14 +31,14 @@ class Coalescer:
     def __init__(self, assess: Assess, max_cases: int = 256) -> None:
         self._assess = assess
         self._max_cases = max_cases
-        self._pending: list[tuple[Item, asyncio.Future]] = []
+        self._pending: list[tuple[Case, Readings, asyncio.Future]] = []
         self._drainer: asyncio.Task | None = None
 
-    async def assess(self, item: Item) -> dict[str, Any]:
-        """The record of one case."""
+    async def assess(self, case: Case, readings: Readings) -> dict[str, Any]:
+        """The record of one case (``readings``: its text as read, if it has one)."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        self._pending.append((item, future))
+        self._pending.append((case, readings, future))
         if self._drainer is None or self._drainer.done():
             self._drainer = loop.create_task(self._drain())
         return await future
@@ -45,13 +49,18 @@ class Coalescer:
         while self._pending:
             batch = self._pending[: self._max_cases]
             del self._pending[: self._max_cases]
+            readings: Readings = {}
+            for _, read, _ in batch:
+                readings.update(read)
             try:
-                records = await run_in_threadpool(self._assess, [item for item, _ in batch])
+                records = await run_in_threadpool(
+                    self._assess, [case for case, _, _ in batch], readings
+                )
             except Exception as exc:  # a bug, not a bad case: each request fails with it
-                for _, future in batch:
+                for _, _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            for (_, future), record in zip(batch, records, strict=True):
+            for (_, _, future), record in zip(batch, records, strict=True):
                 if not future.done():  # its client may have gone
                     future.set_result(record)
