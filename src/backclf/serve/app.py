@@ -19,6 +19,7 @@ Every error is an RFC 9457 problem (:mod:`backclf.serve.problems`).
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -55,7 +56,9 @@ PROBLEM = problems.MEDIA_TYPE
 
 def app_from_environment() -> FastAPI:
     """The application of a worker process (uvicorn's factory when ``--workers`` > 1)."""
-    return create_app(Settings.from_json(os.environ[SETTINGS_ENV]))
+    app = create_app(Settings.from_json(os.environ[SETTINGS_ENV]))
+    gc.freeze()  # start-up objects (model, knowledge) leave the collector's rounds
+    return app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

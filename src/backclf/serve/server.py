@@ -11,6 +11,7 @@ requests in progress finish (up to ``grace_seconds``), and the command exits 0.
 from __future__ import annotations
 
 import errno
+import gc
 import ipaddress
 import os
 import resource
@@ -62,6 +63,7 @@ def run(
         except ModelFileError as exc:
             print(f"backclf: error: {exc}", file=sys.stderr)
             return EXIT_NOINPUT
+        gc.freeze()  # start-up objects (model, knowledge) leave the collector's rounds
         _allow_connections(settings.max_connections)
         if not _loopback(host):
             print(
