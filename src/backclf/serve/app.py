@@ -102,6 +102,7 @@ def _application(service: Service, text_ready: bool) -> FastAPI:
         Policy,
         allowed_hosts=service.settings.allowed_hosts,
         max_requests=service.settings.max_requests,
+        path_headers=docs.docs_headers(),
     )
 
     @app.exception_handler(StarletteHTTPException)

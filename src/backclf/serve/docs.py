@@ -260,3 +260,20 @@ def batch_operation(json_lines_types: tuple[str, ...]) -> dict[str, Any]:
             **_REFUSED,
         },
     }
+
+
+#: The API documentation's pages may load from this server only: Swagger UI and ReDoc come
+#: from the package (fastapi-offline ships them), and ReDoc's "by Redocly" logo, the one
+#: address elsewhere it reaches for, is refused by the browser. Inline script and style are
+#: how FastAPI's pages start the two.
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+
+
+def docs_headers() -> dict[str, list[tuple[bytes, bytes]]]:
+    """The documentation pages' own headers (for :class:`backclf.serve.policy.Policy`)."""
+    return {path: [(b"content-security-policy", DOCS_POLICY.encode())] for path in DOCS_PATHS}

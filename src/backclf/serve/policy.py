@@ -8,7 +8,9 @@
 - **HEAD wherever GET works**: answered as GET, without the body.
 - **Headers on every answer**: ``Cache-Control: no-store`` (answers are health information:
   no cache keeps them; a route may set its own, as the page does) and
-  ``X-Content-Type-Options: nosniff``.
+  ``X-Content-Type-Options: nosniff``; ``path_headers`` adds a path's own (the API
+  documentation's content security policy: nothing but this server, so Swagger UI and ReDoc
+  never reach for a CDN, a font or a logo elsewhere).
 
 Errors are problem details (:mod:`backclf.serve.problems`).
 """
@@ -45,10 +47,17 @@ class Policy:
     """ASGI middleware: the host allow-list, the cap on requests at once, HEAD as GET, and
     the headers every answer carries."""
 
-    def __init__(self, app: Any, allowed_hosts: tuple[str, ...], max_requests: int) -> None:
+    def __init__(
+        self,
+        app: Any,
+        allowed_hosts: tuple[str, ...],
+        max_requests: int,
+        path_headers: dict[str, list[tuple[bytes, bytes]]] | None = None,
+    ) -> None:
         self.app = app
         self.allowed_hosts = tuple(h.lower() for h in allowed_hosts)
         self.max_requests = max_requests
+        self.path_headers = path_headers or {}
         self.in_progress = 0
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -70,6 +79,7 @@ class Policy:
         head = scope["method"] == "HEAD"
         if head:
             scope = {**scope, "method": "GET"}
+        extra = self.path_headers.get(scope["path"], ())
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -79,6 +89,7 @@ class Policy:
                     headers.append(NO_STORE)
                 if b"x-content-type-options" not in names:
                     headers.append(NOSNIFF)
+                headers.extend(extra)
                 message = {**message, "headers": headers}
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
