@@ -24,7 +24,7 @@ from backclf.cli.app import app as cli_app
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed")
 
-from backclf.serve.policy import Policy, host_allowed, host_name
+from backclf.serve.policy import Front, host_allowed, host_name
 
 HEADER_TIMEOUT = 2.0
 BODY_TIMEOUT = 2.0
@@ -241,7 +241,7 @@ def test_requests_beyond_the_cap_get_503_at_once():
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    policy = Policy(slow_app, ("localhost",), max_requests=2)
+    policy = Front(slow_app, ("localhost",), max_requests=2)
     scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"host", b"localhost")]}
 
     async def call() -> list[dict]:

@@ -42,7 +42,7 @@ from backclf.serve import docs, problems
 from backclf.serve.bodies import JSON_LINES_TYPES
 from backclf.serve.handlers import AssessBatch, AssessOne, Service
 from backclf.serve.page import add_page
-from backclf.serve.policy import Policy
+from backclf.serve.policy import Front
 from backclf.serve.reading import TextReader
 from backclf.serve.settings import Settings
 
@@ -54,16 +54,17 @@ KNOWLEDGE_FILES = ("article", "findings", "red_flags", "lexicon")
 PROBLEM = problems.MEDIA_TYPE
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment() -> Front:
     """The application of a worker process (uvicorn's factory when ``--workers`` > 1)."""
     app = create_app(Settings.from_json(os.environ[SETTINGS_ENV]))
     gc.freeze()  # start-up objects (model, knowledge) leave the collector's rounds
     return app
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The application, with its model loaded and its text reader started (raises
-    :class:`~backclf.core.model.ModelFileError` if the model file cannot be used)."""
+def create_app(settings: Settings | None = None) -> Front:
+    """The application (an ASGI app; its FastAPI application is ``.app``), with its model
+    loaded and its text reader started (raises :class:`~backclf.core.model.ModelFileError` if
+    the model file cannot be used)."""
     settings = settings or Settings()
     model = load_model(settings.model_path)
     reader = TextReader(settings.text_processes)
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         raise
 
 
-def _application(service: Service, text_ready: bool) -> FastAPI:
+def _application(service: Service, text_ready: bool) -> Front:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
@@ -97,13 +98,6 @@ def _application(service: Service, text_ready: bool) -> FastAPI:
         generate_unique_id_function=lambda route: route.name,  # operation ids: assess, ...
         swagger_ui_parameters={"validatorUrl": None},  # no call to an online validator
     )
-    app.state.settings, app.state.model = service.settings, service.model
-    app.add_middleware(
-        Policy,
-        allowed_hosts=service.settings.allowed_hosts,
-        max_requests=service.settings.max_requests,
-        path_headers=docs.docs_headers(),
-    )
 
     @app.exception_handler(StarletteHTTPException)
     async def _problem(request: Request, exc: StarletteHTTPException) -> Response:
@@ -112,16 +106,17 @@ def _application(service: Service, text_ready: bool) -> FastAPI:
                 else {"status": exc.status_code, "title": str(exc.detail)})  # fmt: skip
         return Response(problems.encode(body), exc.status_code, exc.headers, PROBLEM)
 
-    _assessing_routes(app, service)
+    posts = _assessing_routes(app, service)
     _information_routes(app, service, text_ready)
     add_page(app)
     app.openapi = lambda: _openapi(app)
-    return app
+    settings = service.settings
+    return Front(app, settings.allowed_hosts, settings.max_requests, docs.docs_headers(), posts)
 
 
-def _assessing_routes(app: FastAPI, service: Service) -> None:
+def _assessing_routes(app: FastAPI, service: Service) -> dict[str, Any]:
     """``POST /assess`` and ``POST /assess/batch``: documented here, answered by the plain
-    ASGI handlers of :mod:`backclf.serve.handlers`."""
+    ASGI handlers of :mod:`backclf.serve.handlers` (returned by path, for the front)."""
 
     def assess() -> None:
         """The same JSON object ``backclf predict`` reads from a line: findings at the top
@@ -132,9 +127,11 @@ def _assessing_routes(app: FastAPI, service: Service) -> None:
         (``application/x-ndjson``), as ``backclf predict --input`` reads them. A case that
         cannot be assessed is an error record in its place; the others are assessed."""
 
-    _raw_route(app, "/assess", assess, AssessOne(service), docs.assess_operation())
-    _raw_route(app, "/assess/batch", assess_batch, AssessBatch(service),
+    posts = {"/assess": AssessOne(service), "/assess/batch": AssessBatch(service)}
+    _raw_route(app, "/assess", assess, posts["/assess"], docs.assess_operation())
+    _raw_route(app, "/assess/batch", assess_batch, posts["/assess/batch"],
                docs.batch_operation(JSON_LINES_TYPES))  # fmt: skip
+    return posts
 
 
 def _raw_route(app: FastAPI, path: str, documented: Any, handler: Any, openapi: dict) -> None:
