@@ -367,3 +367,25 @@ def test_the_access_log_is_off_unless_asked_for(access_log):
             log
             == f"backclf: serving on http://127.0.0.1:{port} (Ctrl-C to stop; API docs at /docs)\n"
         )
+
+
+# -- docs/contract.md says the same ------------------------------------------------------------
+
+
+def test_the_contracts_problem_example_is_what_the_server_answers(client):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "contract.md").read_text()
+    section = text.split("## Problem details (HTTP)", 1)[1].split("\n## ", 1)[0]
+    http = section.split("```http\n", 1)[1].split("```", 1)[0]
+    head, _, body = http.partition("\n\n")
+    response = client.post("/assess", json={"id": 3, "fevr": True})
+    assert head.splitlines()[0] == "HTTP/1.1 422 Unprocessable Entity"
+    for line in head.splitlines()[1:]:
+        name, _, value = line.partition(": ")
+        assert response.headers[name] == value
+    assert json.loads(body) == response.json()
+    from backclf.serve.problems import KINDS
+
+    rows = [line for line in section.splitlines() if line.startswith("| `tag:")]
+    assert rows == [f"| `{k.type}` | {k.status} | {k.title} |" for k in KINDS]
