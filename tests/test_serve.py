@@ -323,3 +323,38 @@ def test_without_the_text_extra_a_text_is_an_error_in_its_place(monkeypatch):
         )
         batch = c.post("/assess/batch", json=[{"text": NUMB}, {"age": 40}]).json()
         assert "error" in batch[0] and batch[1]["triage"]["level"]
+
+
+def test_cases_that_arrive_together_each_get_their_own_record():
+    # Fifty single cases in flight at once are decided in few calls (coalesced on the event
+    # loop, at most 7 a call here); each answer is still its own case's CLI record.
+    import asyncio
+
+    cases = [{"id": i, "age": 20 + i, "fever": i % 3 == 0, "spasm": i % 2 == 0} for i in range(50)]
+    cases[7] = {"id": 7, "fevr": True}
+    cases[11] = {"id": 11, "saddle_numbness": True}
+    expected = cli_lines(as_jsonl(cases))
+    app = create_app(Settings(coalesce=7))
+    calls = []
+    service = app.posts["/assess"].service
+    decide = service.singles._assess
+    service.singles._assess = lambda batch, readings: calls.append(len(batch)) or decide(
+        batch, readings
+    )
+
+    async def scenario():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=LOCAL) as http:
+            return await asyncio.gather(*(http.post("/assess", json=c) for c in cases))
+
+    try:
+        answers = asyncio.run(scenario())
+    finally:
+        service.reader.close()
+    for case, answer, line in zip(cases, answers, expected, strict=True):
+        if answer.status_code == 200:
+            assert answer.content == line, case
+        else:
+            assert error_record(answer.json()) == {**json.loads(line), "line": 1}
+    assert answers[11].json()["triage"]["level"] == "emergency"
+    assert sum(calls) == 49 and max(calls) <= 7 and len(calls) < 49, calls
