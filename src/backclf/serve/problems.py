@@ -20,8 +20,6 @@ from typing import Any
 
 import orjson
 
-from backclf.contract.fields import FIELDS
-
 MEDIA_TYPE = "application/problem+json"
 
 
@@ -120,7 +118,3 @@ def entry(message: str) -> dict[str, Any]:
         "detail": message,
         "suggestion": suggestion["suggestion"] if suggestion else None,
     }
-
-
-def known_field(name: str | None) -> bool:
-    return name in FIELDS

@@ -56,7 +56,14 @@ class TextReader:
         return self.available
 
     def _probe(self) -> bool:
-        return self._pool.submit(_reader_available).result()
+        try:
+            return self._pool.submit(_reader_available).result()
+        except BrokenProcessPool:
+            self.close()
+            raise ReaderStopped(
+                "the process that reads free text stopped while starting (is the program's "
+                "main module importable? processes are started with spawn)"
+            ) from None
 
     def close(self) -> None:
         """Stop the processes once the texts they are reading are read (texts still queued

@@ -27,8 +27,9 @@ from uvicorn.supervisors import Multiprocess
 from backclf.core.model import ModelFileError, load_model
 from backclf.serve.app import SETTINGS_ENV, Settings, create_app
 from backclf.serve.limits import BoundedProtocol, ConnectionLimits
+from backclf.serve.reading import ReaderStopped
 
-EXIT_OK, EXIT_NOINPUT = 0, 66
+EXIT_OK, EXIT_NOINPUT, EXIT_SOFTWARE = 0, 66, 70
 #: sysexits: EX_NOHOST, the host is not an address of this machine (or has no address);
 #: EX_TEMPFAIL, the port is in use (try again, or another port); EX_NOPERM, the port needs
 #: privileges this user does not have.
@@ -63,6 +64,9 @@ def run(
         except ModelFileError as exc:
             print(f"backclf: error: {exc}", file=sys.stderr)
             return EXIT_NOINPUT
+        except ReaderStopped as exc:
+            print(f"backclf: error: {exc}", file=sys.stderr)
+            return EXIT_SOFTWARE
         gc.freeze()  # start-up objects (model, knowledge) leave the collector's rounds
         _allow_connections(settings.max_connections)
         if not _loopback(host):
