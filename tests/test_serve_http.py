@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -385,7 +386,9 @@ def test_the_contracts_problem_example_is_what_the_server_answers(client):
         name, _, value = line.partition(": ")
         assert response.headers[name] == value
     assert json.loads(body) == response.json()
-    from backclf.serve.problems import KINDS
+    from backclf.serve.problems import CODES, KINDS
 
     rows = [line for line in section.splitlines() if line.startswith("| `tag:")]
     assert rows == [f"| `{k.type}` | {k.status} | {k.title} |" for k in KINDS]
+    codes = next(line for line in section.splitlines() if line.startswith("| `errors[].code`"))
+    assert re.findall(r"`([a-z_]+)`", codes.split("|")[3]) == list(CODES)

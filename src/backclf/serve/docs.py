@@ -20,6 +20,7 @@ from backclf.contract.assessment import Assessment, ErrorRecord
 from backclf.contract.fields import FIELDS
 from backclf.contract.findings import Case
 from backclf.contract.rules import CROSS_FIELD_RULES, DERIVATIONS
+from backclf.serve import problems
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 
@@ -94,25 +95,7 @@ class ProblemEntry(BaseModel):
 
     field: str | None = Field(description="the field it names (null for the case as a whole)")
     fields: list[str] = Field(description="every field it names (both sides of a contradiction)")
-    code: str = Field(
-        description="machine-readable: "
-        + ", ".join(
-            (
-                "unknown_finding",
-                "wrong_type",
-                "out_of_range",
-                "not_finite",
-                "contradiction",
-                "malformed_json",
-                "not_an_object",
-                "findings_twice",
-                "not_unicode",
-                "text_too_long",
-                "text_reader_missing",
-                "invalid",
-            )
-        )
-    )
+    code: str = Field(description="machine-readable, one of: " + ", ".join(problems.CODES))
     detail: str = Field(description="the contract's message, as the command line writes it")
     suggestion: str | None = Field(description="the name meant, where one is near ('fever')")
 

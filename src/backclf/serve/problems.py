@@ -94,6 +94,9 @@ _CODES = (
     ("contradiction", re.compile(r"^(?P<field>[a-z_]+) is (?:true|false) but (?P<other>[a-z_]+)")),
 )
 
+#: Every code an entry may carry (``invalid``: a message without a code of its own).
+CODES = (*(name for name, _ in _CODES), "invalid")
+
 
 def entry(message: str) -> dict[str, Any]:
     """One problem of a case as ``{field, code, detail, suggestion}`` (``field`` and
