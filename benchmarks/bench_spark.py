@@ -61,9 +61,8 @@ def generate(rows: int, texts: int, files: int, directory: Path) -> tuple[Path, 
                     table = sample_table(sample, words).select(["case_id", "text"])
                 else:
                     table = sample_table(sample)
-                    table = table.select(
-                        ["case_id", *(c for c in table.column_names if c in FIELDS)]
-                    )
+                    table = table.select(["case_id", *(c for c in table.column_names
+                                                       if c in FIELDS)])
                 parts.append(table)
             if parts:
                 import pyarrow as pa
@@ -121,31 +120,14 @@ def worker(args: argparse.Namespace) -> None:
             "overwrite"
         ).parquet(args.check)
     spark.stop()
-    print(
-        json.dumps(
-            {"rows": rows, "warm_up_s": cold, "timings_s": timings, "partitions": partitions}
-        )
-    )
+    print(json.dumps({"rows": rows, "warm_up_s": cold, "timings_s": timings,
+                      "partitions": partitions}))
 
 
-def run_master(
-    master: str, kind: str, data: Path, model: str, repeat: int, check: Path | None = None
-) -> dict:
-    command = [
-        sys.executable,
-        __file__,
-        "--worker",
-        "--master",
-        master,
-        "--kind",
-        kind,
-        "--input",
-        str(data),
-        "--model",
-        model,
-        "--repeat",
-        str(repeat),
-    ]
+def run_master(master: str, kind: str, data: Path, model: str, repeat: int,
+               check: Path | None = None) -> dict:
+    command = [sys.executable, __file__, "--worker", "--master", master, "--kind", kind,
+               "--input", str(data), "--model", model, "--repeat", str(repeat)]
     if check:
         command += ["--check", str(check)]
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
@@ -167,11 +149,8 @@ def check_against_cli(data: Path, spark_out: Path, directory: Path) -> int:
 
     first = sorted(data.glob("*.parquet"))[0]
     cli_out = directory / "cli.parquet"
-    subprocess.run(
-        [BACKCLF, "predict", "--input", str(first), "--output", str(cli_out)],
-        check=True,
-        capture_output=True,
-    )
+    subprocess.run([BACKCLF, "predict", "--input", str(first), "--output", str(cli_out)],
+                   check=True, capture_output=True)
     names = ["case_id", *(c.name for c in OUTPUT_COLUMNS)]
     cli = pq.read_table(cli_out).select(names).to_pylist()
     spark = pq.read_table(spark_out).select(names).to_pylist()
@@ -187,11 +166,9 @@ def versions() -> str:
     import pyspark
 
     java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr
-    return (
-        f"pyspark {pyspark.__version__}, pandas {pandas.__version__}, pyarrow "
-        f"{pyarrow.__version__}, mlflow {mlflow.__version__}, "
-        f"{java.splitlines()[0] if java else 'java ?'}"
-    )
+    return (f"pyspark {pyspark.__version__}, pandas {pandas.__version__}, pyarrow "
+            f"{pyarrow.__version__}, mlflow {mlflow.__version__}, "
+            f"{java.splitlines()[0] if java else 'java ?'}")
 
 
 def main() -> None:
@@ -231,12 +208,9 @@ def main() -> None:
                 check = directory / "spark-check.parquet" if kind == "structured" else None
                 result = run_master(master, kind, jobs[kind], model, args.repeat, check)
                 rates[master] = result["rows_per_s"]
-                print(
-                    f"| {kind} | {result['rows']:,} | {master} | {result['warm_up_s']:.1f} | "
-                    f"{result['median_s']:.1f} | {result['rows_per_s']:,.0f} | "
-                    f"{os.getloadavg()[0]:.1f} |",
-                    flush=True,
-                )
+                print(f"| {kind} | {result['rows']:,} | {master} | {result['warm_up_s']:.1f} | "
+                      f"{result['median_s']:.1f} | {result['rows_per_s']:,.0f} | "
+                      f"{os.getloadavg()[0]:.1f} |", flush=True)
                 if check:
                     differ = check_against_cli(structured, check, directory)
                     print(f"  rows that differ from the CLI's answer: {differ}", flush=True)
