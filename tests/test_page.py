@@ -17,7 +17,7 @@ STATIC = files("backclf.serve") / "static"
 
 @pytest.fixture(scope="module")
 def client():
-    with TestClient(create_app()) as c:
+    with TestClient(create_app(), base_url="http://localhost") as c:
         yield c
 
 

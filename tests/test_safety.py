@@ -189,7 +189,11 @@ def test_nothing_can_switch_red_flags_off(root: Path):
     from backclf.serve.app import Settings
 
     settings = [f.name for f in fields(Settings)]
-    assert settings == ["model_path", "max_body_bytes", "max_batch", "coalesce"]
+    assert settings == [
+        "model_path", "max_body_bytes", "max_batch", "coalesce", "max_connections",
+        "max_requests", "header_timeout", "body_timeout", "keep_alive_timeout", "allowed_hosts",
+        "text_processes",
+    ]  # fmt: skip
     environment = re.compile(r"\benviron\b|getenv|putenv")
     readers = {
         str(path.relative_to(root / "src" / "backclf"))

@@ -1,5 +1,6 @@
 """`backclf serve`: the same assessments as `backclf predict` for every input kind, the
-contract's messages, limits, the OpenAPI document, and a graceful shutdown."""
+contract's messages, limits, the OpenAPI document, and a graceful shutdown. (Problem details,
+media types and hosts: test_serve_http.py; connection limits: test_serve_limits.py.)"""
 
 from __future__ import annotations
 
@@ -57,10 +58,20 @@ CASES = [
 ]
 
 
+#: The test client's requests name a loopback host (the server answers for no other).
+LOCAL = "http://localhost"
+RECORD_KEYS = ("id", "line", "error")
+
+
 @pytest.fixture(scope="module")
 def client():
-    with TestClient(create_app()) as c:
+    with TestClient(create_app(), base_url=LOCAL) as c:
         yield c
+
+
+def error_record(problem: dict) -> dict:
+    """The command line's error record inside a problem body."""
+    return {key: problem[key] for key in RECORD_KEYS}
 
 
 def cli_lines(stdin: str, *args: str) -> list[bytes]:
@@ -81,8 +92,9 @@ def test_one_case_gives_the_clis_record_byte_for_byte(client):
         assert response.status_code == status, (case, response.text)
         record = response.json()
         if "error" in says:  # the same record, but a single case is always line 1
-            assert record == {**json.loads(line), "line": 1}
-            assert record["error"] == says["error"]
+            assert error_record(record) == {**json.loads(line), "line": 1}
+            assert record["error"] == record["detail"] == says["error"]
+            assert response.headers["content-type"] == "application/problem+json"
             continue
         assert response.content == line, case
         assert record["triage"]["level"] == says.get("triage", record["triage"]["level"])
@@ -131,25 +143,27 @@ def test_json_array_batch_reads_as_the_cli_reads_a_json_file(client, tmp_path):
 
 
 def test_bodies_that_hold_no_case(client):
-    response = client.post("/assess", content=b'{"age": 40')
+    as_json = {"content-type": "application/json"}
+    response = client.post("/assess", content=b'{"age": 40', headers=as_json)
     assert response.status_code == 400
     assert response.json()["error"].startswith("malformed JSON")
-    assert client.post("/assess", content=b"  \n").status_code == 400
-    assert client.post("/assess/batch", content=b"").json() == {
-        "error": "empty input: no cases to assess"
-    }
-    assert client.get("/nowhere").json() == {"error": "Not Found"}
+    assert response.json()["errors"][0]["code"] == "malformed_json"
+    assert client.post("/assess", content=b"  \n", headers=as_json).status_code == 400
+    empty = client.post("/assess/batch", content=b"", headers=as_json)
+    assert empty.status_code == 400
+    assert empty.json()["detail"] == "empty input: no cases to assess"
+    assert client.get("/nowhere").json()["status"] == 404
 
 
 def test_limits_on_body_size_and_batch_length():
     small = Settings(max_body_bytes=200, max_batch=3)
-    with TestClient(create_app(small)) as c:
+    with TestClient(create_app(small), base_url=LOCAL) as c:
         assert c.post("/assess/batch", json=[{"age": 40}] * 3).status_code == 200
         too_many = c.post("/assess/batch", json=[{"age": 40}] * 4)
         assert too_many.status_code == 413
-        assert too_many.json() == {"error": "4 cases in one batch; at most 3 per request"}
+        assert too_many.json()["detail"] == "4 cases in one batch; at most 3 per request"
         big = c.post("/assess", json={"text": "x" * 300})
-        assert big.status_code == 413 and "over 200 bytes" in big.json()["error"]
+        assert big.status_code == 413 and "over 200 bytes" in big.json()["detail"]
 
         def chunks():  # no Content-Length: counted as it arrives
             yield b'{"text": "'
@@ -157,7 +171,8 @@ def test_limits_on_body_size_and_batch_length():
                 yield b"x" * 10
             yield b'"}'
 
-        assert c.post("/assess", content=chunks()).status_code == 413
+        as_json = {"content-type": "application/json"}
+        assert c.post("/assess", content=chunks(), headers=as_json).status_code == 413
 
 
 def test_health_and_version(client):
@@ -208,16 +223,21 @@ def test_openapi_lists_every_finding_with_its_description(openapi):
 
 def test_the_document_describes_what_the_server_accepts_and_answers(client, openapi):
     request = component(openapi, "CaseRequest")
-    assessment, error = component(openapi, "Assessment"), component(openapi, "ErrorRecord")
+    assessment, problem = component(openapi, "Assessment"), component(openapi, "CaseProblem")
+    error = component(openapi, "ErrorRecord")
     for case, status, _ in CASES:
         if isinstance(case, dict) and "findings" not in case:
             # The schema cannot say everything (a fever of false with 39 C), but what the
             # server accepts, it allows.
             assert request.is_valid(case) or status != 200, case
         record = client.post("/assess", json=case).json()
-        (assessment if status == 200 else error).validate(record)
-    problem = client.post("/assess/batch", content=b"").json()
-    component(openapi, "Problem").validate(problem)
+        if status == 200:
+            assessment.validate(record)
+        else:
+            problem.validate(record)
+            error.validate(error_record(record))
+    empty = client.post("/assess/batch", json=[]).json()
+    component(openapi, "Problem").validate(empty)
 
 
 # -- the process: loopback by default, graceful shutdown -------------------------------------
@@ -250,7 +270,7 @@ def test_serve_listens_on_loopback_and_finishes_requests_on_sigterm(tmp_path):
         body = b'{"id": "late", "saddle_numbness": true}'
         with socket.create_connection(("127.0.0.1", port)) as conn:
             conn.sendall(
-                b"POST /assess HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"POST /assess HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 + f"Content-Length: {len(body)}\r\n\r\n".encode()
                 + body[:10]
             )
@@ -289,14 +309,11 @@ def test_the_serve_command_starts_nothing_heavy_for_predict():
 
 
 def test_without_the_text_extra_a_text_is_an_error_in_its_place(monkeypatch):
-    from backclf.contract.rules import CaseError
-    from backclf.text import lazy
+    from backclf.serve.reading import TextReader
 
-    def missing(self):
-        raise CaseError([lazy.NOT_INSTALLED])
-
-    monkeypatch.setattr(lazy.LazyExtractor, "load", missing)
-    with TestClient(create_app()) as c:
+    # The reading process answers that the text extra is missing (LazyExtractor.available).
+    monkeypatch.setattr(TextReader, "_probe", lambda self: False)
+    with TestClient(create_app(), base_url=LOCAL) as c:
         assert c.get("/health").json()["text"] is False
         answer = c.post("/assess", json={"text": NUMB})
         assert answer.status_code == 422
@@ -305,3 +322,38 @@ def test_without_the_text_extra_a_text_is_an_error_in_its_place(monkeypatch):
         )
         batch = c.post("/assess/batch", json=[{"text": NUMB}, {"age": 40}]).json()
         assert "error" in batch[0] and batch[1]["triage"]["level"]
+
+
+def test_cases_that_arrive_together_each_get_their_own_record():
+    # Fifty single cases in flight at once are decided in few calls (coalesced on the event
+    # loop, at most 7 a call here); each answer is still its own case's CLI record.
+    import asyncio
+
+    cases = [{"id": i, "age": 20 + i, "fever": i % 3 == 0, "spasm": i % 2 == 0} for i in range(50)]
+    cases[7] = {"id": 7, "fevr": True}
+    cases[11] = {"id": 11, "saddle_numbness": True}
+    expected = cli_lines(as_jsonl(cases))
+    app = create_app(Settings(coalesce=7))
+    calls = []
+    service = app.posts["/assess"].service
+    decide = service.singles._assess
+    service.singles._assess = lambda batch, readings: calls.append(len(batch)) or decide(
+        batch, readings
+    )
+
+    async def scenario():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=LOCAL) as http:
+            return await asyncio.gather(*(http.post("/assess", json=c) for c in cases))
+
+    try:
+        answers = asyncio.run(scenario())
+    finally:
+        service.reader.close()
+    for case, answer, line in zip(cases, answers, expected, strict=True):
+        if answer.status_code == 200:
+            assert answer.content == line, case
+        else:
+            assert error_record(answer.json()) == {**json.loads(line), "line": 1}
+    assert answers[11].json()["triage"]["level"] == "emergency"
+    assert sum(calls) == 49 and max(calls) <= 7 and len(calls) < 49, calls

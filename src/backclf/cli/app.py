@@ -406,7 +406,29 @@ def serve(
     max_batch: Optional[int] = typer.Option(
         None, min=1, help="Most cases per batch request (default 10,000)."
     ),
-    access_log: bool = typer.Option(True, help="Log each request (no bodies)."),
+    max_connections: Optional[int] = typer.Option(
+        None, min=1, help="Open connections held per process (default 1,024)."
+    ),
+    max_requests: Optional[int] = typer.Option(
+        None, min=1, help="Requests handled at once per process; more get 503 (default 512)."
+    ),
+    header_timeout: Optional[float] = typer.Option(
+        None, min=0.1, help="Seconds a client may take to send a request's headers (default 10)."
+    ),
+    body_timeout: Optional[float] = typer.Option(
+        None, min=0.1, help="Seconds a client may take to send a request's body (default 30)."
+    ),
+    keep_alive_timeout: Optional[float] = typer.Option(
+        None, min=0.1, help="Seconds an idle connection is kept open (default 5)."
+    ),
+    allowed_host: Optional[list[str]] = typer.Option(
+        None,
+        help="Host header answered (repeat for more; '*.example.org', '*' for any). "
+        "Default: loopback names only (127.0.0.1, localhost, ::1).",
+    ),
+    access_log: bool = typer.Option(
+        False, help="Log each request: client address, method, path, status (off by default)."
+    ),
 ) -> None:
     """Serve assessments over HTTP: POST /assess, POST /assess/batch (needs the serve extra).
 
@@ -417,13 +439,25 @@ def serve(
         from backclf.serve.app import Settings
         from backclf.serve.server import run
     except ImportError as exc:
-        if exc.name not in ("fastapi", "uvicorn", "starlette"):
+        if exc.name not in ("fastapi", "uvicorn", "starlette", "fastapi_offline"):
             raise
         raise _fail(
             "backclf serve needs the serve extra: pip install 'backclf[serve]'", EXIT_UNAVAILABLE
         ) from None
-    limits = {"max_body_bytes": max_body_bytes, "max_batch": max_batch}
-    settings = Settings(model_path, **{k: v for k, v in limits.items() if v is not None})
+    given = {
+        "max_body_bytes": max_body_bytes,
+        "max_batch": max_batch,
+        "max_connections": max_connections,
+        "max_requests": max_requests,
+        "header_timeout": header_timeout,
+        "body_timeout": body_timeout,
+        "keep_alive_timeout": keep_alive_timeout,
+        "allowed_hosts": tuple(allowed_host) if allowed_host else None,
+    }
+    try:
+        settings = Settings(model_path, **{k: v for k, v in given.items() if v is not None})
+    except ValueError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
     raise typer.Exit(run(settings, host, port, workers, access_log))
 
 

@@ -1,103 +1,90 @@
 """The HTTP application: ``POST /assess``, ``POST /assess/batch``, ``GET /health``,
-``GET /version``, the OpenAPI document (``/openapi.json``, ``/docs``) and the page for people
-(``GET /``, :mod:`backclf.serve.page`).
+``GET /version``, the OpenAPI document (``/openapi.json``) with Swagger UI (``/docs``) and
+ReDoc (``/redoc``) served from the package, and the page for people (``GET /``,
+:mod:`backclf.serve.page`).
 
-The model, the knowledge and (where the ``text`` extra is installed) the free-text reader are
-loaded once, when the application is created. Each request's cases are read by
-:mod:`backclf.serve.bodies` (the command line's parsing) and assessed by
-:func:`backclf.io.score.assess_items` in a worker thread, so the event loop stays free;
-single cases that arrive together are assessed in one call (:mod:`backclf.serve.coalesce`). Answers
-are the command line's records encoded the same way: a valid case gives the same bytes as a
-line of ``backclf predict --format json``.
+The model and the free-text reader (in its own processes, :mod:`backclf.serve.reading`) are
+loaded once, when the application is created. The two assessing paths are plain ASGI handlers
+(:mod:`backclf.serve.handlers`); every answer passes the policy layer
+(:mod:`backclf.serve.policy`: allowed hosts, requests at once, HEAD, no-store and nosniff).
+Answers are the command line's records encoded the same way: a valid case gives the same bytes
+as a line of ``backclf predict --format json``.
 
 Status codes: 200 assessed (a batch is always 200 once read: a bad case is an error record in
-its place); 400 a body that is not JSON, or empty; 413 a body or batch over the limits; 422 a
-single case that breaks the contract (unknown finding, wrong value), with the command line's
-message and suggestion.
+its place); 400 a body that is not JSON, or empty; 413 a body or batch over the limits; 415 a
+media type or encoding not accepted; 421 a host not allowed; 422 a single case that breaks the
+contract, with the command line's message and suggestion; 503 too many requests at once.
+Every error is an RFC 9457 problem (:mod:`backclf.serve.problems`).
 """
 
 from __future__ import annotations
 
-import json
+import gc
 import os
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from pydantic.json_schema import models_json_schema
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backclf import SCHEMA_VERSION, __version__, knowledge
 from backclf.contract.assessment import Assessment, ErrorRecord
-from backclf.core.model import ReadableModel, load_model
-from backclf.io.encode import to_json_bytes
+from backclf.core.model import load_model
 from backclf.io.parse import Item
-from backclf.io.score import assess_items
-from backclf.serve import docs
-from backclf.serve.bodies import batch_items, case_item, is_json_lines
-from backclf.serve.coalesce import Coalescer
+from backclf.io.score import read_item
+from backclf.serve import docs, problems
+from backclf.serve.bodies import JSON_LINES_TYPES
+from backclf.serve.handlers import AssessBatch, AssessOne, Service
 from backclf.serve.page import add_page
-from backclf.text.lazy import LazyExtractor
+from backclf.serve.policy import Front
+from backclf.serve.reading import TextReader
+from backclf.serve.settings import Settings
 
-JSON = "application/json"
-JSON_LINES = "application/x-ndjson"
+__all__ = ["SETTINGS_ENV", "Settings", "app_from_environment", "create_app"]
+
 #: The environment variable that carries the settings to worker processes (``--workers``).
 SETTINGS_ENV = "BACKCLF_SERVE_SETTINGS"
 KNOWLEDGE_FILES = ("article", "findings", "red_flags", "lexicon")
-EMPTY = "empty input: no cases to assess"
+PROBLEM = problems.MEDIA_TYPE
 
 
-@dataclass(frozen=True)
-class Settings:
-    """What a server is started with. Nothing here can turn the red-flag rules off."""
-
-    model_path: Path | None = None
-    #: The largest request body accepted, in bytes (a case is a few hundred bytes).
-    max_body_bytes: int = 16 * 1024 * 1024
-    #: The most cases in one ``POST /assess/batch``.
-    max_batch: int = 10_000
-    #: The most single cases assessed in one call when they arrive together (1: never
-    #: together); see :mod:`backclf.serve.coalesce`.
-    coalesce: int = 256
-
-    def to_json(self) -> str:
-        values = asdict(self)
-        values["model_path"] = str(self.model_path) if self.model_path else None
-        return json.dumps(values)
-
-    @classmethod
-    def from_json(cls, text: str) -> Settings:
-        values = json.loads(text)
-        path = values.pop("model_path")
-        return cls(model_path=Path(path) if path else None, **values)
-
-
-class TooLarge(Exception):
-    pass
-
-
-def app_from_environment() -> FastAPI:
+def app_from_environment() -> Front:
     """The application of a worker process (uvicorn's factory when ``--workers`` > 1)."""
-    return create_app(Settings.from_json(os.environ[SETTINGS_ENV]))
+    app = create_app(Settings.from_json(os.environ[SETTINGS_ENV]))
+    gc.freeze()  # start-up objects (model, knowledge) leave the collector's rounds
+    return app
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The application, with its model and knowledge loaded (raises
-    :class:`~backclf.core.model.ModelFileError` if the model file cannot be used)."""
+def create_app(settings: Settings | None = None) -> Front:
+    """The application (an ASGI app; its FastAPI application is ``.app``), with its model
+    loaded and its text reader started (raises :class:`~backclf.core.model.ModelFileError` if
+    the model file cannot be used)."""
     settings = settings or Settings()
     model = load_model(settings.model_path)
-    extract = LazyExtractor()
-    text_ready = extract.available  # loads spaCy now if the text extra is installed
-    assess_items([Item(1, {})], model, extract)  # builds the knowledge and the rules once
-    model_info = {"kind": model.kind, "version": model.version or __version__,
-                  "sha256": model.sha256}
-    versions = {name: knowledge.read_yaml(f"{name}.yaml")["version"] for name in KNOWLEDGE_FILES}
+    reader = TextReader(settings.text_processes)
+    text_ready = reader.start()
+    try:
+        service = Service(settings, model, reader)
+        service.decide([read_item(Item(1, {}))], {})  # builds the knowledge and the rules once
+        return _application(service, text_ready)
+    except BaseException:
+        reader.close()
+        raise
 
-    app = FastAPI(
+
+def _application(service: Service, text_ready: bool) -> Front:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.reader.close()
+
+    app = FastAPIOffline(
         title="backclf",
         version=__version__,
         summary="What is causing this sudden lower back soreness, and what should the person "
@@ -105,103 +92,67 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=(
             "The likely cause of sudden lower back soreness, red flags, triage and the "
             "article's advice. The red-flag rules always apply. Information from a health "
-            "article, **not a diagnosis**."
+            "article, **not a diagnosis**. Errors are RFC 9457 problem details."
         ),
+        lifespan=lifespan,
+        generate_unique_id_function=lambda route: route.name,  # operation ids: assess, ...
+        swagger_ui_parameters={"validatorUrl": None},  # no call to an online validator
     )
-    app.state.settings = settings
-    app.state.model = model
-    singles = Coalescer(lambda items: assess_items(items, model, extract), settings.coalesce)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+    async def _problem(request: Request, exc: StarletteHTTPException) -> Response:
+        kind = problems.BY_STATUS.get(exc.status_code)
+        body = (problems.problem(kind, f"{request.method} {request.url.path[:80]}") if kind
+                else {"status": exc.status_code, "title": str(exc.detail)})  # fmt: skip
+        return Response(problems.encode(body), exc.status_code, exc.headers, PROBLEM)
 
-    @app.post(
-        "/assess",
-        summary="Assess one case",
-        response_class=Response,
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {JSON: {"schema": docs.case_body_schema()}},
-            }
-        },
-        responses={
-            200: _content(JSON, _ref(Assessment), "the assessment"),
-            400: _content(JSON, _ref(ErrorRecord), "the body is not JSON, or is empty"),
-            413: _content(JSON, _ref(docs.Problem), "the body is larger than the limit"),
-            422: _content(
-                JSON,
-                _ref(ErrorRecord),
-                "the case breaks the contract (e.g. an unknown finding, with a suggestion)",
-            ),
-        },
-    )
-    async def assess(request: Request) -> Response:
+    posts = _assessing_routes(app, service)
+    _information_routes(app, service, text_ready)
+    add_page(app)
+    app.openapi = lambda: _openapi(app)
+    settings = service.settings
+    return Front(app, settings.allowed_hosts, settings.max_requests, docs.docs_headers(), posts)
+
+
+def _assessing_routes(app: FastAPI, service: Service) -> dict[str, Any]:
+    """``POST /assess`` and ``POST /assess/batch``: documented here, answered by the plain
+    ASGI handlers of :mod:`backclf.serve.handlers` (returned by path, for the front)."""
+
+    def assess() -> None:
         """The same JSON object ``backclf predict`` reads from a line: findings at the top
         level (or inside ``findings``), an optional ``id``, and optional free ``text``."""
-        try:
-            body = await _read_body(request, settings.max_body_bytes)
-        except TooLarge as exc:
-            return _problem_response(413, str(exc))
-        item = case_item(body)
-        if item is None:
-            return _problem_response(400, EMPTY, record=True)
-        record = await singles.assess(item)
-        status = 200 if "error" not in record else 400 if item.error else 422
-        return Response(to_json_bytes(record), status_code=status, media_type=JSON)
 
-    record_schema = {"anyOf": [_ref(Assessment), _ref(ErrorRecord)]}
-
-    @app.post(
-        "/assess/batch",
-        summary="Assess many cases: a JSON array, or JSON Lines",
-        response_class=Response,
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    JSON: {"schema": {"type": "array", "items": docs.case_body_schema()}},
-                    JSON_LINES: {
-                        "schema": {"type": "string", "description": "one case per line"}
-                    },
-                },
-            }
-        },
-        responses={
-            200: {
-                "description": "one record per case, in order: an assessment, or an error "
-                "record in the case's place; JSON Lines in, JSON Lines out",
-                "content": {
-                    JSON: {"schema": {"type": "array", "items": record_schema}},
-                    JSON_LINES: {
-                        "schema": {"type": "string", "description": "one record per line"}
-                    },
-                },
-            },
-            400: _content(JSON, _ref(docs.Problem), "the body holds no case"),
-            413: _content(JSON, _ref(docs.Problem), "the body or the batch is over the limit"),
-        },
-    )
-    async def assess_batch(request: Request) -> Response:
+    def assess_batch() -> None:
         """Cases as a JSON array (``application/json``), or JSON Lines
         (``application/x-ndjson``), as ``backclf predict --input`` reads them. A case that
         cannot be assessed is an error record in its place; the others are assessed."""
-        try:
-            body = await _read_body(request, settings.max_body_bytes)
-        except TooLarge as exc:
-            return _problem_response(413, str(exc))
-        return await run_in_threadpool(
-            _batch, body, is_json_lines(request.headers.get("content-type")), settings.max_batch,
-            model, extract,
-        )
+
+    posts = {"/assess": AssessOne(service), "/assess/batch": AssessBatch(service)}
+    _raw_route(app, "/assess", assess, posts["/assess"], docs.assess_operation())
+    _raw_route(app, "/assess/batch", assess_batch, posts["/assess/batch"],
+               docs.batch_operation(JSON_LINES_TYPES))  # fmt: skip
+    return posts
+
+
+def _raw_route(app: FastAPI, path: str, documented: Any, handler: Any, openapi: dict) -> None:
+    app.add_api_route(path, documented, methods=["POST"], response_class=Response, **openapi)
+    route = app.router.routes[-1]
+    assert isinstance(route, APIRoute) and route.path == path
+    route.app = handler  # no request/response objects, no dependency resolution per request
+
+
+def _information_routes(app: FastAPI, service: Service, text_ready: bool) -> None:
+    model = service.model
+    model_info = {"kind": model.kind, "version": model.version or __version__,
+                  "sha256": model.sha256}  # fmt: skip
+    versions = {name: knowledge.read_yaml(f"{name}.yaml")["version"] for name in KNOWLEDGE_FILES}
 
     @app.get("/health", summary="Ready to assess", response_model=docs.Health)
     def health() -> dict[str, Any]:
         return {"status": "ok", "text": text_ready, "model": model_info}
 
     @app.get("/version", summary="Package, contract, model and knowledge versions",
-             response_model=docs.VersionInfo)
+             response_model=docs.VersionInfo)  # fmt: skip
     def version() -> dict[str, Any]:
         return {
             "package": __version__,
@@ -209,49 +160,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "model": model_info,
             "knowledge": versions,
         }
-
-    add_page(app)
-    app.openapi = lambda: _openapi(app)
-    return app
-
-
-def _batch(
-    body: bytes, json_lines: bool, max_batch: int, model: ReadableModel, extract: LazyExtractor
-) -> Response:
-    items, as_lines = batch_items(body, json_lines)
-    if not items:
-        return _problem_response(400, EMPTY)
-    if len(items) > max_batch:
-        return _problem_response(
-            413, f"{len(items):,} cases in one batch; at most {max_batch:,} per request"
-        )
-    records = assess_items(items, model, extract)
-    if as_lines:
-        return Response(b"".join(to_json_bytes(r) + b"\n" for r in records),
-                        media_type=JSON_LINES)
-    return Response(b"[" + b",".join(to_json_bytes(r) for r in records) + b"]", media_type=JSON)
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refused as soon as it is known to be over ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
-    too_large = f"request body over {limit:,} bytes"
-    if declared.isdigit() and int(declared) > limit:
-        raise TooLarge(too_large)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(too_large)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _problem_response(status: int, message: str, record: bool = False) -> Response:
-    """A request-level problem; ``record`` gives it an error record's shape (``POST
-    /assess``, whose errors are all error records)."""
-    body = {"id": None, "line": 1, "error": message} if record else {"error": message}
-    return JSONResponse(body, status_code=status)
 
 
 def _ref(model: type) -> dict[str, str]:
@@ -272,9 +180,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             description=app.description,
             routes=app.routes,
         )
+        models = (Assessment, ErrorRecord, docs.Problem, docs.CaseProblem)
         _, top = models_json_schema(
-            [(m, "validation") for m in (Assessment, ErrorRecord, docs.Problem)],
-            ref_template=docs.REF_TEMPLATE,
+            [(m, "validation") for m in models], ref_template=docs.REF_TEMPLATE
         )
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         schemas.update(top["$defs"])
