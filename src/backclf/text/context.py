@@ -136,7 +136,7 @@ class _Trigger:
     max_scope: int | None = None  # tokens; None: to the end of the clause
 
     def text(self, doc: Doc) -> str:
-        return tokens(doc).words(self.start, self.end)
+        return tokens(doc).written(self.start, self.end)
 
 
 @cache

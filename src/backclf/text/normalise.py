@@ -1,5 +1,8 @@
-"""Two spaCy components that prepare a text for matching.
+"""The tokenizer and two spaCy components that prepare a text for matching.
 
+- :class:`PreparingTokenizer`: spaCy's tokenizer over the prepared text
+  (:mod:`backclf.text.prepare`: one form for every keyboard, lower case), keeping the map
+  back to the original in the doc;
 - ``backclf_sentences``: sentence boundaries at ``.``, ``!``, ``?`` and line breaks, except
   that a question and its short answer stay one sentence ("Fever? No."), so the answer can
   reach the question's findings.
@@ -22,7 +25,6 @@ from spacy.attrs import (
     IDX,
     IS_ALPHA,
     IS_PUNCT,
-    IS_TITLE,
     LEMMA,
     LIKE_NUM,
     LOWER,
@@ -35,8 +37,27 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from backclf.text.lexicon import context_rules, lexicon, modifier_phrases
+from backclf.text.prepare import prepare
 from backclf.text.tokens import KEY as TOKENS
-from backclf.text.tokens import Tokens
+from backclf.text.tokens import PREPARED, Tokens, prepared_of
+
+
+class PreparingTokenizer:
+    """spaCy's tokenizer over the prepared text; the doc keeps the map back to the original
+    (``doc.user_data[PREPARED]``). Everything else is the wrapped tokenizer's."""
+
+    def __init__(self, tokenizer) -> None:
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: str) -> Doc:
+        prepared = prepare(text)
+        doc = self.tokenizer(prepared.text)
+        doc.user_data[PREPARED] = prepared
+        return doc
+
+    def __getattr__(self, name: str):
+        return getattr(self.tokenizer, name)
+
 
 SENTENCE_END = {".", "!", "?", "...", "…", "!!", "??", "?!", "!?"}
 QUESTION_WORDS = {
@@ -94,7 +115,8 @@ def split_sentences(doc: Doc) -> Doc:
     its answer."""
     if not len(doc):
         return doc
-    rows = doc.to_array([ORTH, LOWER, SPACY, IS_TITLE]).tolist()
+    rows = doc.to_array([ORTH, LOWER, SPACY, IDX]).tolist()
+    prepared = prepared_of(doc)
     text = [_string(doc, r[0]) for r in rows]
     lower = [_string(doc, r[1]) for r in rows]
     starts = [1] + [-1] * (len(rows) - 1)
@@ -102,7 +124,12 @@ def split_sentences(doc: Doc) -> Doc:
         prev = text[i - 1]
         ends = prev in SENTENCE_END or "\n" in prev or "\n" in text[i]
         # an abbreviation's full stop ("no V. Tolerating fluids") ends a sentence too
-        ends = ends or (len(prev) > 1 and prev.endswith(".") and rows[i][3] and rows[i - 1][2])
+        ends = ends or (
+            len(prev) > 1
+            and prev.endswith(".")
+            and rows[i - 1][2]
+            and prepared.is_title(rows[i][3], rows[i][3] + len(text[i]))
+        )
         if ends and prev.startswith("?") and _answer_follows(text, lower, i - 1):
             ends = False
         if ends and text[i] not in SENTENCE_END and "\n" not in text[i]:
@@ -207,7 +234,7 @@ def make_normaliser(nlp: Language, name: str):
         doc's token table for the components after this one."""
         if not len(doc):
             return doc
-        attrs = [ORTH, LOWER, NORM, IS_PUNCT, IS_ALPHA, LIKE_NUM, IS_TITLE, SPACY, SENT_START, IDX]
+        attrs = [ORTH, LOWER, NORM, IS_PUNCT, IS_ALPHA, LIKE_NUM, SPACY, SENT_START, IDX]
         rows = doc.to_array(attrs).tolist()
         strings = doc.vocab.strings
         known = _STRINGS
@@ -222,13 +249,13 @@ def make_normaliser(nlp: Language, name: str):
         doc.from_array([LEMMA], numpy.array(hashes, dtype="uint64").reshape(-1, 1))
         sentence, bounds, number = [], [], -1
         for i, row in enumerate(rows):
-            if row[8] == 1 or number < 0:
+            if row[7] == 1 or number < 0:
                 number += 1
                 bounds.append(i)
             sentence.append(number)
         ends = [*bounds[1:], len(rows)]
         text = [known[r[0]] if r[0] in known else _string(doc, r[0]) for r in rows]
-        source = "".join(t + " " if r[7] else t for t, r in zip(text, rows, strict=True))
+        source = "".join(t + " " if r[6] else t for t, r in zip(text, rows, strict=True))
         doc.user_data[TOKENS] = Tokens(
             source=source,  # doc.text, without building a Token per token
             text=text,
@@ -237,11 +264,11 @@ def make_normaliser(nlp: Language, name: str):
             punct=[bool(r[3]) for r in rows],
             alpha=[bool(r[4]) for r in rows],
             number=[bool(r[5]) for r in rows],
-            title=[bool(r[6]) for r in rows],
-            space_after=[bool(r[7]) for r in rows],
-            idx=[r[9] for r in rows],
+            space_after=[bool(r[6]) for r in rows],
+            idx=[r[8] for r in rows],
             sentence=sentence,
             bounds=list(zip(bounds, ends, strict=True)),
+            prepared=prepared_of(doc),
         )
         return doc
 

@@ -83,7 +83,7 @@ def _relative_before(tok: Tokens, end: int, sex: str | None) -> tuple[str, int] 
         if not word or (sex is not None and people_sex()[word] not in (None, sex)):
             continue
         start = tok.sent_start(i)
-        named = tok.title[i] and not start  # "Dad", "Mum" as names
+        named = tok.title(i) and not start  # "Dad", "Mum" as names
         if named or start or any(w in ("my", "our") for w in tok.lower[max(0, i - 4) : i]):
             return word, i
     return None

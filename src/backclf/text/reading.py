@@ -20,7 +20,7 @@ Numbers win over words (a measured 38.5 C is a fever whatever the words said).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -41,6 +41,7 @@ from backclf.text.findings import (
 )
 from backclf.text.lexicon import Habit, lexicon, red_flag_findings
 from backclf.text.people import Patient
+from backclf.text.prepare import Prepared
 from backclf.text.tokens import Tokens, tokens
 
 #: Findings whose mention near a duration means the duration is theirs, not the pain's.
@@ -325,6 +326,17 @@ def _only_the_temperature_word(m: Mention) -> bool:
     return m.finding == "fever" and m.value is True and m.span.lower() in TEMPERATURE_WORDS
 
 
+def _as_written(m: Mention, prepared: Prepared) -> Mention:
+    """A mention with the writer's own words and offsets (the reader read the prepared
+    text: one form of every character, lower case)."""
+    start, end = prepared.original_span(m.start, m.end)
+    return replace(m, span=prepared.original[start:end], start=start, end=end)
+
+
+def _in_text_order(m: Mention) -> tuple[int, str]:
+    return m.start, m.finding
+
+
 def read_doc(doc: Doc) -> Reading:
     """The reading of one processed doc."""
     spans = list(doc.spans[SPANS]) if SPANS in doc.spans else []
@@ -346,7 +358,8 @@ def read_doc(doc: Doc) -> Reading:
         mentions = [m for m in mentions if not _only_the_temperature_word(m)]
     chosen = merge(mentions)
     _consistent(chosen, patient, doc)
-    ordered = sorted(chosen.values(), key=lambda m: (m.start, m.finding))
+    prepared = tokens(doc).prepared
+    ordered = sorted((_as_written(m, prepared) for m in chosen.values()), key=_in_text_order)
     findings = {m.finding: m.value for m in ordered}
     notes = [_note(m) for m in ordered if m.uncertain]
     not_mentioned = [f for f in red_flag_findings() if f not in findings]
