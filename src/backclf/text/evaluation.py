@@ -215,8 +215,8 @@ def modifier_scores(cases: list[WrittenCase], docs, predicted) -> dict[str, Any]
     mention's reading agrees with the labels: its value is the label (a cautious reading of
     an uncertain red flag agrees with a label that left it out), or it was dropped and the
     label is empty or was read right from other words."""
-    from backclf.text.context import context_of
     from backclf.text.findings import NUMBER, SPANS, source_of
+    from backclf.text.modifiers import context_of
     from backclf.text.reading import mention_of
 
     stats = {m: Counter() for m in MODIFIERS}

@@ -14,6 +14,7 @@ in my foot" is not possible saddle numbness). Spans of different findings may ov
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -122,13 +123,16 @@ class FindingMatcher:
                 spans.append(Span(doc, start, end, label=label[:-5], span_id=WEAK))
             else:
                 spans.append(Span(doc, start, end, label=label, span_id=PHRASE))
+        inside = _inside(blocked, len(doc))
         hits: dict[str, list[tuple[int, int]]] = {}
         for match_id, start, end in [*self.words(doc), *self.exact(doc)]:
-            if not any(s <= start and end <= e for s, e in blocked):
+            if not inside(start, end):
                 hits.setdefault(strings[match_id], []).append((start, end))
+        for found in hits.values():
+            found.sort()
         tok = tokens(doc)
         spans += self._near_spans(doc, tok, hits)
-        spans = [s for s in spans if not any(b <= s.start and s.end <= e for b, e in blocked)]
+        spans = [s for s in spans if not inside(s.start, s.end)]
         spans = self._without_elsewhere(tok, spans, hits)
         doc.spans[SPANS] = _outermost(spans)
         return doc
@@ -142,7 +146,7 @@ class FindingMatcher:
                 continue
             best: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
             for a in first:
-                for b in second:
+                for b in _within(second, a, rule.window):
                     if sentence[a[0]] != sentence[b[0]] or not 0 <= gap(a, b) <= rule.window:
                         continue
                     between = tok.text[min(a[1], b[1]) : max(a[0], b[0])]
@@ -172,11 +176,37 @@ class FindingMatcher:
                         t in rule.between
                         for t in tok.lower[min(here[1], p[1]) : max(here[0], p[0])]
                     )
-                    for p in hits.get(f"elsewhere:{finding}", [])
+                    for p in _within(hits.get(f"elsewhere:{finding}", []), here, rule.window)
                 ):
                     continue
             kept.append(span)
         return kept
+
+
+#: The longest phrase hit, in tokens, that :func:`_within` looks back for.
+LONGEST_HIT = 12
+INFINITY = float("inf")
+
+
+def _within(hits: list[tuple[int, int]], here: tuple[int, int], window: int):
+    """The hits (sorted by start) that may lie within ``window`` tokens of ``here``: a
+    look-up by position, so a near-pattern costs the hits near it, not every hit."""
+    low = bisect_left(hits, (here[0] - window - LONGEST_HIT,))
+    high = bisect_right(hits, (here[1] + window, INFINITY))
+    return hits[low:high]
+
+
+def _inside(ranges: list[tuple[int, int]], size: int):
+    """A test of whether tokens ``start`` to ``end`` lie inside one of ``ranges``, in constant
+    time: for each token, the furthest end of a range that starts at or before it."""
+    if not ranges:
+        return lambda start, end: False
+    reach = [0] * (size + 1)
+    for start, end in ranges:
+        reach[start] = max(reach[start], end)
+    for i in range(1, size + 1):
+        reach[i] = max(reach[i], reach[i - 1])
+    return lambda start, end: reach[start] >= end
 
 
 def _hides(outer: Span, inner: Span) -> bool:
@@ -196,16 +226,20 @@ def _outermost(spans: list[Span]) -> list[Span]:
     rank = {PHRASE: 0, WEAK: 0, NUMBER: 0, NEAR: 1, SAFETY_NET: 2}
     ordered = sorted(spans, key=lambda s: (s.start, -(s.end - s.start), rank[source_of(s)]))
     kept: list[Span] = []
+    # the kept spans of each finding that still reach the current start (spans come in
+    # order of their start, so one that has ended can hold none of the later ones)
+    open_spans: dict[str, list[Span]] = {}
     for span in ordered:
         finding = span.label_.partition("=")[0]
+        reaching = [k for k in open_spans.get(finding, ()) if k.end > span.start]
         inside = any(
-            k.label_.partition("=")[0] == finding
-            and k.start <= span.start
-            and span.end <= k.end
+            span.end <= k.end
             and rank[source_of(k)] <= max(rank[source_of(span)], rank[NEAR])
             and (k.label_ == span.label_ or _hides(k, span))
-            for k in kept
+            for k in reaching
         )
         if not inside:
             kept.append(span)
+            reaching.append(span)
+        open_spans[finding] = reaching
     return kept

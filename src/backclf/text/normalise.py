@@ -109,6 +109,27 @@ def _string(doc: Doc, key: int) -> str:
     return word
 
 
+#: No sentence is longer (in tokens): the longest in the written sets is 61, and every rule
+#: that reads a sentence then costs at most this much, so reading stays linear in the text.
+MAX_SENTENCE = 150
+#: A sentence cut for length is cut after one of these, if one is near.
+CUT_AFTER = frozenset({",", ";", ":", "-", "and", "or", "but", "then", "so"})
+CUT_LOOKBACK = 40
+
+
+def _cap_sentences(text: list[str], starts: list[int]) -> None:
+    """Start a new sentence where one would run past :data:`MAX_SENTENCE` tokens: after the
+    last clause mark within :data:`CUT_LOOKBACK` tokens, else right there."""
+    last = 0
+    for i in range(1, len(text)):
+        if starts[i] == 1:
+            last = i
+        elif i - last >= MAX_SENTENCE:
+            cut = next((j for j in range(i, i - CUT_LOOKBACK, -1) if text[j - 1] in CUT_AFTER), i)
+            starts[cut] = 1
+            last = cut
+
+
 @Language.component("backclf_sentences")
 def split_sentences(doc: Doc) -> Doc:
     """Sentence starts: after end punctuation and line breaks, not between a question and
@@ -134,6 +155,7 @@ def split_sentences(doc: Doc) -> Doc:
             ends = False
         if ends and text[i] not in SENTENCE_END and "\n" not in text[i]:
             starts[i] = 1
+    _cap_sentences(text, starts)
     # SENT_START as spaCy stores it: 1 starts a sentence, -1 does not (as unsigned 64 bits)
     column = numpy.array(starts, dtype="int64").astype("uint64").reshape(-1, 1)
     doc.from_array([SENT_START], column)

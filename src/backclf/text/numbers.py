@@ -207,14 +207,14 @@ def _celsius(value: float, unit: str | None) -> float | None:
 
 
 def temperatures(text: str) -> Iterator[tuple[int, int, str, object]]:
-    taken = []
+    taken: set[int] = set()
     for m in TEMP_UNIT.finditer(text):
         value = _celsius(float(m.group("n")), m.group("u"))
         if value is not None:
-            taken.append((m.start(), m.end()))
+            taken.update(range(m.start(), m.end()))
             yield m.start(), m.end(), "temperature_c", value
     for m in TEMP_BARE.finditer(text):
-        if any(s <= m.start() < e for s, e in taken):
+        if m.start() in taken:
             continue
         before = text[max(0, m.start() - 60) : m.start()]
         decimal = "." in m.group("n")
@@ -301,11 +301,11 @@ PER = {"7": 1, "52": 7, "12": 30}
 
 
 def durations(text: str) -> Iterator[tuple[int, int, str, object]]:
-    seen: list[tuple[int, int]] = []
+    seen: set[int] = set()  # characters already read as a duration
     for pattern, fixed in DURATIONS:
         for m in pattern.finditer(text):
             start = m.start("n") if "n" in pattern.groupindex and m.group("n") else m.start()
-            if any(s <= start < e for s, e in seen):
+            if start in seen:
                 continue
             if fixed is not None:
                 days = fixed
@@ -318,7 +318,7 @@ def durations(text: str) -> Iterator[tuple[int, int, str, object]]:
                 else:
                     days = n * UNIT_DAYS.get(m.group("u").lower().rstrip("s"), 0)
             if 0 <= days <= 36500:
-                seen.append((m.start(), m.end()))
+                seen.update(range(m.start(), m.end()))
                 yield m.start(), m.end(), "days_since_onset", float(days)
 
 
@@ -407,9 +407,14 @@ def read_numbers(doc: Doc) -> Doc:
     found = []
     for reader in READERS:
         found += reader(text)
-    measured = [(start, end) for start, end, finding, _ in found if finding == "temperature_c"]
+    measured = {
+        i
+        for start, end, finding, _ in found
+        if finding == "temperature_c"
+        for i in range(start, end)
+    }
     found += [  # "101 F" is a temperature, not a 101-year-old woman
-        a for a in ages(text, patient) if not any(s < a[1] and a[0] < e for s, e in measured)
+        a for a in ages(text, patient) if measured.isdisjoint(range(a[0], a[1]))
     ]
     if not found:
         return doc

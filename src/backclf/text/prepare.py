@@ -42,7 +42,8 @@ _TRANSLATE = {
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 #: Characters handled one by one: anything not plain ASCII, white space other than one
 #: space, and runs too long for a word. Everything between them is copied, lower-cased.
-_SPECIAL = re.compile(rf"\S{{{MAX_RUN + 1},}}|[^\x00-\x7f]+|\s{{2,}}|[\t\r\n\v\f]")
+_SPECIAL = re.compile(rf"(?P<long>\S{{{MAX_RUN + 1},}})|[^\x00-\x7f]+|\s{{2,}}|[\t\r\n\v\f]")
+_ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
 _PLAIN = re.compile(rf"\s{{2,}}|[\t\r\v\f]|\S{{{MAX_RUN + 1},}}")
 
 
@@ -143,6 +144,24 @@ class _Builder:
         space = text.rfind(" ")
         self.run = len(text) - space - 1 if space >= 0 else self.run + len(text)
 
+    def long_run(self, text: str, origin: int) -> None:
+        """A run without white space too long for a word: its ASCII stretches are cut in
+        bulk, anything else goes one by one."""
+        at = 0
+        for m in _ASCII_RUNS.finditer(text):
+            self.special(text[at : m.start()], origin + at)
+            i = m.start()
+            while i < m.end():
+                if self.run >= MAX_RUN:
+                    self._write(" ", origin + i, origin + i, False)
+                    self.run = 0
+                take = min(MAX_RUN - self.run, m.end() - i)
+                self._write(text[i : i + take].lower(), origin + i, origin + i + take, True)
+                self.run += take
+                i += take
+            at = m.end()
+        self.special(text[at:], origin + at)
+
     def special(self, text: str, origin: int) -> None:
         """Characters one by one (see the module's docstring)."""
         for i, c in enumerate(text):
@@ -191,7 +210,10 @@ def prepare(text: str) -> Prepared:
     at = 0
     for m in _SPECIAL.finditer(text):
         out.plain(text[at : m.start()], at)
-        out.special(m.group(), m.start())
+        if m.group("long"):
+            out.long_run(m.group(), m.start())
+        else:
+            out.special(m.group(), m.start())
         at = m.end()
     out.plain(text[at:], at)
     return out.prepared()

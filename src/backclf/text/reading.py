@@ -27,7 +27,6 @@ from typing import Any, NamedTuple
 from spacy.tokens import Doc, Span
 
 from backclf.contract.fields import FEVER_THRESHOLD_C, FIELDS
-from backclf.text.context import context_of
 from backclf.text.findings import (
     CLAUSE_MARKS,
     NEAR,
@@ -40,6 +39,7 @@ from backclf.text.findings import (
     source_of,
 )
 from backclf.text.lexicon import Habit, lexicon, red_flag_findings
+from backclf.text.modifiers import context_of
 from backclf.text.people import Patient
 from backclf.text.prepare import Prepared
 from backclf.text.tokens import Tokens, tokens
@@ -228,7 +228,22 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
     )
 
 
-def _onset_order(doc: Doc, span: Span, spans: list[Span]) -> int | None:
+def _events_by_sentence(doc: Doc, spans: list[Span]) -> dict[int, list[Span]]:
+    """The spans of event findings (a procedure, a pregnancy...) said to have happened, by
+    sentence."""
+    tok = tokens(doc)
+    events: dict[int, list[Span]] = {}
+    for s in spans:
+        if (
+            s.label_.partition("=")[0] in EVENT_FINDINGS
+            and source_of(s) in (PHRASE, NEAR)
+            and not context_of(s).negated
+        ):
+            events.setdefault(tok.sentence[s.start], []).append(s)
+    return events
+
+
+def _onset_order(doc: Doc, span: Span, events: dict[int, list[Span]]) -> int | None:
     """How surely a duration is the pain's own (the distance in tokens to the nearest word of
     pain; lower is surer), or ``None`` when it belongs to another event nearer to it ("a
     lumbar puncture 10 days ago")."""
@@ -241,14 +256,7 @@ def _onset_order(doc: Doc, span: Span, spans: list[Span]) -> int | None:
         end += 1
     pain_words = set(lexicon().pain_words) - {"go"}
     pain = [i for i in range(start, end) if tok.lemma[i] in pain_words]
-    events = [
-        s
-        for s in spans
-        if s.label_.partition("=")[0] in EVENT_FINDINGS
-        and start <= s.start < end
-        and source_of(s) in (PHRASE, NEAR)
-        and not context_of(s).negated
-    ]
+    events = [s for s in events.get(tok.sentence[span.start], ()) if start <= s.start < end]
     here = (span.start, span.end)
     nearest_pain = min((abs(i - span.start) for i in pain), default=None)
     nearest_event = min((max(0, gap(here, (e.start, e.end))) for e in events), default=None)
@@ -342,12 +350,14 @@ def read_doc(doc: Doc) -> Reading:
     spans = list(doc.spans[SPANS]) if SPANS in doc.spans else []
     patient = doc._.backclf_patient or Patient("writer")
     mentions = []
+    events = None
     for span in spans:
         m = mention_of(doc, span)
         if m is None:
             continue
         if m.finding == "days_since_onset":
-            order = _onset_order(doc, span, spans)
+            events = _events_by_sentence(doc, spans) if events is None else events
+            order = _onset_order(doc, span, events)
             if order is None:
                 continue
             m = Mention(**{**m.__dict__, "order": order})
