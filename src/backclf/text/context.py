@@ -36,6 +36,8 @@ from backclf.text.tokens import Tokens, tokens
 #: In a text about the writer, "his car crash" is someone else's: a possessive reaches the
 #: few words after it.
 POSSESSIVES, POSSESSIVE_SCOPE = ("his", "her"), 3
+#: "is normal", "does not hurt": said of the few words just before.
+AFTER_REACH = 8
 PERSON_PRONOUNS = frozenset({"he", "she", *POSSESSIVES})
 #: Words that may stand between a clause's start and its subject ("and my 7 yr old son").
 BEFORE_SUBJECT = frozenset(
@@ -244,7 +246,8 @@ class ConText:
                 # week, gone now"); "numbness, maybe" is about the numbness alone
                 reaches = trigger.category in ("negated", "resolved")
                 one = 0 if trigger.direction == "after" or not reaches else None
-                back = replace(trigger, direction="backward", max_scope=one)
+                reach = AFTER_REACH if trigger.direction == "after" else None
+                back = replace(trigger, direction="backward", max_scope=one, reach_back=reach)
                 self.scopes.backward(tok, back, begin, limits, ends)
                 here.append(back)
             if trigger.direction in ("answer", "query"):

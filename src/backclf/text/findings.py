@@ -47,6 +47,7 @@ def hits_of(span: Span) -> tuple[tuple[int, int], tuple[int, int] | None]:
 
 PHRASE, NEAR, SAFETY_NET, NUMBER = "phrase", "near", "safety_net", "number"
 WEAK = "weak"  # a phrase of the lexicon's weak_values
+LASTING = "lasting"  # a phrase of the lexicon's lasting
 NOT_FINDING = "not_finding"
 CLAUSE_MARKS = frozenset({",", ";", ":", "(", ")"})
 
@@ -88,6 +89,8 @@ class FindingMatcher:
                 self.text_phrases.add(f"{finding}={value}", docs(phrases))
             for value, phrases in words.weak_values.items():
                 self.phrases.add(f"{finding}={value}@weak", docs(phrases))
+            if words.lasting:
+                self.phrases.add(f"{finding}=true@lasting", docs(words.lasting))
             if words.ability:
                 self.phrases.add(f"{finding}=ability", docs(words.ability))
             for rule in words.near:
@@ -119,8 +122,9 @@ class FindingMatcher:
             label = strings[match_id]
             if label == NOT_FINDING:
                 blocked.append((start, end))
-            elif label.endswith("@weak"):
-                spans.append(Span(doc, start, end, label=label[:-5], span_id=WEAK))
+            elif "@" in label:  # "@weak", "@lasting"
+                label, _, kind = label.partition("@")
+                spans.append(Span(doc, start, end, label=label, span_id=kind))
             else:
                 spans.append(Span(doc, start, end, label=label, span_id=PHRASE))
         inside = _inside(blocked, len(doc))
@@ -214,16 +218,16 @@ def _hides(outer: Span, inner: Span) -> bool:
     a longer phrase does ("no leg pain" hides "leg pain"); a near-pattern does not ("right
     across both sides" keeps "both sides"), nor do phrases of the same words ("legs hurt" is
     both legs as written and one leg as lemmas: the finding's preference decides)."""
-    if source_of(outer) not in (PHRASE, WEAK, NUMBER):
+    if source_of(outer) not in (PHRASE, WEAK, LASTING, NUMBER):
         return False
     same_words = (outer.start, outer.end) == (inner.start, inner.end)
-    return not (same_words and source_of(inner) in (PHRASE, WEAK, NUMBER))
+    return not (same_words and source_of(inner) in (PHRASE, WEAK, LASTING, NUMBER))
 
 
 def _outermost(spans: list[Span]) -> list[Span]:
     """Spans in order, without any that lies inside another span of the same finding (the
     safety net never hides a phrase: it is only used where nothing else was found)."""
-    rank = {PHRASE: 0, WEAK: 0, NUMBER: 0, NEAR: 1, SAFETY_NET: 2}
+    rank = {PHRASE: 0, WEAK: 0, LASTING: 0, NUMBER: 0, NEAR: 1, SAFETY_NET: 2}
     ordered = sorted(spans, key=lambda s: (s.start, -(s.end - s.start), rank[source_of(s)]))
     kept: list[Span] = []
     # the kept spans of each finding that still reach the current start (spans come in

@@ -84,6 +84,7 @@ class FindingWords(_Strict):
     values: dict[str, list[str]] = {}
     text_values: dict[str, list[str]] = {}
     weak_values: dict[str, list[str]] = {}
+    lasting: list[str] = []
     ability: list[str] = []
     near: list[NearValue] = []
     time: Literal["current", "history"] = "current"
@@ -161,8 +162,8 @@ def _check_finding(name: str, words: FindingWords) -> None:
     for value in [*words.prefer, *([words.negated] if words.negated else []), *habit]:
         if value not in spec.values:
             raise ValueError(f"lexicon: {name} has no value {value!r}")
-    if words.ability and spec.kind != "bool":
-        raise ValueError(f"lexicon: {name}: ability phrases are for yes/no findings")
+    if (words.ability or words.lasting) and spec.kind != "bool":
+        raise ValueError(f"lexicon: {name}: ability and lasting phrases are for yes/no findings")
 
 
 class Directions(_Strict):

@@ -66,6 +66,7 @@ class Trigger:
     ambiguous_from: int | None = None
     listed_from: int | None = None  # where the scope went on past a list boundary
     max_scope: int | None = None  # tokens; None: to the end of the clause
+    reach_back: int | None = None  # tokens a backward scope may reach at most
 
     def text(self, doc: Doc) -> str:
         return tokens(doc).written(self.start, self.end)

@@ -22,6 +22,7 @@ from typing import Literal
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from backclf.text.findings import NUMBER, SPANS, source_of
 from backclf.text.lexicon import lexicon
 from backclf.text.tokens import Tokens, tokens
 
@@ -144,8 +145,24 @@ def _subject_of(tok: Tokens, start: int, end: int) -> Patient | None:
                     return _relative(tok, word, j)
             if lower == "my":
                 return Patient("writer")
-        elif lower in first:
+        elif lower in first and lower not in OBJECT_FORMS:
             return Patient("writer")
+    return None
+
+
+#: "seen by me", "drove me in": the writer is there, but not as the one it is about.
+OBJECT_FORMS = frozenset({"me", "myself", "mine"})
+
+
+def _first_finding_subject(doc: Doc, tok: Tokens) -> Patient | None:
+    """The subject of the first sentence that says a finding in words ("My husband drove me
+    in. I have a fever": the fever is the writer's, not the husband's)."""
+    said = {tok.sentence[s.start] for s in doc.spans.get(SPANS, ()) if source_of(s) != NUMBER}
+    for number in sorted(said):
+        start, end = tok.bounds[number]
+        subject = _subject_of(tok, start, end)
+        if subject:
+            return subject
     return None
 
 
@@ -166,7 +183,9 @@ def find_patient(doc: Doc) -> Patient:
             subject = _subject_of(tok, start, end)
             if subject:
                 return subject
-    return _subject_of(tok, 0, len(tok)) or Patient("third_person")
+    return (
+        _first_finding_subject(doc, tok) or _subject_of(tok, 0, len(tok)) or Patient("third_person")
+    )
 
 
 @Language.component("backclf_patient")

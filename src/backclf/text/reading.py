@@ -29,6 +29,7 @@ from spacy.tokens import Doc, Span
 from backclf.contract.fields import FEVER_THRESHOLD_C, FIELDS
 from backclf.text.findings import (
     CLAUSE_MARKS,
+    LASTING,
     NEAR,
     NUMBER,
     PHRASE,
@@ -171,11 +172,11 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
     rules = lexicon().rules_for(finding)
     spec = FIELDS[finding]
     via = source_of(span)
-    weak = via == WEAK
-    via = PHRASE if weak else via
+    weak, lasting = via == WEAK, via == LASTING
+    via = PHRASE if weak or lasting else via
     if context.hypothetical or context.other:
         return None
-    if context.historical and rules.time == "current" and via != NUMBER:
+    if context.historical and rules.time == "current" and via != NUMBER and not lasting:
         if not (context.negated or context.resolved) or spec.kind != "bool" or key == "false":
             return None  # "numbness last year": says nothing about now
         return Mention(

@@ -16,6 +16,8 @@ from backclf.text.lexicon import context_rules
 from backclf.text.modifiers import Trigger
 from backclf.text.tokens import Tokens
 
+POSSESSIVES = frozenset({"my", "his", "her", "their", "our", "your"})
+
 
 @cache
 def clause_words() -> frozenset[str]:
@@ -83,6 +85,8 @@ class Scopes:
             return True
         k = j
         while k < end and k not in stops and not self.is_boundary(tok, k):
+            if tok.text[k] == ":":
+                return False  # the item has its own answer ("fever: no, chills: yes")
             k += 1
         short = k - j <= self.item_max
         if j in starts:  # the item is a finding ("denies fever, night pain")
@@ -94,6 +98,10 @@ class Scopes:
         """The scope before the trigger, back to ``begin`` at most (its sentence's start)."""
         i = trigger.start - 1
         clause = clause_words()
+        if trigger.reach_back is not None:  # "left ventricular size is normal": the few
+            begin = max(begin, trigger.start - trigger.reach_back)  # words before, in its
+            colons = [k for k in range(begin, trigger.start) if tok.text[k] == ":"]  # label
+            begin = colons[-1] + 1 if colons else begin
         if i >= begin and tok.lower[i] in clause and (i + 1) not in ends:
             trigger.scope = (trigger.start, trigger.start)  # "I wasn't": the clause goes on
             return
@@ -114,7 +122,8 @@ class Scopes:
                 k -= 1
             item_start = k + 1
             short = j + 1 - item_start <= self.item_max or (j + 1) in ends
-            said = any(w in clause for w in tok.lower[item_start : j + 1])
+            # "his nausea and vomiting resolved": a possessive starts a noun, not a clause
+            said = any(w in clause and w not in POSSESSIVES for w in tok.lower[item_start : j + 1])
             if not kinds & self.always and (said or not short):
                 break
             trigger.listed_from = j + 1
