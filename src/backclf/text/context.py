@@ -25,6 +25,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from backclf.text.corrections import Corrections
 from backclf.text.findings import SPANS
 from backclf.text.lexicon import context_rules, lexicon, modifier_phrases
 from backclf.text.modifiers import CONTEXTS, PERSON, Reach, Trigger, modifiers_of
@@ -36,6 +37,8 @@ from backclf.text.tokens import Tokens, tokens
 #: In a text about the writer, "his car crash" is someone else's: a possessive reaches the
 #: few words after it.
 POSSESSIVES, POSSESSIVE_SCOPE = ("his", "her"), 3
+#: The writer, when the text is about someone else: "I" reaches the few words after it.
+WRITER, WRITER_SCOPE = frozenset({"i", "i'm", "im"}), 6
 #: "is normal", "does not hurt": said of the few words just before.
 AFTER_REACH = 8
 PERSON_PRONOUNS = frozenset({"he", "she", *POSSESSIVES})
@@ -106,6 +109,8 @@ class ConText:
             self.matcher.add(label, [phrase_doc(nlp, p) for p in phrases])
         self.vocab = nlp.vocab
         self.scopes = Scopes()
+        self.reporting = frozenset(rules.reporting_verbs)
+        self.corrections = Corrections(rules.corrections)
 
         def words(phrases: list[str]) -> tuple[tuple[str, ...], ...]:
             return tuple(tuple(t.lower_ for t in nlp.make_doc(p)) for p in phrases)
@@ -124,7 +129,7 @@ class ConText:
             found.append(Trigger(category, direction, start, end))
         people = person_words()
         for i, lower in enumerate(tok.lower):  # people, as written ("her" is not "my" here)
-            if lower in PERSON_PRONOUNS or lower in people:
+            if lower in PERSON_PRONOUNS or lower in people or lower in WRITER:
                 found.append(Trigger(PERSON, "forward", i, i + 1))
         found.sort(key=lambda t: (-(t.end - t.start), t.start))
         kept: list[Trigger] = []
@@ -138,9 +143,14 @@ class ConText:
 
     def _is_person_trigger(self, tok: Tokens, trigger: Trigger, patient: Patient) -> bool:
         lower = tok.lower[trigger.start]
+        if self._reports(tok, trigger.end):
+            return False  # "Daughter reports new confusion": she tells, the patient has it
         if lower in POSSESSIVES:  # "his car crash" in a text about the writer
             trigger.max_scope = POSSESSIVE_SCOPE
             return patient.kind == "writer"
+        if lower in WRITER:  # "I'm 34 and pregnant" in a text about the writer's father
+            trigger.max_scope = WRITER_SCOPE
+            return patient.kind != "writer" and self._is_subject(tok, trigger.start)
         if lower in ("he", "she"):
             if patient.kind != "writer":
                 return False
@@ -151,6 +161,14 @@ class ConText:
             if patient.kind != "writer" and word in lexicon().people.patient:
                 return False  # "Patient reports ...": the person described
         return self._is_subject(tok, trigger.start)
+
+    def _reports(self, tok: Tokens, i: int) -> bool:
+        """Whether a reporting verb ("says", "reports", "thinks") follows token ``i`` (an
+        auxiliary or "also" may stand between)."""
+        j = i
+        while j < len(tok) and tok.lower[j] in ("also", "has", "had", "have", "just", "then"):
+            j += 1
+        return j < len(tok) and tok.lemma[j] in self.reporting
 
     def _is_subject(self, tok: Tokens, i: int) -> bool:
         """Whether the word at ``i`` starts its clause (only determiners before it)."""
@@ -228,6 +246,8 @@ class ConText:
         ends = {s.end for s in spans}
         same: dict[str, set[int]] = {}
         for t in triggers:
+            if t.category == PERSON and tok.lower[t.start] in POSSESSIVES:
+                continue  # "my mum lost control of her bladder and ...": still the mum
             same.setdefault(t.category, set()).update(range(t.start, t.end))
         active: list[Trigger] = []
         for trigger in triggers:
@@ -253,9 +273,11 @@ class ConText:
             if trigger.direction in ("answer", "query"):
                 here.append(trigger)
         reach = Reach(active)
-        doc.user_data[CONTEXTS] = {
+        found = {
             (span.start, span.end, span.label, span.id): modifiers_of(doc, span, reach)
             for span in spans
         }
+        self.corrections.apply(tok, spans, found)
+        doc.user_data[CONTEXTS] = found
         doc.spans[SPANS] = spans
         return doc

@@ -83,7 +83,7 @@ class FindingMatcher:
         self.text_phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
         for finding, words in lex.findings.items():
             matcher = self.text_phrases if words.match == "text" else self.phrases
-            for value, phrases in words.values.items():
+            for value, phrases in words.phrases().items():
                 matcher.add(f"{finding}={value}", docs(phrases))
             for value, phrases in words.text_values.items():
                 self.text_phrases.add(f"{finding}={value}", docs(phrases))

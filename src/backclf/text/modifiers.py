@@ -35,6 +35,7 @@ class Modifiers:
     answered: bool = False  # negated by the answer to a question ("Fever? No.")
     listed: bool = False  # negated only as an item of a list ("no fever, drinking is fine")
     asserted: bool = False  # said to be present after all ("No numbness. Wait, yes")
+    denied: bool = False  # negated by a statement of absence ("no fall"), not "is fine"
     cues: tuple[str, ...] = field(default=())
 
 
@@ -126,7 +127,7 @@ def modifiers_of(doc: Doc, span: Span, reach: Reach) -> Modifiers:
     """The modifiers that reach ``span``."""
     flags: dict[str, bool] = {}
     cues: list[str] = []
-    ambiguous = answered = direct = False
+    ambiguous = answered = direct = denied = False
     words, other = hits_of(span)
     for t in reach.near(words[0], *(other[:1] if other else ())):
         if not _reaches(t, words, other):
@@ -141,6 +142,7 @@ def modifiers_of(doc: Doc, span: Span, reach: Reach) -> Modifiers:
         else:
             flags[category] = True
         if category == "negated":
+            denied = denied or t.reach_back is None
             listed = t.listed_from is not None and (
                 span.end <= t.listed_from
                 if t.direction == "backward"
@@ -156,5 +158,6 @@ def modifiers_of(doc: Doc, span: Span, reach: Reach) -> Modifiers:
         ambiguous=ambiguous and not flags.get("negated", False),
         answered=answered,
         listed=flags.get("negated", False) and not direct,
+        denied=denied and flags.get("negated", False),
         cues=tuple(dict.fromkeys(cues)),
     )

@@ -189,7 +189,7 @@ def known_words() -> frozenset[str]:
     for pos_words in _lookup_file("en_lemma_index.json.gz").values():
         words.update(pos_words)
     lex = lexicon()
-    phrases = [p for f in lex.findings.values() for ps in f.values.values() for p in ps]
+    phrases = [p for f in lex.findings.values() for ps in f.phrases().values() for p in ps]
     phrases += [p for f in lex.findings.values() for p in f.ability]
     phrases += [p for rules in lex.safety_net.values() for r in rules for p in r.words + r.near]
     phrases += [p for p, _, _ in modifier_phrases()] + lex.not_findings
@@ -206,13 +206,13 @@ def _slip_limit(word: str) -> int:
 @cache
 def _corrected(word: str) -> str | None:
     """The red-flag word ``word`` is a typing slip of, if any (same first letter)."""
-    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.distance import OSA  # a swap of two letters is one slip ("nmub")
 
     best, best_distance = None, _slip_limit(word) + 1
     for target in lexicon().normalise.spelling_targets:
         if target[0] != word[0] or abs(len(target) - len(word)) > _slip_limit(word):
             continue
-        distance = Levenshtein.distance(word, target, score_cutoff=_slip_limit(word))
+        distance = OSA.distance(word, target, score_cutoff=_slip_limit(word))
         if distance < best_distance:
             best, best_distance = target, distance
     return best
@@ -227,7 +227,7 @@ def lemma_of(lower: str, norm: str) -> str:
     table = lemma_table()
     if word in table:
         return table[word]
-    if len(word) >= 5 and word.isalpha():
+    if len(word) >= 4 and word.isalpha():
         fixed = _corrected(word)
         if fixed is not None and word not in known_words():
             return table.get(fixed, fixed)

@@ -20,6 +20,7 @@ Numbers win over words (a measured 38.5 C is a fever whatever the words said).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, NamedTuple
@@ -208,10 +209,13 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
     if negated and not keeps:
         if spec.kind == "bool":
             value, uncertain = (False, False) if key == "uncertain" else (not value, uncertain)
-        elif spec.kind == "enum" and rules.negated is not None:
-            value = rules.negated
+        elif spec.kind == "enum" and rules.negated is not None and context.denied:
+            value = rules.negated  # "didn't lift anything" (not "can't bend": an inability)
         else:
             return None
+    if context.asserted:  # "No numbness. Wait, actually yes": said after all, with a note
+        value = key != "false" if spec.kind == "bool" else value
+        uncertain = True
     if (context.uncertain or context.ambiguous) and via != NUMBER:
         uncertain = True
     if rules.habit and key in rules.habit.of and _told_as_habit(tok, span, rules.habit):
@@ -237,11 +241,22 @@ def _events_by_sentence(doc: Doc, spans: list[Span]) -> dict[int, list[Span]]:
     for s in spans:
         if (
             s.label_.partition("=")[0] in EVENT_FINDINGS
-            and source_of(s) in (PHRASE, NEAR)
+            and source_of(s) in (PHRASE, NEAR, SAFETY_NET)
             and not context_of(s).negated
         ):
             events.setdefault(tok.sentence[s.start], []).append(s)
     return events
+
+
+BACK_OWNERS = frozenset({"my", "the", "lower", "low"})
+
+
+def _the_back(tok: Tokens, i: int, sent_start: int) -> bool:
+    """Whether token ``i`` names the back itself ("Back's been bad", "my lower back"), not a
+    direction ("lean back")."""
+    if tok.lemma[i] not in lexicon().back_words:
+        return False
+    return i == sent_start or tok.lower[i - 1] in BACK_OWNERS
 
 
 def _onset_order(doc: Doc, span: Span, events: dict[int, list[Span]]) -> int | None:
@@ -256,8 +271,13 @@ def _onset_order(doc: Doc, span: Span, events: dict[int, list[Span]]) -> int | N
     while end < sent_end and tok.text[end] not in CLAUSE_MARKS:
         end += 1
     pain_words = set(lexicon().pain_words) - {"go"}
-    pain = [i for i in range(start, end) if tok.lemma[i] in pain_words]
     events = [s for s in events.get(tok.sentence[span.start], ()) if start <= s.start < end]
+    inside = {i for e in events for i in range(e.start, e.end)}  # "an injection in my back"
+    pain = [
+        i
+        for i in range(start, end)
+        if i not in inside and (tok.lemma[i] in pain_words or _the_back(tok, i, sent_start))
+    ]
     here = (span.start, span.end)
     nearest_pain = min((abs(i - span.start) for i in pain), default=None)
     nearest_event = min((max(0, gap(here, (e.start, e.end))) for e in events), default=None)
@@ -266,12 +286,34 @@ def _onset_order(doc: Doc, span: Span, events: dict[int, list[Span]]) -> int | N
     return nearest_pain if nearest_pain is not None else 100
 
 
+#: "I lifted a box last week but this came from nowhere": a contrast corrects what went before.
+CONTRASTS = frozenset({"but", "however", "though", "although", "yet", "whereas"})
+
+
+def _corrected_by_contrast(mentions: list[Mention], tok: Tokens) -> list[Mention]:
+    """Without the event mentions that a later one of another value, after a contrast in the
+    same sentence, corrects: the later one is this episode's."""
+    events = [m for m in mentions if lexicon().rules_for(m.finding).event]
+    if len(events) < 2:
+        return mentions
+    at = {id(m): bisect_right(tok.idx, m.start) - 1 for m in events}
+    dropped = set()
+    for a in events:
+        for b in events:
+            i, j = at[id(a)], at[id(b)]
+            if a.finding != b.finding or a.value == b.value or not i < j:
+                continue
+            if tok.sentence[i] == tok.sentence[j] and CONTRASTS.intersection(tok.lower[i:j]):
+                dropped.add(id(a))
+    return [m for m in mentions if id(m) not in dropped]
+
+
 def _rank(m: Mention) -> tuple:
     certainty = 2 if m.uncertain else 1 if m.value is False else 0
     rules = lexicon().rules_for(m.finding)
     prefer = rules.prefer.index(m.value) if m.value in rules.prefer else len(rules.prefer)
-    if m.finding in ("temperature_c", "pain_severity"):
-        return (certainty, -m.value, m.start)
+    if m.finding in ("temperature_c", "pain_severity"):  # a stated number beats words
+        return (certainty, m.via != NUMBER, -m.value, m.start)
     return (certainty, m.weak, prefer, m.order, m.start)
 
 
@@ -300,11 +342,19 @@ def _consistent(chosen: dict[str, Mention], patient: Patient, doc: Doc) -> None:
         del chosen["trigger"]  # a fall from a roof is no minor fall
     pregnant, sex = chosen.get("pregnant"), chosen.get("sex")
     certainly_pregnant = pregnant is not None and pregnant.value is True and not pregnant.uncertain
-    if certainly_pregnant and (sex is None or sex.value == "male"):
+    said_not = pregnant is not None and pregnant.value is False and not _asked(pregnant, doc)
+    if (certainly_pregnant and (sex is None or sex.value == "male")) or (said_not and sex is None):
         chosen["sex"] = Mention("sex", "female", pregnant.span, pregnant.start, pregnant.end)
     if "sex" not in chosen and patient.sex and patient.sex_at is not None:
         token = doc[patient.sex_at]
         chosen["sex"] = Mention("sex", patient.sex, token.text, token.idx, token.idx + len(token))
+
+
+def _asked(m: Mention, doc: Doc) -> bool:
+    """Whether a mention is a form's question ("Pregnant? No." may be a man's answer)."""
+    tok = tokens(doc)
+    i = bisect_right(tok.idx, m.end - 1)
+    return i < len(tok) and tok.text[i].startswith("?")
 
 
 def _note(m: Mention) -> str:
@@ -365,6 +415,7 @@ def read_doc(doc: Doc) -> Reading:
         mentions.append(m)
     net = {m.finding for m in mentions if m.via != SAFETY_NET}
     mentions = [m for m in mentions if m.via != SAFETY_NET or m.finding not in net]
+    mentions = _corrected_by_contrast(mentions, tokens(doc))
     if any(m.finding == "temperature_c" for m in mentions):  # the number decides fever
         mentions = [m for m in mentions if not _only_the_temperature_word(m)]
     chosen = merge(mentions)

@@ -13,10 +13,16 @@ from dataclasses import dataclass
 from functools import cache
 
 from backclf.text.lexicon import context_rules
-from backclf.text.modifiers import Trigger
+from backclf.text.modifiers import PERSON, Trigger
+from backclf.text.people import person_word
 from backclf.text.tokens import Tokens
 
 POSSESSIVES = frozenset({"my", "his", "her", "their", "our", "your"})
+#: "Someone hit me with a bat": what follows the writer as an object is the writer's.
+OBJECTS = frozenset({"me", "myself"})
+#: A clause that opens with one of these (or a person) has a subject of its own.
+SUBJECTS = frozenset({"i", "i'm", "im", "he", "she", "we", "they", "you", "it", "there", "this",
+                      "that", "my", "his", "her", "their", "our", "your"})  # fmt: skip
 
 
 @cache
@@ -54,9 +60,12 @@ class Scopes:
         i, listed, ambiguous = trigger.end, False, None
         if trigger.max_scope is not None:
             end = min(end, trigger.end + trigger.max_scope)
+        person = trigger.category == PERSON
         while i < end:
-            if i in stops:
+            if i in stops or (person and tok.lower[i] in OBJECTS):
                 break
+            if tok.text[i] == ":" and i > trigger.end:
+                break  # "Never had this before: I bent down" (but "Denies: fever, chills")
             if not self.is_boundary(tok, i):
                 i += 1
                 continue
@@ -69,7 +78,12 @@ class Scopes:
             )
             if no_list and not kinds & self.always:  # "2 years ago, on tacrolimus"
                 break
-            if j >= end or j in stops or not self._item_goes_on(tok, j, end, stops, starts, kinds):
+            if j >= end or j in stops:
+                break
+            if person:  # "my mum wet herself and has numbness": the same subject goes on
+                if self._has_subject(tok, j, end, stops):
+                    break
+            elif not self._item_goes_on(tok, j, end, stops, starts, kinds):
                 break
             if "and" in kinds and not listed and not kinds & self.always and "," not in kinds:
                 ambiguous = j if ambiguous is None else ambiguous
@@ -77,6 +91,16 @@ class Scopes:
             trigger.listed_from = j if trigger.listed_from is None else trigger.listed_from
             i = j
         trigger.scope, trigger.ambiguous_from = (trigger.end, i), ambiguous
+
+    def _has_subject(self, tok: Tokens, j: int, end: int, stops: Limits) -> bool:
+        """Whether the clause at token ``j`` (to the next list boundary) names a subject of
+        its own ("and now my back's sore": yes; "and has numbness": no)."""
+        k = j
+        while k < end and k not in stops and not self.is_boundary(tok, k):
+            if tok.lower[k] in SUBJECTS or person_word(tok.lower[k]) is not None:
+                return True
+            k += 1
+        return False
 
     def _item_goes_on(self, tok: Tokens, j: int, end: int, stops, starts, kinds) -> bool:
         """Whether a list goes on at token ``j`` (after a boundary): after "or", or when the
