@@ -9,13 +9,19 @@ The rules, in order, for one span:
 - a resolved current finding is absent ("fever last week, gone now");
 - a negation flips a yes/no finding, gives a list-valued finding its ``negated`` value, and
   drops a number;
-- an uncertain mention, an ambiguous negation ("no fever and numbness"), a hint phrase and a
-  safety-net hit are never "no": a red flag counts as present, with a note; anything else
-  stays unknown.
-Then per finding: a certain value beats a negation beats a cautious mention; among certain
-values of a list-valued finding the lexicon's ``prefer`` order decides; the highest
-temperature and pain score count, and the pain's own start for the days since onset.
-Numbers win over words (a measured 38.5 C is a fever whatever the words said).
+- an uncertain mention, an ambiguous negation ("no fever and numbness"), a hint phrase, a
+  "no" taken back ("No numbness. Wait, actually yes") and a safety-net hit are never "no": a
+  red flag counts as present, with a note; anything else stays unknown;
+- what a person can do ("I can bend") and what makes the pain worse are no events
+  (:mod:`.events`).
+Then per finding: a trigger ruled out gives "none" only when more than one kind is ruled out
+("didn't lift or bend anything"); of two triggers in one sentence, the one after a contrast
+("lifted a box last week but this came from nowhere") is this episode's; a certain value
+beats a negation beats a cautious mention; among certain values of a list-valued finding the
+lexicon's ``prefer`` order decides; the highest temperature and pain score count (a stated
+number before a word: "severe, 6/10" is 6), and the pain's own start for the days since
+onset. Numbers win over words (a measured 38.5 C is a fever whatever the words said).
+Spans and offsets are the writer's own (:mod:`.prepare`).
 """
 
 from __future__ import annotations
@@ -28,8 +34,16 @@ from typing import Any, NamedTuple
 from spacy.tokens import Doc, Span
 
 from backclf.contract.fields import FEVER_THRESHOLD_C, FIELDS
+from backclf.text.events import (
+    NO_WORDS,
+    can,
+    describes_pain,
+    events_by_sentence,
+    explained,
+    onset_order,
+    told_as_habit,
+)
 from backclf.text.findings import (
-    CLAUSE_MARKS,
     LASTING,
     NEAR,
     NUMBER,
@@ -37,22 +51,15 @@ from backclf.text.findings import (
     SAFETY_NET,
     SPANS,
     WEAK,
-    gap,
     source_of,
 )
-from backclf.text.lexicon import Habit, lexicon, red_flag_findings
+from backclf.text.lexicon import lexicon, red_flag_findings
 from backclf.text.modifiers import context_of
 from backclf.text.people import Patient
 from backclf.text.prepare import Prepared
 from backclf.text.tokens import Tokens, tokens
 
-#: Findings whose mention near a duration means the duration is theirs, not the pain's.
-EVENT_FINDINGS = frozenset(
-    {"recent_spinal_procedure", "unexplained_weight_loss", "history_of_cancer",
-     "immunosuppressed", "pregnant", "osteoporosis_or_steroid_use"}
-)  # fmt: skip
 TEMPERATURE_WORDS = frozenset({"temperature", "temp", "t"})
-PRONOUNS = frozenset({"i", "he", "she", "you", "we", "they"})
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class Mention:
     cue: str | None = None
     order: int = 0  # a tie-break among several mentions (lower first)
     weak: bool = False  # from the lexicon's weak_values: any other value wins
+    ruled_out: str | None = None  # the event value a denial ruled out ("didn't lift")
 
     def record(self) -> dict[str, Any]:
         return {
@@ -88,9 +96,6 @@ def _red_flags() -> frozenset[str]:
     return frozenset(red_flag_findings())
 
 
-NO_WORDS = frozenset({"no", "not", "never", "without", "none", "nothing", "nor", "neither"})
-
-
 def says_no(tok: Tokens, span: Span) -> bool:
     """Whether a "false" phrase carries its own negation ("no night pain": another "no" over it
     is the same "no"), as opposed to stating the normal ("keeps water down": "can't keep
@@ -107,62 +112,6 @@ def _value(finding: str, key: str) -> Any:
     if spec.kind == "float":
         return float(key)
     return key
-
-
-def _explained(tok: Tokens, span: Span, words: list[str]) -> bool:
-    start, end = tok.bounds_of(span.start)
-    sentence = " " + " ".join(tok.lower[start:end]) + " "
-    for word in words:
-        at = sentence.find(f" {word} ")
-        # "on a diet" explains it; "not on a diet" does not
-        if at >= 0 and not any(f" {no} " in sentence[max(0, at - 12) : at + 1] for no in NO_WORDS):
-            return True
-    return False
-
-
-def _told_as_habit(tok: Tokens, span: Span, habit: Habit) -> bool:
-    """Whether a habit marker ("for 25 years", "every day", "many hours") stands within the
-    habit's window of the span, in its sentence (a number is written ``n`` in a marker)."""
-    sent_start, sent_end = tok.bounds_of(span.start)
-    low, high = max(sent_start, span.start - habit.window), min(sent_end, span.end + habit.window)
-    words = ("n" if tok.number[i] else tok.lower[i] for i in range(low, high))
-    near = " " + " ".join(words) + " "
-    return any(f" {marker} " in near for marker in habit.markers)
-
-
-def _describes_pain(tok: Tokens, span: Span) -> bool:
-    """Whether an event finding's words describe what makes the pain worse ("bending forward
-    is fine", "Twisting? Makes it worse", "worse when I bend"), not the event."""
-    words = lexicon().aggravation
-    i = span.start
-    sent_start, sent_end = tok.bounds_of(i)
-    first, first_lemma = tok.lower[i], tok.lemma[i]
-    before = i - 1 if i > 0 else None
-    opens = before is None or i == sent_start or tok.punct[before] or tok.lower[before] == "and"
-    present = first == first_lemma and not first.endswith("ed")
-    gerund = first.endswith("ing")
-    if gerund and before is not None and tok.lemma[before] in words.symptoms:
-        return True  # "fine bending forward", "hurts bending"
-    if (gerund or present) and opens:
-        for j in range(span.end, min(span.end + 8, sent_end)):
-            if tok.text[j].startswith("?") or tok.lemma[j] in words.verbs:
-                return True
-            if tok.punct[j] and tok.text[j] not in (":", "-"):  # "Twisting: hurts"
-                break
-    if present:  # "worse when I bend", "worse when I lean back or twist"
-        lead_start = max(sent_start, i - 6)
-        lead = tok.lower[lead_start:i]
-        for opener in words.openers:
-            o = opener.split()
-            for k in range(len(lead) - len(o)):
-                if lead[k : k + len(o)] == o and lead[k + len(o)] in PRONOUNS:
-                    rest = lead[k + len(o) + 1 :]
-                    felt = tok.lemma[max(sent_start, lead_start + k - 4) : i]
-                    if any(w in words.symptoms for w in felt) and (
-                        not rest or rest[-1] in ("or", "and")
-                    ):
-                        return True
-    return False
 
 
 def mention_of(doc: Doc, span: Span) -> Mention | None:
@@ -189,7 +138,7 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
             via=via,
             cue=", ".join(context.cues) or None,
         )  # "fever last year, none now"
-    if rules.event and via != NUMBER and _describes_pain(tok, span):
+    if rules.event and via != NUMBER and (describes_pain(tok, span) or can(tok, span)):
         return None
     # "can't lean back and turning is sore": an inability is the finding for a movement finding
     ability = key == "ability" or (bool(rules.ability) and context.inability and key == "true")
@@ -197,6 +146,7 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
         return None  # "I can turn" or "I didn't twist" says nothing
     value = True if ability else _value(finding, key)
     uncertain = key == "uncertain" or via == SAFETY_NET
+    ruled_out = None
     negated = (context.negated or context.inability) and not ability and via != NUMBER
     if via == SAFETY_NET and (negated or context.resolved):
         return None
@@ -210,7 +160,8 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
         if spec.kind == "bool":
             value, uncertain = (False, False) if key == "uncertain" else (not value, uncertain)
         elif spec.kind == "enum" and rules.negated is not None and context.denied:
-            value = rules.negated  # "didn't lift anything" (not "can't bend": an inability)
+            ruled_out = value if rules.event else None  # "didn't lift anything"
+            value = rules.negated
         else:
             return None
     if context.asserted:  # "No numbness. Wait, actually yes": said after all, with a note
@@ -218,9 +169,9 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
         uncertain = True
     if (context.uncertain or context.ambiguous) and via != NUMBER:
         uncertain = True
-    if rules.habit and key in rules.habit.of and _told_as_habit(tok, span, rules.habit):
+    if rules.habit and key in rules.habit.of and told_as_habit(tok, span, rules.habit):
         value = rules.habit.value
-    if rules.explained_by and value is True and _explained(tok, span, rules.explained_by):
+    if rules.explained_by and value is True and explained(tok, span, rules.explained_by):
         value, uncertain = False, False
     if uncertain:
         if finding not in _red_flags():
@@ -229,61 +180,27 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
     cue = ", ".join(context.cues) or None
     start, end = tok.chars(span.start, span.end)
     return Mention(
-        finding, value, tok.source[start:end], start, end, uncertain, via, cue, weak=weak
+        finding,
+        value,
+        tok.source[start:end],
+        start,
+        end,
+        uncertain,
+        via,
+        cue,
+        weak=weak,
+        ruled_out=ruled_out,
     )
 
 
-def _events_by_sentence(doc: Doc, spans: list[Span]) -> dict[int, list[Span]]:
-    """The spans of event findings (a procedure, a pregnancy...) said to have happened, by
-    sentence."""
-    tok = tokens(doc)
-    events: dict[int, list[Span]] = {}
-    for s in spans:
-        if (
-            s.label_.partition("=")[0] in EVENT_FINDINGS
-            and source_of(s) in (PHRASE, NEAR, SAFETY_NET)
-            and not context_of(s).negated
-        ):
-            events.setdefault(tok.sentence[s.start], []).append(s)
-    return events
-
-
-BACK_OWNERS = frozenset({"my", "the", "lower", "low"})
-
-
-def _the_back(tok: Tokens, i: int, sent_start: int) -> bool:
-    """Whether token ``i`` names the back itself ("Back's been bad", "my lower back"), not a
-    direction ("lean back")."""
-    if tok.lemma[i] not in lexicon().back_words:
-        return False
-    return i == sent_start or tok.lower[i - 1] in BACK_OWNERS
-
-
-def _onset_order(doc: Doc, span: Span, events: dict[int, list[Span]]) -> int | None:
-    """How surely a duration is the pain's own (the distance in tokens to the nearest word of
-    pain; lower is surer), or ``None`` when it belongs to another event nearer to it ("a
-    lumbar puncture 10 days ago")."""
-    tok = tokens(doc)
-    sent_start, sent_end = tok.bounds_of(span.start)
-    start, end = span.start, span.end  # its clause: between commas, semicolons, stops
-    while start > sent_start and tok.text[start - 1] not in CLAUSE_MARKS:
-        start -= 1
-    while end < sent_end and tok.text[end] not in CLAUSE_MARKS:
-        end += 1
-    pain_words = set(lexicon().pain_words) - {"go"}
-    events = [s for s in events.get(tok.sentence[span.start], ()) if start <= s.start < end]
-    inside = {i for e in events for i in range(e.start, e.end)}  # "an injection in my back"
-    pain = [
-        i
-        for i in range(start, end)
-        if i not in inside and (tok.lemma[i] in pain_words or _the_back(tok, i, sent_start))
-    ]
-    here = (span.start, span.end)
-    nearest_pain = min((abs(i - span.start) for i in pain), default=None)
-    nearest_event = min((max(0, gap(here, (e.start, e.end))) for e in events), default=None)
-    if nearest_event is not None and (nearest_pain is None or nearest_event < nearest_pain):
-        return None
-    return nearest_pain if nearest_pain is not None else 100
+def _ruled_out_only_once(mentions: list[Mention]) -> list[Mention]:
+    """A denial says nothing set the pain off only when it rules out more than one kind of
+    trigger ("didn't lift or bend anything", "nothing lifted, bent or fallen"); "I haven't
+    had any big fall" alone is about a fall, not about every cause."""
+    kinds = {m.ruled_out for m in mentions if m.ruled_out is not None}
+    if len(kinds) >= 2:
+        return mentions
+    return [m for m in mentions if m.ruled_out is None]
 
 
 #: "I lifted a box last week but this came from nowhere": a contrast corrects what went before.
@@ -407,15 +324,15 @@ def read_doc(doc: Doc) -> Reading:
         if m is None:
             continue
         if m.finding == "days_since_onset":
-            events = _events_by_sentence(doc, spans) if events is None else events
-            order = _onset_order(doc, span, events)
+            events = events_by_sentence(doc, spans) if events is None else events
+            order = onset_order(doc, span, events)
             if order is None:
                 continue
             m = Mention(**{**m.__dict__, "order": order})
         mentions.append(m)
     net = {m.finding for m in mentions if m.via != SAFETY_NET}
     mentions = [m for m in mentions if m.via != SAFETY_NET or m.finding not in net]
-    mentions = _corrected_by_contrast(mentions, tokens(doc))
+    mentions = _corrected_by_contrast(_ruled_out_only_once(mentions), tokens(doc))
     if any(m.finding == "temperature_c" for m in mentions):  # the number decides fever
         mentions = [m for m in mentions if not _only_the_temperature_word(m)]
     chosen = merge(mentions)
