@@ -101,6 +101,12 @@ def _relative(tok: Tokens, word: str, at: int) -> Patient:
     return Patient("relative", word, at, sex, sex_at)
 
 
+#: Words that may stand between "my" and a person ("my little girl", "my 15-year-old son").
+DESCRIBING = frozenset({
+    "-", "year", "years", "yr", "yrs", "old", "little", "big", "eldest", "oldest", "youngest",
+    "younger", "older", "elderly", "teenage", "baby", "new", "dear", "poor", "best", "step",
+    "grown", "grown-up", "adult", "late", "own", "two", "3", "partner's", "wee"})  # fmt: skip
+
 #: Words that may stand between an owner and the back ("my lower back", "his bad back").
 BACK_ADJECTIVES = frozenset({"lower", "low", "upper", "bad", "sore", "poor", "whole", "own"} | {
     "left", "right"})  # fmt: skip
@@ -139,10 +145,12 @@ def _subject_of(tok: Tokens, start: int, end: int) -> Patient | None:
                 return _relative(tok, *found)
             return Patient("third_person", sex=pronoun_sex()[lower], sex_at=i)
         if lower in ("my", "our"):
-            for j in range(i + 1, min(i + 5, end)):
-                word = person_word(tok.lower[j])
-                if word:
-                    return _relative(tok, word, j)
+            j = i + 1  # "my son", "my little girl", "my 15-year-old daughter"
+            while j < end and (tok.lower[j] in DESCRIBING or tok.number[j]):
+                j += 1
+            word = person_word(tok.lower[j]) if j < end else None
+            if word:
+                return _relative(tok, word, j)
             if lower == "my":
                 return Patient("writer")
         elif lower in first and lower not in OBJECT_FORMS:

@@ -20,6 +20,8 @@ from backclf.text.tokens import Tokens
 POSSESSIVES = frozenset({"my", "his", "her", "their", "our", "your"})
 #: "Someone hit me with a bat": what follows the writer as an object is the writer's.
 OBJECTS = frozenset({"me", "myself"})
+#: A person's scope ends where another subject starts.
+NEW_SUBJECTS = frozenset({"i", "he", "she", "we", "they", "you"})
 #: A clause that opens with one of these (or a person) has a subject of its own.
 SUBJECTS = frozenset({"i", "i'm", "im", "he", "she", "we", "they", "you", "it", "there", "this",
                       "that", "my", "his", "her", "their", "our", "your"})  # fmt: skip
@@ -64,6 +66,8 @@ class Scopes:
         while i < end:
             if i in stops or (person and tok.lower[i] in OBJECTS):
                 break
+            if person and i > trigger.end and tok.lower[i] in NEW_SUBJECTS:
+                break  # "I know he injects heroin": his, not mine
             if tok.text[i] == ":" and i > trigger.end:
                 break  # "Never had this before: I bent down" (but "Denies: fever, chills")
             if not self.is_boundary(tok, i):
