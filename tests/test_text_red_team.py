@@ -109,8 +109,7 @@ def test_an_earlier_trigger_is_not_this_episodes():
 
 def test_the_writers_pregnancy_is_not_the_relatives():
     found = read(
-        "My dad, 61, fell about 2 metres off a ladder. I'm 34 and pregnant so I couldn't lift "
-        "him."
+        "My dad, 61, fell about 2 metres off a ladder. I'm 34 and pregnant so I couldn't lift him."
     )
     assert found.get("major_trauma") is True and found.get("age") == 61
     assert "pregnant" not in found and found.get("sex") != "female"

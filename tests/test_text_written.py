@@ -144,8 +144,7 @@ KNOWN_MISSES: dict[str, tuple[str, str]] = {
         "emergency",
     ),
     "r4-033": (
-        _RULE + "renal_colic_picture_over_60 asks for trigger none, which the note does not "
-        "say",
+        _RULE + "renal_colic_picture_over_60 asks for trigger none, which the note does not say",
         "consultation_24",
     ),
     "r4-040": (_RULE + "painful urination alone, afebrile (the label asks for a GP)", "self_care"),
