@@ -233,3 +233,34 @@ def test_genital_numbness_is_saddle_numbness(text):
 def test_erection_problems_alone_are_sexual_dysfunction(text):
     found = read(text)
     assert found.get("new_sexual_dysfunction") is True and "saddle_numbness" not in found
+
+
+# -- words from outside the team: each reads as its source says ------------------------------
+
+
+def _sourced():
+    from backclf.text.lexicon import lexicon
+
+    return [
+        pytest.param(finding, group.value, phrase, id=f"{finding}:{phrase}")
+        for finding, words in lexicon().findings.items()
+        for group in words.sourced
+        for phrase in group.phrases
+    ]
+
+
+@pytest.mark.parametrize(("finding", "value", "phrase"), _sourced())
+def test_every_sourced_phrase_reads_as_its_value(finding, value, phrase):
+    from backclf.contract.fields import FIELDS
+
+    kind = FIELDS[finding].kind
+    expected = value != "false" if kind == "bool" else int(value) if kind == "int" else value
+    assert read(phrase).get(finding) == expected
+
+
+def test_every_source_is_cited_in_full():
+    from backclf.text.lexicon import lexicon
+
+    sources = lexicon().sources
+    assert {"nhs_back_pain", "ces_card", "serlin_1995"} <= set(sources)
+    assert all(len(citation) > 40 for citation in sources.values())
