@@ -264,3 +264,25 @@ def test_every_source_is_cited_in_full():
     sources = lexicon().sources
     assert {"nhs_back_pain", "ces_card", "serlin_1995"} <= set(sources)
     assert all(len(citation) > 40 for citation in sources.values())
+
+
+# -- and no more than that: the new words do not read everyday English as a red flag -----------
+
+EVERYDAY = [
+    ("I'm expecting a parcel today and my back hurts", ("pregnant", "sex")),
+    ("the worst thing is my back aches when I sit", ("pain_severity",)),
+    ("severe weather kept me indoors and my back is stiff", ("pain_severity",)),
+    ("I passed my driving test and then my back went", ("fainting_or_collapse",)),
+    ("I lost the strength in my grip", ("leg_weakness", "bilateral_leg_weakness")),
+    ("my legs are tired after the walk", ("leg_weakness", "bilateral_leg_weakness")),
+    ("I can't wait to get back to the gym", ("saddle_numbness", "trigger")),
+    ("My partner is pregnant and I've hurt my back", ("pregnant", "sex")),
+    ("I'm one of those people who never gets ill", ("age",)),
+    ("I can bend and turn fine", ("trigger",)),
+    ("I haven't had any crash or big fall", ("trigger",)),
+]
+
+
+@pytest.mark.parametrize(("text", "absent"), EVERYDAY)
+def test_everyday_words_are_not_read_as_findings(text, absent):
+    check(text, {}, absent)
