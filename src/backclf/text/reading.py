@@ -114,8 +114,27 @@ def _value(finding: str, key: str) -> Any:
     return key
 
 
+def _negated(tok: Tokens, span: Span, key: str, value: Any, uncertain: bool, context):
+    """(value, uncertain, ruled-out trigger) of a negated mention, or ``None`` when a
+    negation leaves the finding unknown. A "false" phrase that states the normal flips under
+    its own negation ("can't keep water down") or a "no" answer, not as an item of someone's
+    list of noes, and never when it says "no" itself ("no night pain")."""
+    finding = span.label_.partition("=")[0]
+    rules, kind = lexicon().rules_for(finding), FIELDS[finding].kind
+    keeps = key == "false" and (says_no(tok, span) or context.listed) and not context.answered
+    if keeps:
+        return value, uncertain, None
+    if kind == "bool":
+        return (False, False, None) if key == "uncertain" else (not value, uncertain, None)
+    if kind == "enum" and rules.negated is not None and context.denied:
+        return rules.negated, uncertain, value if rules.event else None  # "didn't lift"
+    return None
+
+
 def mention_of(doc: Doc, span: Span) -> Mention | None:
     """The mention one finding span makes, or ``None`` (see the module's docstring)."""
+    # The rules in the order the module's docstring gives them: one pass, no helper hides
+    # which comes first.
     finding, _, key = span.label_.partition("=")
     context = context_of(span)
     tok = tokens(doc)
@@ -152,18 +171,11 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
         return None
     if context.resolved and value is True and rules.time == "current":
         value, uncertain = False, False
-    # A "false" phrase that states the normal flips under its own negation ("can't keep
-    # water down") or a "no" answer, not as an item of someone's list of noes, and never
-    # when it says "no" itself ("no night pain").
-    keeps = key == "false" and (says_no(tok, span) or context.listed) and not context.answered
-    if negated and not keeps:
-        if spec.kind == "bool":
-            value, uncertain = (False, False) if key == "uncertain" else (not value, uncertain)
-        elif spec.kind == "enum" and rules.negated is not None and context.denied:
-            ruled_out = value if rules.event else None  # "didn't lift anything"
-            value = rules.negated
-        else:
+    if negated:
+        negation = _negated(tok, span, key, value, uncertain, context)
+        if negation is None:
             return None
+        value, uncertain, ruled_out = negation
     if context.asserted:  # "No numbness. Wait, actually yes": said after all, with a note
         value = key != "false" if spec.kind == "bool" else value
         uncertain = True
