@@ -1,7 +1,8 @@
 """DVC stage `evaluate_text`: the free-text reader on held-out narratives, the dev texts, and
 the sets written blind (tests/data/written_texts: red-flag triage, over-triage, cause first,
 extraction per finding and per ConText modifier, negation beside stock negspacy, what the
-red-flag safety net cost)."""
+red-flag safety net cost), and the public NegEx test sentences whose condition is a backclf
+finding (tests/data/negex: polarity beside stock negspacy)."""
 
 import json
 from pathlib import Path
@@ -13,8 +14,10 @@ from backclf.pipeline.params import params_or_exit
 from backclf.synth.sampler import read_labelled
 from backclf.text.evaluation import extraction_scores, load_written, written_set_scores
 from backclf.text.extract import extract_many
+from backclf.text.negex_set import load_negex, negex_scores
 
 WRITTEN = Path("tests/data/written_texts")
+NEGEX = Path("tests/data/negex/sentences.jsonl")
 
 
 def main() -> None:
@@ -34,14 +37,17 @@ def main() -> None:
         "dev_texts": text_scores(dev_cases, model),
         "written_sets": written,
         "written_sets_before_their_fixes": json.loads((WRITTEN / "before.json").read_text()),
+        "negex_sentences": negex_scores(load_negex(NEGEX)),
     }
     Path("reports").mkdir(exist_ok=True)
     Path("reports/text_metrics.json").write_text(
         json.dumps(report, indent=2, sort_keys=True) + "\n"
     )
     headline = ("red_flag_cases_reaching_triage_min", "over_triage_plain", "cause_first")
+    negex = report["negex_sentences"]
     summary = {
         "heldout_micro": report["heldout_narratives"]["micro"],
+        "negex": {k: negex[k] for k in ("sentences", "reader_right", "stock_negspacy_right")},
         "written": {
             name: {k: scores[k]["rate"] for k in headline}
             | {

@@ -27,7 +27,7 @@ from backclf.text.evaluation import load_written, written_set_scores
 from backclf.text.extract import extract_findings
 
 WRITTEN = Path(__file__).parent / "data" / "written_texts"
-ROUNDS = ("round1", "round2", "round3")
+ROUNDS = ("round1", "round2", "round3", "round4")
 
 _SEXUAL = (
     "new sexual dysfunction alone: the clinical review's rule gives 24 hours (GIRFT 2023: "
@@ -41,6 +41,7 @@ _SEXUAL = (
 #: no longer names pyelonephritis first; the article's rule still sends each to a doctor
 #: within 24 hours (the floor). "exact" is the generator's exact posterior of the findings read.
 _AFEBRILE = "the reading is right; afebrile urinary picture under the reviewed tables: "
+_RULE = "the reading is right; the minimum needs a red-flag rule that is not there: "
 #: Cases that do not pass today: why, and the triage level they reach today (a floor).
 KNOWN_MISSES: dict[str, tuple[str, str]] = {
     "r1-018": (
@@ -132,6 +133,35 @@ KNOWN_MISSES: dict[str, tuple[str, str]] = {
     ),
     "r3-080": (_SEXUAL, "consultation_24"),
     "r3-081": (_SEXUAL, "consultation_24"),
+    # Round 4 (issue 26): each reading below is the label's; the minimum needs a rule that
+    # red_flags.yaml does not have (the clinical helper's area this wave), or is the label's.
+    "r4-013": (
+        _RULE + "rigors with new leg weakness (fever_with_leg_weakness asks for a fever)",
+        "consultation_24",
+    ),
+    "r4-029": (_RULE + "immunosuppression alone, afebrile, without night pain", "self_care"),
+    "r4-030": (
+        _RULE + "a pulsatile mass with a low blood pressure (BP 92/60 is no finding of the "
+        "contract); the mass alone is an emergency",
+        "emergency",
+    ),
+    "r4-033": (
+        _RULE + "renal_colic_picture_over_60 asks for trigger none, which the note does not say",
+        "consultation_24",
+    ),
+    "r4-040": (_RULE + "painful urination alone, afebrile (the label asks for a GP)", "self_care"),
+    "r4-049": (_RULE + "injecting drug use alone, afebrile, without night pain", "self_care"),
+    "r4-101": (
+        _RULE + "new confusion at 88 with urinary smell, afebrile (sepsis_signs needs an "
+        "infection sign the contract has)",
+        "consultation",
+    ),
+    "r4-016": (
+        "a reading miss: 'worse when I lean back or turn to check my blind spot' gives the "
+        "blind-spot check as a trigger, and 'fine-ish lying down' is not read as eased by rest; "
+        "the model then names sudden_postural_change 0.46 before facet 0.43",
+        "self_care",
+    ),
 }
 
 
@@ -190,7 +220,7 @@ def scores(name: str) -> dict:
 
 
 #: Today's extraction micro-F1 on each set (after its fixes): a floor, not a target.
-MICRO_F1_FLOOR = {"round1": 0.97, "round2": 0.95, "round3": 0.96}
+MICRO_F1_FLOOR = {"round1": 0.97, "round2": 0.95, "round3": 0.96, "round4": 0.90}
 
 
 @pytest.mark.parametrize("name", ROUNDS)

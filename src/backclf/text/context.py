@@ -19,24 +19,28 @@ and the words that said so. The modifier words and the scope rules are data
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from functools import cache
+from dataclasses import replace
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
-from backclf.text.findings import SPANS, hits_of
+from backclf.text.corrections import Corrections
+from backclf.text.findings import SPANS
 from backclf.text.lexicon import context_rules, lexicon, modifier_phrases
+from backclf.text.modifiers import CONTEXTS, PERSON, Reach, Trigger, modifiers_of
 from backclf.text.normalise import SENTENCE_END, answer_start, phrase_doc
 from backclf.text.people import Patient, person_word, person_words
+from backclf.text.scopes import Limits, Scopes
 from backclf.text.tokens import Tokens, tokens
 
-FLAGS = ("negated", "uncertain", "historical", "hypothetical", "resolved", "other", "inability")
-PERSON = "person"
 #: In a text about the writer, "his car crash" is someone else's: a possessive reaches the
 #: few words after it.
 POSSESSIVES, POSSESSIVE_SCOPE = ("his", "her"), 3
+#: The writer, when the text is about someone else: "I" reaches the few words after it.
+WRITER, WRITER_SCOPE = frozenset({"i", "i'm", "im"}), 6
+#: "is normal", "does not hurt": said of the few words just before.
+AFTER_REACH = 8
 PERSON_PRONOUNS = frozenset({"he", "she", *POSSESSIVES})
 #: Words that may stand between a clause's start and its subject ("and my 7 yr old son").
 BEFORE_SUBJECT = frozenset(
@@ -91,59 +95,6 @@ CLAUSE_OPENERS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Modifiers:
-    """What ConText found around one finding span, and the words that said it."""
-
-    negated: bool = False
-    uncertain: bool = False
-    historical: bool = False
-    hypothetical: bool = False
-    resolved: bool = False
-    other: bool = False
-    inability: bool = False
-    ambiguous: bool = False
-    answered: bool = False  # negated by the answer to a question ("Fever? No.")
-    listed: bool = False  # negated only as an item of a list ("no fever, drinking is fine")
-    cues: tuple[str, ...] = field(default=())
-
-
-CONTEXTS = "backclf_context"
-
-
-def context_of(span: Span) -> Modifiers:
-    """What ConText found around one finding span (kept in the doc's user data: a span
-    extension is rebuilt on every read, a cost the reader pays thousands of times)."""
-    found = span.doc.user_data.get(CONTEXTS)
-    if found is None:
-        return Modifiers()
-    return found.get((span.start, span.end, span.label, span.id), Modifiers())
-
-
-if not Span.has_extension("backclf_context"):
-    Span.set_extension("backclf_context", getter=context_of)
-
-
-@dataclass
-class _Trigger:
-    category: str
-    direction: str
-    start: int
-    end: int
-    scope: tuple[int, int] = (0, 0)
-    ambiguous_from: int | None = None
-    listed_from: int | None = None  # where the scope went on past a list boundary
-    max_scope: int | None = None  # tokens; None: to the end of the clause
-
-    def text(self, doc: Doc) -> str:
-        return tokens(doc).words(self.start, self.end)
-
-
-@cache
-def _clause_words() -> frozenset[str]:
-    return frozenset(context_rules().lists.clause_words)
-
-
 @Language.factory("backclf_context")
 class ConText:
     """Applies ``context.yaml`` to the finding spans of each doc."""
@@ -157,9 +108,9 @@ class ConText:
         for label, phrases in by_label.items():
             self.matcher.add(label, [phrase_doc(nlp, p) for p in phrases])
         self.vocab = nlp.vocab
-        self.boundaries = frozenset(rules.lists.boundaries)
-        self.always = frozenset(rules.lists.always_continue)
-        self.item_max = rules.lists.item_max_tokens
+        self.scopes = Scopes()
+        self.reporting = frozenset(rules.reporting_verbs)
+        self.corrections = Corrections(rules.corrections)
 
         def words(phrases: list[str]) -> tuple[tuple[str, ...], ...]:
             return tuple(tuple(t.lower_ for t in nlp.make_doc(p)) for p in phrases)
@@ -171,17 +122,17 @@ class ConText:
 
     # -- finding the triggers ----------------------------------------------------------------
 
-    def _matches(self, doc: Doc, tok: Tokens) -> list[_Trigger]:
+    def _matches(self, doc: Doc, tok: Tokens) -> list[Trigger]:
         found = []
         for match_id, start, end in self.matcher(doc):
             category, direction = self.vocab.strings[match_id].split("|")
-            found.append(_Trigger(category, direction, start, end))
+            found.append(Trigger(category, direction, start, end))
         people = person_words()
         for i, lower in enumerate(tok.lower):  # people, as written ("her" is not "my" here)
-            if lower in PERSON_PRONOUNS or lower in people:
-                found.append(_Trigger(PERSON, "forward", i, i + 1))
+            if lower in PERSON_PRONOUNS or lower in people or lower in WRITER:
+                found.append(Trigger(PERSON, "forward", i, i + 1))
         found.sort(key=lambda t: (-(t.end - t.start), t.start))
-        kept: list[_Trigger] = []
+        kept: list[Trigger] = []
         taken: set[int] = set()
         for trigger in found:
             here = range(trigger.start, trigger.end)
@@ -190,11 +141,16 @@ class ConText:
                 taken.update(here)
         return sorted((t for t in kept if t.category != "pseudo"), key=lambda t: t.start)
 
-    def _is_person_trigger(self, tok: Tokens, trigger: _Trigger, patient: Patient) -> bool:
+    def _is_person_trigger(self, tok: Tokens, trigger: Trigger, patient: Patient) -> bool:
         lower = tok.lower[trigger.start]
+        if self._reports(tok, trigger.end):
+            return False  # "Daughter reports new confusion": she tells, the patient has it
         if lower in POSSESSIVES:  # "his car crash" in a text about the writer
             trigger.max_scope = POSSESSIVE_SCOPE
             return patient.kind == "writer"
+        if lower in WRITER:  # "I'm 34 and pregnant" in a text about the writer's father
+            trigger.max_scope = WRITER_SCOPE
+            return patient.kind != "writer" and self._is_subject(tok, trigger.start)
         if lower in ("he", "she"):
             if patient.kind != "writer":
                 return False
@@ -206,6 +162,14 @@ class ConText:
                 return False  # "Patient reports ...": the person described
         return self._is_subject(tok, trigger.start)
 
+    def _reports(self, tok: Tokens, i: int) -> bool:
+        """Whether a reporting verb ("says", "reports", "thinks") follows token ``i`` (an
+        auxiliary or "also" may stand between)."""
+        j = i
+        while j < len(tok) and tok.lower[j] in ("also", "has", "had", "have", "just", "then"):
+            j += 1
+        return j < len(tok) and tok.lemma[j] in self.reporting
+
     def _is_subject(self, tok: Tokens, i: int) -> bool:
         """Whether the word at ``i`` starts its clause (only determiners before it)."""
         j = i
@@ -214,15 +178,17 @@ class ConText:
             if tok.lower[b] in BEFORE_SUBJECT or tok.number[b]:
                 j -= 1
                 continue
-            return tok.punct[b] or tok.lemma[b] in self.boundaries or tok.lower[b] in CLAUSE_OPENERS
+            return tok.punct[b] or self.scopes.is_boundary(tok, b) or tok.lower[b] in CLAUSE_OPENERS
         return True
 
-    def _answers(self, doc: Doc, tok: Tokens, triggers: list[_Trigger]) -> list[_Trigger]:
+    def _answers(self, doc: Doc, tok: Tokens, triggers: list[Trigger]) -> list[Trigger]:
         """Negative answers to questions, as triggers whose scope is the question."""
         out = []
         for i, text in enumerate(tok.text):
+            if not text.startswith("?"):
+                continue
             sent_start, sent_end = tok.bounds_of(i)
-            if not text.startswith("?") or i + 1 >= sent_end:
+            if i + 1 >= sent_end:
                 continue
             first = answer_start(tok.lower, i)
             words = tuple(tok.lower[first : first + 3])
@@ -241,100 +207,23 @@ class ConText:
                 for k in range(min(3, len(question)))
             )
             end = first + len(answer or unsure)
-            triggers[:] = [t for t in triggers if t.end <= first or t.start >= end]
             category = "inability" if asks_ability else "negated"
             if answer is None:
                 category = "uncertain"
-            out.append(_Trigger(category, "answer", first, end, (sent_start, i + 1)))
+            out.append(Trigger(category, "answer", first, end, (sent_start, i + 1)))
+        if out:  # the answer's words are the answer, not a modifier of their own
+            answered = {i for t in out for i in range(t.start, t.end)}
+            triggers[:] = [t for t in triggers if answered.isdisjoint(range(t.start, t.end))]
         return out
 
-    def _queries(self, tok: Tokens, spans) -> list[_Trigger]:
+    def _queries(self, tok: Tokens, spans) -> list[Trigger]:
         """ "?UTI", "?cauda equina": a query mark against a finding's first word."""
         starts = {s.start: s.end for s in spans}
         out = []
         for i in range(len(tok) - 1):
             if tok.text[i] == self.query and not tok.space_after[i] and i + 1 in starts:
-                out.append(_Trigger("uncertain", "query", i, i + 1, (i + 1, starts[i + 1])))
+                out.append(Trigger("uncertain", "query", i, i + 1, (i + 1, starts[i + 1])))
         return out
-
-    # -- scopes ------------------------------------------------------------------------------
-
-    def _is_boundary(self, tok: Tokens, i: int) -> bool:
-        return tok.lemma[i] in self.boundaries or tok.text[i] in self.boundaries
-
-    def _forward(self, tok: Tokens, trigger: _Trigger, end: int, stops: set[int], starts: set[int]):
-        i, listed, ambiguous = trigger.end, False, None
-        if trigger.max_scope is not None:
-            end = min(end, trigger.end + trigger.max_scope)
-        while i < end:
-            if i in stops:
-                break
-            if not self._is_boundary(tok, i):
-                i += 1
-                continue
-            kinds, j = set(), i
-            while j < end and self._is_boundary(tok, j):
-                kinds.add(tok.lemma[j])
-                j += 1
-            no_list = trigger.category == "inability" or (
-                trigger.direction == "both" and trigger.category != "negated"
-            )
-            if no_list and not kinds & self.always:  # "2 years ago, on tacrolimus"
-                break
-            if j >= end or j in stops or not self._item_goes_on(tok, j, end, stops, starts, kinds):
-                break
-            if "and" in kinds and not listed and not kinds & self.always and "," not in kinds:
-                ambiguous = j if ambiguous is None else ambiguous
-            listed = listed or "," in kinds
-            trigger.listed_from = j if trigger.listed_from is None else trigger.listed_from
-            i = j
-        trigger.scope, trigger.ambiguous_from = (trigger.end, i), ambiguous
-
-    def _item_goes_on(self, tok: Tokens, j: int, end: int, stops, starts, kinds) -> bool:
-        """Whether a list goes on at token ``j`` (after a boundary): after "or", or when the
-        next item is short and starts no clause."""
-        if kinds & self.always:
-            return True
-        k = j
-        while k < end and k not in stops and not self._is_boundary(tok, k):
-            k += 1
-        short = k - j <= self.item_max
-        if j in starts:  # the item is a finding ("denies fever, night pain")
-            return short
-        clause = _clause_words()
-        return short and not any(w in clause for w in tok.lower[j:k])
-
-    def _backward(
-        self, tok: Tokens, trigger: _Trigger, begin: int, stops: set[int], ends: set[int]
-    ):
-        i = trigger.start - 1
-        clause = _clause_words()
-        if i >= begin and tok.lower[i] in clause and (i + 1) not in ends:
-            trigger.scope = (trigger.start, trigger.start)  # "I wasn't": the clause goes on
-            return
-        while i >= begin:
-            if i in stops:
-                break
-            if not self._is_boundary(tok, i):
-                i -= 1
-                continue
-            kinds, j = set(), i
-            while j >= begin and self._is_boundary(tok, j):
-                kinds.add(tok.lemma[j])
-                j -= 1
-            if j < begin or j in stops or trigger.max_scope == 0:
-                break
-            k = j
-            while k >= begin and k not in stops and not self._is_boundary(tok, k):
-                k -= 1
-            item_start = k + 1
-            short = j + 1 - item_start <= self.item_max or (j + 1) in ends
-            said = any(w in clause for w in tok.lower[item_start : j + 1])
-            if not kinds & self.always and (said or not short):
-                break
-            trigger.listed_from = j + 1
-            i = j
-        trigger.scope = (i + 1, trigger.start)
 
     # -- the component -----------------------------------------------------------------------
 
@@ -357,83 +246,38 @@ class ConText:
         ends = {s.end for s in spans}
         same: dict[str, set[int]] = {}
         for t in triggers:
+            if t.category == PERSON and tok.lower[t.start] in POSSESSIVES:
+                continue  # "my mum lost control of her bladder and ...": still the mum
             same.setdefault(t.category, set()).update(range(t.start, t.end))
-        active = []
+        active: list[Trigger] = []
         for trigger in triggers:
             if trigger.category == "terminate":
                 continue
             begin, end = tok.bounds_of(trigger.start)
-            own = set(range(trigger.start, trigger.end))
-            limits = (stops | same.get(trigger.category, set())) - own
+            here = active
+            limits = Limits(
+                stops, same.get(trigger.category, set()), range(trigger.start, trigger.end)
+            )
             if trigger.direction in ("forward", "both"):
-                self._forward(tok, trigger, end, limits, starts)
-                active.append(trigger)
+                self.scopes.forward(tok, trigger, end, limits, starts)
+                here.append(trigger)
             if trigger.direction in ("backward", "both", "after"):
                 # only a "no" reaches back over a list ("fever, chills: denied"; "fever last
                 # week, gone now"); "numbness, maybe" is about the numbness alone
                 reaches = trigger.category in ("negated", "resolved")
                 one = 0 if trigger.direction == "after" or not reaches else None
-                back = replace(trigger, direction="backward", max_scope=one)
-                self._backward(tok, back, begin, limits, ends)
-                active.append(back)
+                reach = AFTER_REACH if trigger.direction == "after" else None
+                back = replace(trigger, direction="backward", max_scope=one, reach_back=reach)
+                self.scopes.backward(tok, back, begin, limits, ends)
+                here.append(back)
             if trigger.direction in ("answer", "query"):
-                active.append(trigger)
-        doc.user_data[CONTEXTS] = {
-            (span.start, span.end, span.label, span.id): _modifiers_of(doc, span, active)
+                here.append(trigger)
+        reach = Reach(active)
+        found = {
+            (span.start, span.end, span.label, span.id): modifiers_of(doc, span, reach)
             for span in spans
         }
+        self.corrections.apply(tok, spans, found)
+        doc.user_data[CONTEXTS] = found
         doc.spans[SPANS] = spans
         return doc
-
-
-def _modifiers_of(doc: Doc, span: Span, triggers: list[_Trigger]) -> Modifiers:
-    flags: dict[str, bool] = {}
-    cues: list[str] = []
-    ambiguous = answered = direct = False
-    (start, end), other = hits_of(span)
-
-    def covers(t: _Trigger, first: int, last: int) -> bool:
-        low, high = t.scope
-        if t.direction in ("backward", "answer"):
-            return low <= first and last <= high
-        return low <= first < high
-
-    for t in triggers:
-        # "she fell" in a text about the writer: the pronoun that opens the finding's own
-        # words is its subject, so the finding is hers (the trigger was kept only if so)
-        subject = t.category == PERSON and t.start == start
-        own = (t.start < end and start < t.end) or (
-            other and t.start < other[1] and other[0] < t.end
-        )
-        if own and not subject:
-            continue  # the finding's own words
-        inside = subject or covers(t, start, end)
-        if other and not inside and t.category == "negated":  # "tapping ... doesn't hurt"
-            later = max((start, end), other)
-            earlier = min((start, end), other)
-            inside = earlier[1] <= t.start and t.end <= later[0] and covers(t, *later)
-        if not inside:
-            continue
-        category = "other" if t.category == PERSON else t.category
-        if (
-            category == "negated"
-            and t.ambiguous_from is not None
-            and span.start >= t.ambiguous_from
-        ):
-            ambiguous = True
-        else:
-            flags[category] = True
-        if category == "negated":
-            listed = t.listed_from is not None and (
-                span.end <= t.listed_from if t.direction == "backward" else start >= t.listed_from
-            )
-            direct = direct or not listed
-        answered = answered or t.direction == "answer"
-        cues.append(t.text(doc))
-    return Modifiers(
-        **{f: flags.get(f, False) for f in FLAGS},
-        ambiguous=ambiguous and not flags.get("negated", False),
-        answered=answered,
-        listed=flags.get("negated", False) and not direct,
-        cues=tuple(dict.fromkeys(cues)),
-    )

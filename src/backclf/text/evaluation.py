@@ -156,7 +156,7 @@ def _stock_negex():
 def _stock_values(doc) -> dict[str, bool]:
     """Stock negspacy's reading of the reader's own finding words in one text: a yes/no
     finding is present if any of its phrases is not negated (a "no"-phrase flips)."""
-    from backclf.text.findings import NEAR, PHRASE, SPANS, source_of
+    from backclf.text.findings import LASTING, NEAR, PHRASE, SPANS, source_of
 
     nlp = _stock_negex()
     stock = nlp.make_doc(doc.text)
@@ -165,7 +165,7 @@ def _stock_values(doc) -> dict[str, bool]:
         finding, _, key = span.label_.partition("=")
         if FIELDS[finding].kind != "bool" or key == "ability":
             continue
-        if source_of(span) not in (PHRASE, NEAR):
+        if source_of(span) not in (PHRASE, NEAR, LASTING):
             continue
         copy = stock.char_span(span.start_char, span.end_char, label=span.label_)
         if copy is not None:
@@ -215,8 +215,8 @@ def modifier_scores(cases: list[WrittenCase], docs, predicted) -> dict[str, Any]
     mention's reading agrees with the labels: its value is the label (a cautious reading of
     an uncertain red flag agrees with a label that left it out), or it was dropped and the
     label is empty or was read right from other words."""
-    from backclf.text.context import context_of
     from backclf.text.findings import NUMBER, SPANS, source_of
+    from backclf.text.modifiers import context_of
     from backclf.text.reading import mention_of
 
     stats = {m: Counter() for m in MODIFIERS}

@@ -42,9 +42,11 @@ def pipeline():
     import spacy
 
     # The components register themselves with spaCy when their modules are imported.
-    from backclf.text import context, findings, normalise, numbers, people  # noqa: F401
+    from backclf.text import context, findings, numbers, people  # noqa: F401
+    from backclf.text.normalise import PreparingTokenizer
 
     nlp = spacy.blank("en")
+    nlp.tokenizer = PreparingTokenizer(nlp.tokenizer)
     for name in COMPONENTS:
         nlp.add_pipe(name)
     return nlp

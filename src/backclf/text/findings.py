@@ -14,6 +14,7 @@ in my foot" is not possible saddle numbness). Spans of different findings may ov
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -46,6 +47,7 @@ def hits_of(span: Span) -> tuple[tuple[int, int], tuple[int, int] | None]:
 
 PHRASE, NEAR, SAFETY_NET, NUMBER = "phrase", "near", "safety_net", "number"
 WEAK = "weak"  # a phrase of the lexicon's weak_values
+LASTING = "lasting"  # a phrase of the lexicon's lasting
 NOT_FINDING = "not_finding"
 CLAUSE_MARKS = frozenset({",", ";", ":", "(", ")"})
 
@@ -81,12 +83,14 @@ class FindingMatcher:
         self.text_phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
         for finding, words in lex.findings.items():
             matcher = self.text_phrases if words.match == "text" else self.phrases
-            for value, phrases in words.values.items():
+            for value, phrases in words.phrases().items():
                 matcher.add(f"{finding}={value}", docs(phrases))
             for value, phrases in words.text_values.items():
                 self.text_phrases.add(f"{finding}={value}", docs(phrases))
             for value, phrases in words.weak_values.items():
                 self.phrases.add(f"{finding}={value}@weak", docs(phrases))
+            if words.lasting:
+                self.phrases.add(f"{finding}=true@lasting", docs(words.lasting))
             if words.ability:
                 self.phrases.add(f"{finding}=ability", docs(words.ability))
             for rule in words.near:
@@ -118,17 +122,21 @@ class FindingMatcher:
             label = strings[match_id]
             if label == NOT_FINDING:
                 blocked.append((start, end))
-            elif label.endswith("@weak"):
-                spans.append(Span(doc, start, end, label=label[:-5], span_id=WEAK))
+            elif "@" in label:  # "@weak", "@lasting"
+                label, _, kind = label.partition("@")
+                spans.append(Span(doc, start, end, label=label, span_id=kind))
             else:
                 spans.append(Span(doc, start, end, label=label, span_id=PHRASE))
+        inside = _inside(blocked, len(doc))
         hits: dict[str, list[tuple[int, int]]] = {}
         for match_id, start, end in [*self.words(doc), *self.exact(doc)]:
-            if not any(s <= start and end <= e for s, e in blocked):
+            if not inside(start, end):
                 hits.setdefault(strings[match_id], []).append((start, end))
+        for found in hits.values():
+            found.sort()
         tok = tokens(doc)
         spans += self._near_spans(doc, tok, hits)
-        spans = [s for s in spans if not any(b <= s.start and s.end <= e for b, e in blocked)]
+        spans = [s for s in spans if not inside(s.start, s.end)]
         spans = self._without_elsewhere(tok, spans, hits)
         doc.spans[SPANS] = _outermost(spans)
         return doc
@@ -142,7 +150,7 @@ class FindingMatcher:
                 continue
             best: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
             for a in first:
-                for b in second:
+                for b in _within(second, a, rule.window):
                     if sentence[a[0]] != sentence[b[0]] or not 0 <= gap(a, b) <= rule.window:
                         continue
                     between = tok.text[min(a[1], b[1]) : max(a[0], b[0])]
@@ -172,11 +180,37 @@ class FindingMatcher:
                         t in rule.between
                         for t in tok.lower[min(here[1], p[1]) : max(here[0], p[0])]
                     )
-                    for p in hits.get(f"elsewhere:{finding}", [])
+                    for p in _within(hits.get(f"elsewhere:{finding}", []), here, rule.window)
                 ):
                     continue
             kept.append(span)
         return kept
+
+
+#: The longest phrase hit, in tokens, that :func:`_within` looks back for.
+LONGEST_HIT = 12
+INFINITY = float("inf")
+
+
+def _within(hits: list[tuple[int, int]], here: tuple[int, int], window: int):
+    """The hits (sorted by start) that may lie within ``window`` tokens of ``here``: a
+    look-up by position, so a near-pattern costs the hits near it, not every hit."""
+    low = bisect_left(hits, (here[0] - window - LONGEST_HIT,))
+    high = bisect_right(hits, (here[1] + window, INFINITY))
+    return hits[low:high]
+
+
+def _inside(ranges: list[tuple[int, int]], size: int):
+    """A test of whether tokens ``start`` to ``end`` lie inside one of ``ranges``, in constant
+    time: for each token, the furthest end of a range that starts at or before it."""
+    if not ranges:
+        return lambda start, end: False
+    reach = [0] * (size + 1)
+    for start, end in ranges:
+        reach[start] = max(reach[start], end)
+    for i in range(1, size + 1):
+        reach[i] = max(reach[i], reach[i - 1])
+    return lambda start, end: reach[start] >= end
 
 
 def _hides(outer: Span, inner: Span) -> bool:
@@ -184,28 +218,32 @@ def _hides(outer: Span, inner: Span) -> bool:
     a longer phrase does ("no leg pain" hides "leg pain"); a near-pattern does not ("right
     across both sides" keeps "both sides"), nor do phrases of the same words ("legs hurt" is
     both legs as written and one leg as lemmas: the finding's preference decides)."""
-    if source_of(outer) not in (PHRASE, WEAK, NUMBER):
+    if source_of(outer) not in (PHRASE, WEAK, LASTING, NUMBER):
         return False
     same_words = (outer.start, outer.end) == (inner.start, inner.end)
-    return not (same_words and source_of(inner) in (PHRASE, WEAK, NUMBER))
+    return not (same_words and source_of(inner) in (PHRASE, WEAK, LASTING, NUMBER))
 
 
 def _outermost(spans: list[Span]) -> list[Span]:
     """Spans in order, without any that lies inside another span of the same finding (the
     safety net never hides a phrase: it is only used where nothing else was found)."""
-    rank = {PHRASE: 0, WEAK: 0, NUMBER: 0, NEAR: 1, SAFETY_NET: 2}
+    rank = {PHRASE: 0, WEAK: 0, LASTING: 0, NUMBER: 0, NEAR: 1, SAFETY_NET: 2}
     ordered = sorted(spans, key=lambda s: (s.start, -(s.end - s.start), rank[source_of(s)]))
     kept: list[Span] = []
+    # the kept spans of each finding that still reach the current start (spans come in
+    # order of their start, so one that has ended can hold none of the later ones)
+    open_spans: dict[str, list[Span]] = {}
     for span in ordered:
         finding = span.label_.partition("=")[0]
+        reaching = [k for k in open_spans.get(finding, ()) if k.end > span.start]
         inside = any(
-            k.label_.partition("=")[0] == finding
-            and k.start <= span.start
-            and span.end <= k.end
+            span.end <= k.end
             and rank[source_of(k)] <= max(rank[source_of(span)], rank[NEAR])
             and (k.label_ == span.label_ or _hides(k, span))
-            for k in kept
+            for k in reaching
         )
         if not inside:
             kept.append(span)
+            reaching.append(span)
+        open_spans[finding] = reaching
     return kept

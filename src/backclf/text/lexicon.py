@@ -46,6 +46,15 @@ class Near(_Strict):
 
 class NearValue(Near):
     value: str
+    source: str | None = None  # a key of the lexicon's ``sources``
+
+
+class Sourced(_Strict):
+    """Phrases for one value, taken from a source outside the team (a key of ``sources``)."""
+
+    source: str
+    value: str
+    phrases: list[str] = Field(min_length=1)
 
 
 class Elsewhere(_Strict):
@@ -82,8 +91,10 @@ class FindingWords(_Strict):
     """How one finding is read: see the header of ``lexicon.yaml``."""
 
     values: dict[str, list[str]] = {}
+    sourced: list[Sourced] = []
     text_values: dict[str, list[str]] = {}
     weak_values: dict[str, list[str]] = {}
+    lasting: list[str] = []
     ability: list[str] = []
     near: list[NearValue] = []
     time: Literal["current", "history"] = "current"
@@ -94,6 +105,13 @@ class FindingWords(_Strict):
     elsewhere: Elsewhere | None = None
     event: bool = False
     match: Literal["lemma", "text"] = "lemma"
+
+    def phrases(self) -> dict[str, list[str]]:
+        """The phrases of each value: ``values`` and the ``sourced`` ones."""
+        merged = {value: list(phrases) for value, phrases in self.values.items()}
+        for group in self.sourced:
+            merged.setdefault(group.value, []).extend(group.phrases)
+        return merged
 
 
 _NO_WORDS = FindingWords()
@@ -120,6 +138,7 @@ class Normalise(_Strict):
 
 class Lexicon(_Strict):
     version: int
+    sources: dict[str, str]
     findings: dict[str, FindingWords]
     safety_net: dict[str, list[Near]]
     not_findings: list[str]
@@ -134,6 +153,10 @@ class Lexicon(_Strict):
     def _fits_the_contract(self) -> Lexicon:
         for name, words in self.findings.items():
             _check_finding(name, words)
+            cited = [g.source for g in words.sourced] + [n.source for n in words.near if n.source]
+            for source in cited:
+                if source not in self.sources:
+                    raise ValueError(f"lexicon: {name} cites an unknown source {source!r}")
         for name in self.safety_net:
             if name not in FIELDS or FIELDS[name].kind != "bool":
                 raise ValueError(f"safety_net: {name!r} is not a yes/no finding of the contract")
@@ -151,9 +174,13 @@ def _check_finding(name: str, words: FindingWords) -> None:
         raise ValueError(f"lexicon: unknown finding {name!r}")
     spec = FIELDS[name]
     allowed = {"true", "false", "uncertain"} if spec.kind == "bool" else {*spec.values, "uncertain"}
-    if spec.numeric:
-        allowed = set()
+    if spec.numeric:  # a score said in words ("severe"): whole numbers of a short scale only
+        small = spec.kind == "int" and spec.maximum is not None and spec.maximum <= 20
+        allowed = (
+            {str(v) for v in range(int(spec.minimum), int(spec.maximum) + 1)} if small else set()
+        )
     named = [*words.values, *words.text_values, *words.weak_values, *(n.value for n in words.near)]
+    named += [g.value for g in words.sourced]
     for value in named:
         if value not in allowed:
             raise ValueError(f"lexicon: {name} has no value {value!r} (allowed: {sorted(allowed)})")
@@ -161,8 +188,8 @@ def _check_finding(name: str, words: FindingWords) -> None:
     for value in [*words.prefer, *([words.negated] if words.negated else []), *habit]:
         if value not in spec.values:
             raise ValueError(f"lexicon: {name} has no value {value!r}")
-    if words.ability and spec.kind != "bool":
-        raise ValueError(f"lexicon: {name}: ability phrases are for yes/no findings")
+    if (words.ability or words.lasting) and spec.kind != "bool":
+        raise ValueError(f"lexicon: {name}: ability and lasting phrases are for yes/no findings")
 
 
 class Directions(_Strict):
@@ -186,6 +213,14 @@ class Answers(_Strict):
     markers: list[str]
 
 
+class Corrections(_Strict):
+    """A correction that takes back a "no" (see ``context.yaml``)."""
+
+    cues: list[str]
+    affirm: list[str]
+    window: int = Field(ge=1, le=20)
+
+
 class ContextRules(_Strict):
     version: int
     negspacy_termset: str
@@ -197,6 +232,8 @@ class ContextRules(_Strict):
     terminate: list[str]
     lists: Lists
     answers: Answers
+    corrections: Corrections
+    reporting_verbs: list[str]
 
     @field_validator("modifiers")
     @classmethod

@@ -1,5 +1,8 @@
-"""Two spaCy components that prepare a text for matching.
+"""The tokenizer and two spaCy components that prepare a text for matching.
 
+- :class:`PreparingTokenizer`: spaCy's tokenizer over the prepared text
+  (:mod:`backclf.text.prepare`: one form for every keyboard, lower case), keeping the map
+  back to the original in the doc;
 - ``backclf_sentences``: sentence boundaries at ``.``, ``!``, ``?`` and line breaks, except
   that a question and its short answer stay one sentence ("Fever? No."), so the answer can
   reach the question's findings.
@@ -22,7 +25,6 @@ from spacy.attrs import (
     IDX,
     IS_ALPHA,
     IS_PUNCT,
-    IS_TITLE,
     LEMMA,
     LIKE_NUM,
     LOWER,
@@ -35,8 +37,27 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from backclf.text.lexicon import context_rules, lexicon, modifier_phrases
+from backclf.text.prepare import prepare
 from backclf.text.tokens import KEY as TOKENS
-from backclf.text.tokens import Tokens
+from backclf.text.tokens import PREPARED, Tokens, prepared_of
+
+
+class PreparingTokenizer:
+    """spaCy's tokenizer over the prepared text; the doc keeps the map back to the original
+    (``doc.user_data[PREPARED]``). Everything else is the wrapped tokenizer's."""
+
+    def __init__(self, tokenizer) -> None:
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: str) -> Doc:
+        prepared = prepare(text)
+        doc = self.tokenizer(prepared.text)
+        doc.user_data[PREPARED] = prepared
+        return doc
+
+    def __getattr__(self, name: str):
+        return getattr(self.tokenizer, name)
+
 
 SENTENCE_END = {".", "!", "?", "...", "…", "!!", "??", "?!", "!?"}
 QUESTION_WORDS = {
@@ -88,13 +109,35 @@ def _string(doc: Doc, key: int) -> str:
     return word
 
 
+#: No sentence is longer (in tokens): the longest in the written sets is 61, and every rule
+#: that reads a sentence then costs at most this much, so reading stays linear in the text.
+MAX_SENTENCE = 150
+#: A sentence cut for length is cut after one of these, if one is near.
+CUT_AFTER = frozenset({",", ";", ":", "-", "and", "or", "but", "then", "so"})
+CUT_LOOKBACK = 40
+
+
+def _cap_sentences(text: list[str], starts: list[int]) -> None:
+    """Start a new sentence where one would run past :data:`MAX_SENTENCE` tokens: after the
+    last clause mark within :data:`CUT_LOOKBACK` tokens, else right there."""
+    last = 0
+    for i in range(1, len(text)):
+        if starts[i] == 1:
+            last = i
+        elif i - last >= MAX_SENTENCE:
+            cut = next((j for j in range(i, i - CUT_LOOKBACK, -1) if text[j - 1] in CUT_AFTER), i)
+            starts[cut] = 1
+            last = cut
+
+
 @Language.component("backclf_sentences")
 def split_sentences(doc: Doc) -> Doc:
     """Sentence starts: after end punctuation and line breaks, not between a question and
     its answer."""
     if not len(doc):
         return doc
-    rows = doc.to_array([ORTH, LOWER, SPACY, IS_TITLE]).tolist()
+    rows = doc.to_array([ORTH, LOWER, SPACY, IDX]).tolist()
+    prepared = prepared_of(doc)
     text = [_string(doc, r[0]) for r in rows]
     lower = [_string(doc, r[1]) for r in rows]
     starts = [1] + [-1] * (len(rows) - 1)
@@ -102,11 +145,17 @@ def split_sentences(doc: Doc) -> Doc:
         prev = text[i - 1]
         ends = prev in SENTENCE_END or "\n" in prev or "\n" in text[i]
         # an abbreviation's full stop ("no V. Tolerating fluids") ends a sentence too
-        ends = ends or (len(prev) > 1 and prev.endswith(".") and rows[i][3] and rows[i - 1][2])
+        ends = ends or (
+            len(prev) > 1
+            and prev.endswith(".")
+            and rows[i - 1][2]
+            and prepared.is_title(rows[i][3], rows[i][3] + len(text[i]))
+        )
         if ends and prev.startswith("?") and _answer_follows(text, lower, i - 1):
             ends = False
         if ends and text[i] not in SENTENCE_END and "\n" not in text[i]:
             starts[i] = 1
+    _cap_sentences(text, starts)
     # SENT_START as spaCy stores it: 1 starts a sentence, -1 does not (as unsigned 64 bits)
     column = numpy.array(starts, dtype="int64").astype("uint64").reshape(-1, 1)
     doc.from_array([SENT_START], column)
@@ -140,7 +189,7 @@ def known_words() -> frozenset[str]:
     for pos_words in _lookup_file("en_lemma_index.json.gz").values():
         words.update(pos_words)
     lex = lexicon()
-    phrases = [p for f in lex.findings.values() for ps in f.values.values() for p in ps]
+    phrases = [p for f in lex.findings.values() for ps in f.phrases().values() for p in ps]
     phrases += [p for f in lex.findings.values() for p in f.ability]
     phrases += [p for rules in lex.safety_net.values() for r in rules for p in r.words + r.near]
     phrases += [p for p, _, _ in modifier_phrases()] + lex.not_findings
@@ -157,13 +206,13 @@ def _slip_limit(word: str) -> int:
 @cache
 def _corrected(word: str) -> str | None:
     """The red-flag word ``word`` is a typing slip of, if any (same first letter)."""
-    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.distance import OSA  # a swap of two letters is one slip ("nmub")
 
     best, best_distance = None, _slip_limit(word) + 1
     for target in lexicon().normalise.spelling_targets:
         if target[0] != word[0] or abs(len(target) - len(word)) > _slip_limit(word):
             continue
-        distance = Levenshtein.distance(word, target, score_cutoff=_slip_limit(word))
+        distance = OSA.distance(word, target, score_cutoff=_slip_limit(word))
         if distance < best_distance:
             best, best_distance = target, distance
     return best
@@ -178,7 +227,7 @@ def lemma_of(lower: str, norm: str) -> str:
     table = lemma_table()
     if word in table:
         return table[word]
-    if len(word) >= 5 and word.isalpha():
+    if len(word) >= 4 and word.isalpha():
         fixed = _corrected(word)
         if fixed is not None and word not in known_words():
             return table.get(fixed, fixed)
@@ -207,7 +256,7 @@ def make_normaliser(nlp: Language, name: str):
         doc's token table for the components after this one."""
         if not len(doc):
             return doc
-        attrs = [ORTH, LOWER, NORM, IS_PUNCT, IS_ALPHA, LIKE_NUM, IS_TITLE, SPACY, SENT_START, IDX]
+        attrs = [ORTH, LOWER, NORM, IS_PUNCT, IS_ALPHA, LIKE_NUM, SPACY, SENT_START, IDX]
         rows = doc.to_array(attrs).tolist()
         strings = doc.vocab.strings
         known = _STRINGS
@@ -222,13 +271,13 @@ def make_normaliser(nlp: Language, name: str):
         doc.from_array([LEMMA], numpy.array(hashes, dtype="uint64").reshape(-1, 1))
         sentence, bounds, number = [], [], -1
         for i, row in enumerate(rows):
-            if row[8] == 1 or number < 0:
+            if row[7] == 1 or number < 0:
                 number += 1
                 bounds.append(i)
             sentence.append(number)
         ends = [*bounds[1:], len(rows)]
         text = [known[r[0]] if r[0] in known else _string(doc, r[0]) for r in rows]
-        source = "".join(t + " " if r[7] else t for t, r in zip(text, rows, strict=True))
+        source = "".join(t + " " if r[6] else t for t, r in zip(text, rows, strict=True))
         doc.user_data[TOKENS] = Tokens(
             source=source,  # doc.text, without building a Token per token
             text=text,
@@ -237,11 +286,11 @@ def make_normaliser(nlp: Language, name: str):
             punct=[bool(r[3]) for r in rows],
             alpha=[bool(r[4]) for r in rows],
             number=[bool(r[5]) for r in rows],
-            title=[bool(r[6]) for r in rows],
-            space_after=[bool(r[7]) for r in rows],
-            idx=[r[9] for r in rows],
+            space_after=[bool(r[6]) for r in rows],
+            idx=[r[8] for r in rows],
             sentence=sentence,
             bounds=list(zip(bounds, ends, strict=True)),
+            prepared=prepared_of(doc),
         )
         return doc
 

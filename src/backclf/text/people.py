@@ -22,6 +22,7 @@ from typing import Literal
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from backclf.text.findings import NUMBER, SPANS, source_of
 from backclf.text.lexicon import lexicon
 from backclf.text.tokens import Tokens, tokens
 
@@ -83,7 +84,7 @@ def _relative_before(tok: Tokens, end: int, sex: str | None) -> tuple[str, int] 
         if not word or (sex is not None and people_sex()[word] not in (None, sex)):
             continue
         start = tok.sent_start(i)
-        named = tok.title[i] and not start  # "Dad", "Mum" as names
+        named = tok.title(i) and not start  # "Dad", "Mum" as names
         if named or start or any(w in ("my", "our") for w in tok.lower[max(0, i - 4) : i]):
             return word, i
     return None
@@ -99,6 +100,12 @@ def _relative(tok: Tokens, word: str, at: int) -> Patient:
             sex, sex_at = pronoun_sex()[tok.lower[pronoun]], pronoun
     return Patient("relative", word, at, sex, sex_at)
 
+
+#: Words that may stand between "my" and a person ("my little girl", "my 15-year-old son").
+DESCRIBING = frozenset({
+    "-", "year", "years", "yr", "yrs", "old", "little", "big", "eldest", "oldest", "youngest",
+    "younger", "older", "elderly", "teenage", "baby", "new", "dear", "poor", "best", "step",
+    "grown", "grown-up", "adult", "late", "own", "two", "3", "partner's", "wee"})  # fmt: skip
 
 #: Words that may stand between an owner and the back ("my lower back", "his bad back").
 BACK_ADJECTIVES = frozenset({"lower", "low", "upper", "bad", "sore", "poor", "whole", "own"} | {
@@ -138,14 +145,32 @@ def _subject_of(tok: Tokens, start: int, end: int) -> Patient | None:
                 return _relative(tok, *found)
             return Patient("third_person", sex=pronoun_sex()[lower], sex_at=i)
         if lower in ("my", "our"):
-            for j in range(i + 1, min(i + 5, end)):
-                word = person_word(tok.lower[j])
-                if word:
-                    return _relative(tok, word, j)
+            j = i + 1  # "my son", "my little girl", "my 15-year-old daughter"
+            while j < end and (tok.lower[j] in DESCRIBING or tok.number[j]):
+                j += 1
+            word = person_word(tok.lower[j]) if j < end else None
+            if word:
+                return _relative(tok, word, j)
             if lower == "my":
                 return Patient("writer")
-        elif lower in first:
+        elif lower in first and lower not in OBJECT_FORMS:
             return Patient("writer")
+    return None
+
+
+#: "seen by me", "drove me in": the writer is there, but not as the one it is about.
+OBJECT_FORMS = frozenset({"me", "myself", "mine"})
+
+
+def _first_finding_subject(doc: Doc, tok: Tokens) -> Patient | None:
+    """The subject of the first sentence that says a finding in words ("My husband drove me
+    in. I have a fever": the fever is the writer's, not the husband's)."""
+    said = {tok.sentence[s.start] for s in doc.spans.get(SPANS, ()) if source_of(s) != NUMBER}
+    for number in sorted(said):
+        start, end = tok.bounds[number]
+        subject = _subject_of(tok, start, end)
+        if subject:
+            return subject
     return None
 
 
@@ -166,7 +191,9 @@ def find_patient(doc: Doc) -> Patient:
             subject = _subject_of(tok, start, end)
             if subject:
                 return subject
-    return _subject_of(tok, 0, len(tok)) or Patient("third_person")
+    return (
+        _first_finding_subject(doc, tok) or _subject_of(tok, 0, len(tok)) or Patient("third_person")
+    )
 
 
 @Language.component("backclf_patient")

@@ -9,47 +9,57 @@ The rules, in order, for one span:
 - a resolved current finding is absent ("fever last week, gone now");
 - a negation flips a yes/no finding, gives a list-valued finding its ``negated`` value, and
   drops a number;
-- an uncertain mention, an ambiguous negation ("no fever and numbness"), a hint phrase and a
-  safety-net hit are never "no": a red flag counts as present, with a note; anything else
-  stays unknown.
-Then per finding: a certain value beats a negation beats a cautious mention; among certain
-values of a list-valued finding the lexicon's ``prefer`` order decides; the highest
-temperature and pain score count, and the pain's own start for the days since onset.
-Numbers win over words (a measured 38.5 C is a fever whatever the words said).
+- an uncertain mention, an ambiguous negation ("no fever and numbness"), a hint phrase, a
+  "no" taken back ("No numbness. Wait, actually yes") and a safety-net hit are never "no": a
+  red flag counts as present, with a note; anything else stays unknown;
+- what a person can do ("I can bend") and what makes the pain worse are no events
+  (:mod:`.events`).
+Then per finding: a trigger ruled out gives "none" only when more than one kind is ruled out
+("didn't lift or bend anything"); of two triggers in one sentence, the one after a contrast
+("lifted a box last week but this came from nowhere") is this episode's; a certain value
+beats a negation beats a cautious mention; among certain values of a list-valued finding the
+lexicon's ``prefer`` order decides; the highest temperature and pain score count (a stated
+number before a word: "severe, 6/10" is 6), and the pain's own start for the days since
+onset. Numbers win over words (a measured 38.5 C is a fever whatever the words said).
+Spans and offsets are the writer's own (:mod:`.prepare`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, NamedTuple
 
 from spacy.tokens import Doc, Span
 
 from backclf.contract.fields import FEVER_THRESHOLD_C, FIELDS
-from backclf.text.context import context_of
+from backclf.text.events import (
+    NO_WORDS,
+    can,
+    describes_pain,
+    events_by_sentence,
+    explained,
+    onset_order,
+    told_as_habit,
+)
 from backclf.text.findings import (
-    CLAUSE_MARKS,
+    LASTING,
     NEAR,
     NUMBER,
     PHRASE,
     SAFETY_NET,
     SPANS,
     WEAK,
-    gap,
     source_of,
 )
-from backclf.text.lexicon import Habit, lexicon, red_flag_findings
+from backclf.text.lexicon import lexicon, red_flag_findings
+from backclf.text.modifiers import context_of
 from backclf.text.people import Patient
+from backclf.text.prepare import Prepared
 from backclf.text.tokens import Tokens, tokens
 
-#: Findings whose mention near a duration means the duration is theirs, not the pain's.
-EVENT_FINDINGS = frozenset(
-    {"recent_spinal_procedure", "unexplained_weight_loss", "history_of_cancer",
-     "immunosuppressed", "pregnant", "osteoporosis_or_steroid_use"}
-)  # fmt: skip
 TEMPERATURE_WORDS = frozenset({"temperature", "temp", "t"})
-PRONOUNS = frozenset({"i", "he", "she", "you", "we", "they"})
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ class Mention:
     cue: str | None = None
     order: int = 0  # a tie-break among several mentions (lower first)
     weak: bool = False  # from the lexicon's weak_values: any other value wins
+    ruled_out: str | None = None  # the event value a denial ruled out ("didn't lift")
 
     def record(self) -> dict[str, Any]:
         return {
@@ -83,9 +94,6 @@ class Mention:
 @cache
 def _red_flags() -> frozenset[str]:
     return frozenset(red_flag_findings())
-
-
-NO_WORDS = frozenset({"no", "not", "never", "without", "none", "nothing", "nor", "neither"})
 
 
 def says_no(tok: Tokens, span: Span) -> bool:
@@ -106,75 +114,38 @@ def _value(finding: str, key: str) -> Any:
     return key
 
 
-def _explained(tok: Tokens, span: Span, words: list[str]) -> bool:
-    start, end = tok.bounds_of(span.start)
-    sentence = " " + " ".join(tok.lower[start:end]) + " "
-    for word in words:
-        at = sentence.find(f" {word} ")
-        # "on a diet" explains it; "not on a diet" does not
-        if at >= 0 and not any(f" {no} " in sentence[max(0, at - 12) : at + 1] for no in NO_WORDS):
-            return True
-    return False
-
-
-def _told_as_habit(tok: Tokens, span: Span, habit: Habit) -> bool:
-    """Whether a habit marker ("for 25 years", "every day", "many hours") stands within the
-    habit's window of the span, in its sentence (a number is written ``n`` in a marker)."""
-    sent_start, sent_end = tok.bounds_of(span.start)
-    low, high = max(sent_start, span.start - habit.window), min(sent_end, span.end + habit.window)
-    words = ("n" if tok.number[i] else tok.lower[i] for i in range(low, high))
-    near = " " + " ".join(words) + " "
-    return any(f" {marker} " in near for marker in habit.markers)
-
-
-def _describes_pain(tok: Tokens, span: Span) -> bool:
-    """Whether an event finding's words describe what makes the pain worse ("bending forward
-    is fine", "Twisting? Makes it worse", "worse when I bend"), not the event."""
-    words = lexicon().aggravation
-    i = span.start
-    sent_start, sent_end = tok.bounds_of(i)
-    first, first_lemma = tok.lower[i], tok.lemma[i]
-    before = i - 1 if i > 0 else None
-    opens = before is None or i == sent_start or tok.punct[before] or tok.lower[before] == "and"
-    present = first == first_lemma and not first.endswith("ed")
-    gerund = first.endswith("ing")
-    if gerund and before is not None and tok.lemma[before] in words.symptoms:
-        return True  # "fine bending forward", "hurts bending"
-    if (gerund or present) and opens:
-        for j in range(span.end, min(span.end + 8, sent_end)):
-            if tok.text[j].startswith("?") or tok.lemma[j] in words.verbs:
-                return True
-            if tok.punct[j] and tok.text[j] not in (":", "-"):  # "Twisting: hurts"
-                break
-    if present:  # "worse when I bend", "worse when I lean back or twist"
-        lead_start = max(sent_start, i - 6)
-        lead = tok.lower[lead_start:i]
-        for opener in words.openers:
-            o = opener.split()
-            for k in range(len(lead) - len(o)):
-                if lead[k : k + len(o)] == o and lead[k + len(o)] in PRONOUNS:
-                    rest = lead[k + len(o) + 1 :]
-                    felt = tok.lemma[max(sent_start, lead_start + k - 4) : i]
-                    if any(w in words.symptoms for w in felt) and (
-                        not rest or rest[-1] in ("or", "and")
-                    ):
-                        return True
-    return False
+def _negated(tok: Tokens, span: Span, key: str, value: Any, uncertain: bool, context):
+    """(value, uncertain, ruled-out trigger) of a negated mention, or ``None`` when a
+    negation leaves the finding unknown. A "false" phrase that states the normal flips under
+    its own negation ("can't keep water down") or a "no" answer, not as an item of someone's
+    list of noes, and never when it says "no" itself ("no night pain")."""
+    finding = span.label_.partition("=")[0]
+    rules, kind = lexicon().rules_for(finding), FIELDS[finding].kind
+    keeps = key == "false" and (says_no(tok, span) or context.listed) and not context.answered
+    if keeps:
+        return value, uncertain, None
+    if kind == "bool":
+        return (False, False, None) if key == "uncertain" else (not value, uncertain, None)
+    if kind == "enum" and rules.negated is not None and context.denied:
+        return rules.negated, uncertain, value if rules.event else None  # "didn't lift"
+    return None
 
 
 def mention_of(doc: Doc, span: Span) -> Mention | None:
     """The mention one finding span makes, or ``None`` (see the module's docstring)."""
+    # The rules in the order the module's docstring gives them: one pass, no helper hides
+    # which comes first.
     finding, _, key = span.label_.partition("=")
     context = context_of(span)
     tok = tokens(doc)
     rules = lexicon().rules_for(finding)
     spec = FIELDS[finding]
     via = source_of(span)
-    weak = via == WEAK
-    via = PHRASE if weak else via
+    weak, lasting = via == WEAK, via == LASTING
+    via = PHRASE if weak or lasting else via
     if context.hypothetical or context.other:
         return None
-    if context.historical and rules.time == "current" and via != NUMBER:
+    if context.historical and rules.time == "current" and via != NUMBER and not lasting:
         if not (context.negated or context.resolved) or spec.kind != "bool" or key == "false":
             return None  # "numbness last year": says nothing about now
         return Mention(
@@ -186,7 +157,7 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
             via=via,
             cue=", ".join(context.cues) or None,
         )  # "fever last year, none now"
-    if rules.event and via != NUMBER and _describes_pain(tok, span):
+    if rules.event and via != NUMBER and (describes_pain(tok, span) or can(tok, span)):
         return None
     # "can't lean back and turning is sore": an inability is the finding for a movement finding
     ability = key == "ability" or (bool(rules.ability) and context.inability and key == "true")
@@ -194,27 +165,25 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
         return None  # "I can turn" or "I didn't twist" says nothing
     value = True if ability else _value(finding, key)
     uncertain = key == "uncertain" or via == SAFETY_NET
+    ruled_out = None
     negated = (context.negated or context.inability) and not ability and via != NUMBER
     if via == SAFETY_NET and (negated or context.resolved):
         return None
     if context.resolved and value is True and rules.time == "current":
         value, uncertain = False, False
-    # A "false" phrase that states the normal flips under its own negation ("can't keep
-    # water down") or a "no" answer, not as an item of someone's list of noes, and never
-    # when it says "no" itself ("no night pain").
-    keeps = key == "false" and (says_no(tok, span) or context.listed) and not context.answered
-    if negated and not keeps:
-        if spec.kind == "bool":
-            value, uncertain = (False, False) if key == "uncertain" else (not value, uncertain)
-        elif spec.kind == "enum" and rules.negated is not None:
-            value = rules.negated
-        else:
+    if negated:
+        negation = _negated(tok, span, key, value, uncertain, context)
+        if negation is None:
             return None
+        value, uncertain, ruled_out = negation
+    if context.asserted:  # "No numbness. Wait, actually yes": said after all, with a note
+        value = key != "false" if spec.kind == "bool" else value
+        uncertain = True
     if (context.uncertain or context.ambiguous) and via != NUMBER:
         uncertain = True
-    if rules.habit and key in rules.habit.of and _told_as_habit(tok, span, rules.habit):
+    if rules.habit and key in rules.habit.of and told_as_habit(tok, span, rules.habit):
         value = rules.habit.value
-    if rules.explained_by and value is True and _explained(tok, span, rules.explained_by):
+    if rules.explained_by and value is True and explained(tok, span, rules.explained_by):
         value, uncertain = False, False
     if uncertain:
         if finding not in _red_flags():
@@ -223,45 +192,57 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
     cue = ", ".join(context.cues) or None
     start, end = tok.chars(span.start, span.end)
     return Mention(
-        finding, value, tok.source[start:end], start, end, uncertain, via, cue, weak=weak
+        finding,
+        value,
+        tok.source[start:end],
+        start,
+        end,
+        uncertain,
+        via,
+        cue,
+        weak=weak,
+        ruled_out=ruled_out,
     )
 
 
-def _onset_order(doc: Doc, span: Span, spans: list[Span]) -> int | None:
-    """How surely a duration is the pain's own (the distance in tokens to the nearest word of
-    pain; lower is surer), or ``None`` when it belongs to another event nearer to it ("a
-    lumbar puncture 10 days ago")."""
-    tok = tokens(doc)
-    sent_start, sent_end = tok.bounds_of(span.start)
-    start, end = span.start, span.end  # its clause: between commas, semicolons, stops
-    while start > sent_start and tok.text[start - 1] not in CLAUSE_MARKS:
-        start -= 1
-    while end < sent_end and tok.text[end] not in CLAUSE_MARKS:
-        end += 1
-    pain_words = set(lexicon().pain_words) - {"go"}
-    pain = [i for i in range(start, end) if tok.lemma[i] in pain_words]
-    events = [
-        s
-        for s in spans
-        if s.label_.partition("=")[0] in EVENT_FINDINGS
-        and start <= s.start < end
-        and source_of(s) in (PHRASE, NEAR)
-        and not context_of(s).negated
-    ]
-    here = (span.start, span.end)
-    nearest_pain = min((abs(i - span.start) for i in pain), default=None)
-    nearest_event = min((max(0, gap(here, (e.start, e.end))) for e in events), default=None)
-    if nearest_event is not None and (nearest_pain is None or nearest_event < nearest_pain):
-        return None
-    return nearest_pain if nearest_pain is not None else 100
+def _ruled_out_only_once(mentions: list[Mention]) -> list[Mention]:
+    """A denial says nothing set the pain off only when it rules out more than one kind of
+    trigger ("didn't lift or bend anything", "nothing lifted, bent or fallen"); "I haven't
+    had any big fall" alone is about a fall, not about every cause."""
+    kinds = {m.ruled_out for m in mentions if m.ruled_out is not None}
+    if len(kinds) >= 2:
+        return mentions
+    return [m for m in mentions if m.ruled_out is None]
+
+
+#: "I lifted a box last week but this came from nowhere": a contrast corrects what went before.
+CONTRASTS = frozenset({"but", "however", "though", "although", "yet", "whereas"})
+
+
+def _corrected_by_contrast(mentions: list[Mention], tok: Tokens) -> list[Mention]:
+    """Without the event mentions that a later one of another value, after a contrast in the
+    same sentence, corrects: the later one is this episode's."""
+    events = [m for m in mentions if lexicon().rules_for(m.finding).event]
+    if len(events) < 2:
+        return mentions
+    at = {id(m): bisect_right(tok.idx, m.start) - 1 for m in events}
+    dropped = set()
+    for a in events:
+        for b in events:
+            i, j = at[id(a)], at[id(b)]
+            if a.finding != b.finding or a.value == b.value or not i < j:
+                continue
+            if tok.sentence[i] == tok.sentence[j] and CONTRASTS.intersection(tok.lower[i:j]):
+                dropped.add(id(a))
+    return [m for m in mentions if id(m) not in dropped]
 
 
 def _rank(m: Mention) -> tuple:
     certainty = 2 if m.uncertain else 1 if m.value is False else 0
     rules = lexicon().rules_for(m.finding)
     prefer = rules.prefer.index(m.value) if m.value in rules.prefer else len(rules.prefer)
-    if m.finding in ("temperature_c", "pain_severity"):
-        return (certainty, -m.value, m.start)
+    if m.finding in ("temperature_c", "pain_severity"):  # a stated number beats words
+        return (certainty, m.via != NUMBER, -m.value, m.start)
     return (certainty, m.weak, prefer, m.order, m.start)
 
 
@@ -290,11 +271,19 @@ def _consistent(chosen: dict[str, Mention], patient: Patient, doc: Doc) -> None:
         del chosen["trigger"]  # a fall from a roof is no minor fall
     pregnant, sex = chosen.get("pregnant"), chosen.get("sex")
     certainly_pregnant = pregnant is not None and pregnant.value is True and not pregnant.uncertain
-    if certainly_pregnant and (sex is None or sex.value == "male"):
+    said_not = pregnant is not None and pregnant.value is False and not _asked(pregnant, doc)
+    if (certainly_pregnant and (sex is None or sex.value == "male")) or (said_not and sex is None):
         chosen["sex"] = Mention("sex", "female", pregnant.span, pregnant.start, pregnant.end)
     if "sex" not in chosen and patient.sex and patient.sex_at is not None:
         token = doc[patient.sex_at]
         chosen["sex"] = Mention("sex", patient.sex, token.text, token.idx, token.idx + len(token))
+
+
+def _asked(m: Mention, doc: Doc) -> bool:
+    """Whether a mention is a form's question ("Pregnant? No." may be a man's answer)."""
+    tok = tokens(doc)
+    i = bisect_right(tok.idx, m.end - 1)
+    return i < len(tok) and tok.text[i].startswith("?")
 
 
 def _note(m: Mention) -> str:
@@ -325,28 +314,43 @@ def _only_the_temperature_word(m: Mention) -> bool:
     return m.finding == "fever" and m.value is True and m.span.lower() in TEMPERATURE_WORDS
 
 
+def _as_written(m: Mention, prepared: Prepared) -> Mention:
+    """A mention with the writer's own words and offsets (the reader read the prepared
+    text: one form of every character, lower case)."""
+    start, end = prepared.original_span(m.start, m.end)
+    return replace(m, span=prepared.original[start:end], start=start, end=end)
+
+
+def _in_text_order(m: Mention) -> tuple[int, str]:
+    return m.start, m.finding
+
+
 def read_doc(doc: Doc) -> Reading:
     """The reading of one processed doc."""
     spans = list(doc.spans[SPANS]) if SPANS in doc.spans else []
     patient = doc._.backclf_patient or Patient("writer")
     mentions = []
+    events = None
     for span in spans:
         m = mention_of(doc, span)
         if m is None:
             continue
         if m.finding == "days_since_onset":
-            order = _onset_order(doc, span, spans)
+            events = events_by_sentence(doc, spans) if events is None else events
+            order = onset_order(doc, span, events)
             if order is None:
                 continue
             m = Mention(**{**m.__dict__, "order": order})
         mentions.append(m)
     net = {m.finding for m in mentions if m.via != SAFETY_NET}
     mentions = [m for m in mentions if m.via != SAFETY_NET or m.finding not in net]
+    mentions = _corrected_by_contrast(_ruled_out_only_once(mentions), tokens(doc))
     if any(m.finding == "temperature_c" for m in mentions):  # the number decides fever
         mentions = [m for m in mentions if not _only_the_temperature_word(m)]
     chosen = merge(mentions)
     _consistent(chosen, patient, doc)
-    ordered = sorted(chosen.values(), key=lambda m: (m.start, m.finding))
+    prepared = tokens(doc).prepared
+    ordered = sorted((_as_written(m, prepared) for m in chosen.values()), key=_in_text_order)
     findings = {m.finding: m.value for m in ordered}
     notes = [_note(m) for m in ordered if m.uncertain]
     not_mentioned = [f for f in red_flag_findings() if f not in findings]
