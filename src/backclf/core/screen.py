@@ -32,7 +32,14 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import Columns
 from backclf.contract.fields import FIELD_NAMES, FIELDS
-from backclf.core.red_flags import Check, RuleError, RuleSet, compile_condition, rule_set
+from backclf.core.red_flags import (
+    OR_UNKNOWN,
+    Check,
+    RuleError,
+    RuleSet,
+    compile_condition,
+    rule_set,
+)
 
 #: A rule that expands into more terms than this is not one a person could read.
 MAX_TERMS = 4096
@@ -56,6 +63,12 @@ def condition_terms(condition: dict[str, Any]) -> list[list[dict[str, Any]]]:
 
 def leaf_finding(leaf: dict[str, Any]) -> str:
     return next(iter(leaf))
+
+
+def _holds_unknown(leaf: dict[str, Any]) -> bool:
+    """A leaf that holds while its finding is unknown (``{"unknown or <": 14}``)."""
+    arg = next(iter(leaf.values()))
+    return isinstance(arg, dict) and next(iter(arg)).startswith(OR_UNKNOWN)
 
 
 def unknown(columns: Columns, finding: str) -> np.ndarray:
@@ -99,6 +112,8 @@ class Screen:
     term_rank: np.ndarray  # (T,) the triage rank of each term's rule
     checklist: tuple[str, ...]
     follow_up: tuple[str, ...]
+    #: The checklist's groups (questions.yaml), in its order: (title, findings).
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def leaves_on(self, finding: str) -> np.ndarray:
         """``(L,)`` bool: the leaves that test ``finding``."""
@@ -175,7 +190,10 @@ def build_screen(rules: RuleSet) -> Screen:
         term_leaves[t, : len(keys)] = [order.index(k) for k in keys]
     term_rank = np.array([int(rules.ranks[r]) for r, _ in terms], dtype=np.int64)
     findings = tuple(leaf_finding(leaves[k]) for k in order)
-    alone = {findings[j] for j in range(len(order)) if (member[:, j] & (member.sum(1) == 1)).any()}
+    # A leaf that holds while its finding is unknown ("unknown or <") asks nothing first.
+    answered = np.array([not _holds_unknown(leaves[k]) for k in order], dtype=bool)
+    needed = (member & answered[None, :]).sum(axis=1)
+    alone = {findings[j] for j in range(len(order)) if (member[:, j] & (needed == 1)).any()}
     tested = set(findings)
     on_list = {
         f for f in tested if FIELDS[f].kind == "bool" or (FIELDS[f].kind == "enum" and f in alone)
@@ -193,6 +211,7 @@ def build_screen(rules: RuleSet) -> Screen:
     missing = [f for f in on_list if not (bank.get(f) and bank[f].item)]
     if missing:
         raise RuleError(f"questions.yaml: no checklist item for {sorted(missing)}")
+    groups = _grouped(on_list, urgency)
     return Screen(
         tuple(leaves[k] for k in order),
         checks,
@@ -200,6 +219,30 @@ def build_screen(rules: RuleSet) -> Screen:
         member,
         term_leaves,
         term_rank,
-        ranked(on_list),
+        tuple(f for _, members in groups for f in members),
         ranked(tested - on_list),
+        groups,
     )
+
+
+def _grouped(on_list: set[str], urgency: dict[str, int]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The checklist in the groups of questions.yaml: groups by their most urgent line, lines
+    most urgent first (then in the file's order). Every line is in exactly one group."""
+    written = knowledge.question_bank().checklist_groups
+    placed = [f for group in written for f in group.findings]
+    twice = {f for f in placed if placed.count(f) > 1}
+    if twice:
+        raise RuleError(f"questions.yaml: in more than one checklist group: {sorted(twice)}")
+    if set(placed) - set(FIELD_NAMES):
+        raise RuleError(
+            f"questions.yaml: unknown findings {sorted(set(placed) - set(FIELD_NAMES))}"
+        )
+    if on_list - set(placed):
+        raise RuleError(f"questions.yaml: no checklist group for {sorted(on_list - set(placed))}")
+    groups = []
+    for g, group in enumerate(written):
+        lines = [f for f in group.findings if f in on_list]
+        lines.sort(key=lambda f: (-urgency[f], group.findings.index(f)))
+        if lines:
+            groups.append((-urgency[lines[0]], g, group.title, tuple(lines)))
+    return tuple((title, lines) for _, _, title, lines in sorted(groups))
