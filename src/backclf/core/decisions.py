@@ -28,6 +28,10 @@ class Decisions:
     columns: Columns  # the findings decided on (fever derived from the temperature)
     asked: dict[str, np.ndarray] = field(default_factory=dict)  # (n,) "don't know" answers
     from_text: dict[str, np.ndarray] = field(default_factory=dict)  # (n,) read from free text
+    # (n, K) bool: the causes whose level the model set (escalation.model_levels); None: none
+    raised: np.ndarray | None = None
+    # (n,) bool: presentations unlike all of the article's causes (typicality.unusual)
+    unusual: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.chosen)

@@ -103,6 +103,14 @@ class AssessParams(_Section):
     consider_above: Annotated[float, Field(gt=0, le=0.5)]
 
 
+class TypicalityParams(_Section):
+    """How the train stage calibrates "this doesn't look like the article's causes"."""
+
+    # The share of the validation set's plain cases (no red flag added) whose score reaches
+    # the threshold: what the floor costs on cases the article does explain.
+    plain_share: Annotated[float, Field(gt=0, le=0.2)]
+
+
 class InterviewParams(_Section):
     """The question policy, written into every model file by ``train``."""
 
@@ -195,6 +203,7 @@ class Params(_Section):
     generate: GenerateParams
     train: TrainParams
     assess: AssessParams
+    typicality: TypicalityParams
     interview: InterviewParams
     evaluate: EvaluateParams
     evaluate_interview: EvaluateInterviewParams
