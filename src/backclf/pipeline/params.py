@@ -140,6 +140,9 @@ class EvaluateParams(_Section):
     ece_bins: Annotated[int, Field(ge=2, le=100)]
     dev_vignettes: str
     dangerous_presentations: str
+    # An independent reader's presentations (issue 25): the development half, reported beside
+    # the others; the holdout half stays unseen.
+    blind_presentations: str
     before_review: str
 
 
