@@ -243,9 +243,18 @@ def test_a_red_flag_the_text_reader_read_as_absent_is_asked_again(model):
     assert "spasm" not in {q.get("finding") for q in record["next_questions"]}
 
 
-def test_an_emergency_ends_the_questions(model):
+def test_an_emergency_ends_the_questions_but_those_that_call_an_ambulance(model):
+    """Go now: no question but the safety questions of rules above emergency (fainting, a
+    pulsating lump with severe pain), which still decide between going and an ambulance."""
     record = assess({**START, "saddle_numbness": True}, model)
-    assert record.triage.level == "emergency" and record.next_questions == []
+    assert record.triage.level == "emergency" and not record.triage.screened
+    (checklist,) = record.next_questions
+    assert checklist.findings == ["fainting_or_collapse", "pulsating_abdominal_mass"]
+    told = {**START, "saddle_numbness": True, "fainting_or_collapse": False}
+    record = assess({**told, "pulsating_abdominal_mass": True}, model)
+    assert [q.finding for q in record.next_questions] == ["pain_severity"]
+    record = assess({**told, "pulsating_abdominal_mass": False}, model)
+    assert record.next_questions == [] and record.triage.screened
 
 
 def test_a_complete_case_has_nothing_left_to_ask(model):

@@ -34,8 +34,8 @@ class Triage(_Out):
         True,
         description="false while a safety question is still open (the checklist or a "
         "follow-up, the first of next_questions): `level` is then what the answers so far "
-        "give, not a level to reassure anyone with; true when every safety question is "
-        'answered ("don\'t know" included) or the level already says to go now',
+        "give, not a level to reassure anyone with; true when every safety question that "
+        'could still raise the level is answered ("don\'t know" included)',
     )
 
 

@@ -125,10 +125,12 @@ class Screen:
         asked: Mapping[str, np.ndarray],
         skipped: Mapping[str, np.ndarray],
         from_text: Mapping[str, np.ndarray] | None = None,
+        above: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(n, len(checklist))`` and ``(n, len(follow_up))`` bool: what is still to be asked
         of each case. ``asked[f]`` marks "don't know" answers; ``skipped[f]`` questions that do
-        not apply; ``from_text[f]`` values read from free text, not given by the person."""
+        not apply; ``from_text[f]`` values read from free text, not given by the person;
+        ``above[i]`` (a triage rank, or -1) asks case ``i`` only about rules above it."""
         n = len(next(iter(columns.values())))
         open_ = {f: still_open(columns, f, asked, skipped) for f in set(self.leaf_findings)}
         leaves = len(self.leaf_findings)
@@ -140,6 +142,8 @@ class Screen:
         open_leaves = np.column_stack([open_[f] for f in self.leaf_findings]).reshape(n, leaves)
         can_hold = holds | open_leaves
         live = self._every_leaf(can_hold)  # (n, T): no leaf known to fail
+        if above is not None:
+            live &= self.term_rank[None, :] > above[:, None]
         in_list = np.array([f in self.checklist for f in self.leaf_findings])
         # A term is ready for its follow-ups when all of its checklist leaves hold.
         ready = live & self._every_leaf(holds | ~in_list)
