@@ -60,7 +60,7 @@ def test_the_model_still_raises_the_triage_where_a_kidney_infection_is_likely():
     case = {"sex": "female", "age": 24, "flank_tenderness": True, "nausea_or_vomiting": True}
     result = assess(parse_case(case))
     assert result.triage.level == "consultation_24" and not result.triage.overridden
-    assert result.advice.urgent[0].startswith("See a doctor within 24 hours. Your answers fit")
+    assert result.advice.urgent[0].startswith("See a doctor within 24 hours. Your answers could")
 
 
 # -- the construction ----------------------------------------------------------------------

@@ -34,7 +34,7 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import UNKNOWN, Columns
 from backclf.contract.fields import FIELDS
-from backclf.core.red_flags import compile_condition
+from backclf.core.red_flags import infection_signs
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
 
 #: Ranks at or above this withhold the article's advice when a red flag sets them.
@@ -209,12 +209,6 @@ def _note(note_id: str, note: Any) -> dict[str, Any]:
     return {"id": note_id, "text": note.text, "source": note.source}
 
 
-@cache
-def _infection_signs():
-    picture = knowledge.red_flag_rules().pyelonephritis_picture
-    return compile_condition(picture, "red_flags.yaml pyelonephritis_picture")
-
-
 def person_flags(columns: Columns, level: np.ndarray) -> dict[str, list[bool] | list[int]]:
     """Per case, the facts of :class:`AdviceCase` read off the findings and the level."""
     age = columns["age"]
@@ -232,7 +226,7 @@ def person_flags(columns: Columns, level: np.ndarray) -> dict[str, list[bool] | 
         "under_18": under_18.tolist(),
         "caution": caution.tolist(),
         "older": older.tolist(),
-        "infection_sign": _infection_signs()(columns).tolist(),
+        "infection_sign": infection_signs()(columns).tolist(),
         "fluids_ok": (columns["unable_to_keep_fluids_down"] != 1).tolist(),
         "band": band.tolist(),
     }

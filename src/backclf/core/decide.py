@@ -31,7 +31,7 @@ from backclf.contract.fields import FIELDS
 from backclf.core.decisions import Decisions
 from backclf.core.escalation import model_levels
 from backclf.core.model import ReadableModel, load_model
-from backclf.core.red_flags import rule_set
+from backclf.core.red_flags import infection_signs, rule_set
 from backclf.core.typicality import unusual
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
 
@@ -75,9 +75,12 @@ def assess_batch(
     level = np.maximum(rule_rank, others)
     overridden = fired.any(axis=1) & (rule_rank >= others)
     # A cause that needs more care than the triage reached is not named (rare: the model's
-    # level reads the case without the findings that could lower it); nor is any cause in a
-    # presentation unlike all of them.
+    # level reads the case without the findings that could lower it); nor is a kidney
+    # infection without any of its signs (the label must not outrun the findings), nor any
+    # cause in a presentation unlike all of them.
+    urgent_cause = _cause_default_ranks()[chosen] > 0
     abstained |= odd | (_cause_default_ranks()[chosen] > level)
+    abstained |= urgent_cause & ~infection_signs()(columns)
     asked = {f: np.asarray(m, dtype=bool) for f, m in (asked or {}).items()}
     read = {f: np.asarray(m, dtype=bool) for f, m in (from_text or {}).items()}
     return Decisions(

@@ -102,6 +102,14 @@ class RuleSet:
 
 
 @cache
+def infection_signs() -> Check:
+    """The cases showing a sign of the kidney-infection picture (red_flags.yaml's
+    ``pyelonephritis_picture``: fever, chills, urinary symptoms, tenderness over a kidney)."""
+    picture = knowledge.red_flag_rules().pyelonephritis_picture
+    return compile_condition(picture, "red_flags.yaml pyelonephritis_picture")
+
+
+@cache
 def rule_set() -> RuleSet:
     """The packaged rules, compiled and checked."""
     rules = tuple(knowledge.red_flag_rules().rules)
