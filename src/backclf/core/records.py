@@ -88,7 +88,6 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
     order = np.argsort(-decisions.proba, axis=1, kind="stable").tolist()
     probability = np.round(decisions.proba, 4).tolist()
     explanations = _explanations(decisions)
-    any_fired = decisions.fired.any(axis=1).tolist()
     levels = [TRIAGE_LEVELS[r] for r in decisions.level.tolist()]
     overridden = decisions.overridden.tolist()
     chosen_all = decisions.chosen.tolist()
@@ -103,12 +102,7 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
     plan = decisions.plan
     screened_all = (~(plan.checklist.any(axis=1) | plan.follow_up.any(axis=1))).tolist()
     next_questions = QuestionWriter(plan, policy.listed if policy else 1)
-    for i in range(len(decisions)):
-        red_flags = []
-        if any_fired[i]:
-            fired = np.flatnonzero(decisions.fired[i])
-            fired = fired[np.argsort(-rule_ranks[fired], kind="stable")]
-            red_flags = [texts.rules[j] for j in fired]
+    for i, red_flags in enumerate(_fired_rules(decisions, texts.rules)):
         p = probability[i]
         differential = [
             {"id": CAUSE_IDS[k], "name": texts.names[k], "probability": p[k]} for k in order[i]
@@ -143,6 +137,17 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
             "model": texts.model_info,
             "next_questions": next_questions(i),
         }
+
+
+def _fired_rules(decisions: Decisions, rules: list[dict[str, Any]]) -> Iterator[list[dict]]:
+    """Per case, the fired rules' records, most urgent first."""
+    ranks = rule_set().ranks
+    for i, any_fired in enumerate(decisions.fired.any(axis=1).tolist()):
+        if not any_fired:
+            yield []
+            continue
+        fired = np.flatnonzero(decisions.fired[i])
+        yield [rules[j] for j in fired[np.argsort(-ranks[fired], kind="stable")]]
 
 
 def _unusual(decisions: Decisions) -> np.ndarray:
