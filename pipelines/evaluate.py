@@ -69,6 +69,8 @@ def main() -> None:
         details["reference"] = model_figures(models[champion], reference, bins)
     presentations = load_presentations(Path(params.evaluate.dangerous_presentations))
     details["dangerous_presentations"] = presentation_audit(presentations, models[champion])
+    blind = load_presentations(Path(params.evaluate.blind_presentations))
+    details["blind_presentations"] = presentation_audit(blind, models[champion])
 
     metrics = headline(details, champion)
     REPORTS.mkdir(exist_ok=True)
@@ -87,7 +89,7 @@ def main() -> None:
 def headline(details: dict, champion: str) -> dict:
     """The few dozen figures a reviewer compares between runs."""
     test, shifted, dev = details["test"], details["shifted"], details["dev"]
-    presentations = details["dangerous_presentations"]
+    audits = {name: details[name] for name in ("dangerous_presentations", "blind_presentations")}
     return {
         "champion": {
             "model": champion,
@@ -103,11 +105,14 @@ def headline(details: dict, champion: str) -> dict:
             "dev_cause_first_rate": dev[champion]["cause_first_rate"],
             "dev_triage_within_range_rate": dev[champion]["triage_within_range_rate"],
             "triage": details["champion_triage"],
-            "dangerous_presentations": {
-                "dangerous": presentations["dangerous"],
-                "below_minimum": len(presentations["below_minimum"]),
-                "controls": presentations["controls"],
-                "controls_over_triaged": len(presentations["controls_over_triaged"]),
+            **{
+                name: {
+                    "dangerous": audit["dangerous"],
+                    "below_minimum": len(audit["below_minimum"]),
+                    "controls": audit["controls"],
+                    "controls_over_triaged": len(audit["controls_over_triaged"]),
+                }
+                for name, audit in audits.items()
             },
         },
         "candidates": {

@@ -14,6 +14,7 @@ from backclf.pipeline.train import (
     interview_policy,
     points_from_logistic,
 )
+from backclf.pipeline.typicality import typicality_section, with_typicality
 from backclf.synth.sampler import read_labelled
 
 MODELS = Path("models")
@@ -24,7 +25,7 @@ def main() -> None:
     config, assess = params.train, params.assess
     train_path, val_path = Path("data/train.parquet"), Path("data/validation.parquet")
     columns, y, _ = read_labelled(train_path)
-    val_columns, y_val, _ = read_labelled(val_path)
+    val_columns, y_val, val_table = read_labelled(val_path)
     features = default_encoding()
     x, x_val = encode(columns, features), encode(val_columns, features)
     training = {
@@ -42,6 +43,10 @@ def main() -> None:
         "points": calibrate(points_from_logistic(logistic, config), x_val, y_val),
         "tree": calibrate(tree, x_val, y_val),
     }
+    # How unlike the article's causes a case is: from the generator, calibrated on validation.
+    added = val_table["red_flag_added"].to_numpy()
+    typicality = typicality_section(val_columns, added, params.typicality.plain_share)
+    candidates = {kind: with_typicality(file, typicality) for kind, file in candidates.items()}
     for kind, file in candidates.items():
         print(f"wrote {write_model(file, MODELS / f'{kind}.json')}")
     shutil.copyfile(MODELS / f"{config.model}.json", MODELS / "champion.json")

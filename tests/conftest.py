@@ -8,8 +8,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from backclf.core.model import load_model
+
+# Property tests without their own max_examples search harder under HYPOTHESIS_PROFILE=ci
+# (.ci/run sets it): the monotone red flags of tests/test_monotone.py among them.
+settings.register_profile("ci", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = ROOT / "src" / "backclf" / "knowledge" / "article.txt"

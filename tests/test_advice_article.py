@@ -115,7 +115,7 @@ def test_the_advice_for_a_likely_kidney_infection_is_section_5(article_text, han
     """Without a red flag at 24 hours (which withholds home care), section 5's advice shows."""
     case = {"painful_urination": True, "blood_in_urine": True, "age": 30, "sex": "male"}
     result = assess(case, hand_written_model(URINE_MODEL))
-    assert result.red_flags == []
+    assert [f.id for f in result.red_flags] == ["urinary_symptoms"]  # a doctor's appointment
     assert result.cause is not None and result.cause.id == "pyelonephritis"
     assert result.cause.name == SECTIONS["pyelonephritis"][1]
     assert "Drinking plenty of water" in result.advice.cause
@@ -140,7 +140,8 @@ def test_a_kidney_infection_the_model_considers_second_shows_section_5_too(
     urine = {"painful_urination": True, "blood_in_urine": True}
     model = hand_written_model(URINE_MODEL)
     result = assess({**adult, **urine}, model)
-    assert result.red_flags == [] and result.cause.id == "excessive_loading"
+    assert [f.id for f in result.red_flags] == ["urinary_symptoms"]  # a doctor's appointment
+    assert result.cause.id == "excessive_loading"
     assert result.triage.level == "consultation_24" and not result.triage.overridden
     (other,) = result.advice.also_consider
     body = article_sections(article_text)[5][1]
@@ -171,17 +172,19 @@ def test_without_a_red_flag_the_general_advice_is_all_of_the_articles(article_te
 
 
 def test_the_note_on_staying_active_follows_only_advice_that_says_rest():
-    """NICE NG59's note follows the article's "rest" advice (causes 2 and 3) when it is
-    shown: not after cause 1, and not when cause 3's only sentence (its medicines) is
-    withheld in pregnancy."""
+    """NICE NG59's note follows the causes whose advice says rest (causes 2 and 3), not cause 1;
+    in pregnancy it stays when cause 3's only sentence (its medicines) is withheld, since
+    keeping active is advice of its own (second review, advice item 10). The safety net
+    closes every answer below 24 hours."""
     postural = assess({"age": 35, "sex": "male", "trigger": "bending_or_twisting", "spasm": True})
-    assert postural.cause.id == "sudden_postural_change" and postural.advice.notes == []
+    assert postural.cause.id == "sudden_postural_change"
+    assert [n.id for n in postural.advice.notes] == ["safety_net"]
     loading = assess({"age": 30, "sex": "male", "trigger": "lifting_heavy_object"})
-    assert [n.id for n in loading.advice.notes] == ["stay_active"]
+    assert [n.id for n in loading.advice.notes] == ["stay_active", "safety_net"]
     strain = {"trigger": "prolonged_posture", "chronic_strain_history": True, "sex": "female"}
     pregnant = assess({**strain, "age": 30, "pregnant": True})
     assert pregnant.cause.id == "lumbar_muscle_strain" and pregnant.advice.cause is None
-    assert pregnant.advice.notes == []
+    assert [n.id for n in pregnant.advice.notes] == ["stay_active", "safety_net"]
 
 
 def test_medicines_at_the_age_edges():
@@ -189,15 +192,17 @@ def test_medicines_at_the_age_edges():
     unknown is cautioned about them from 12 to 55 (55 yes, 56 no)."""
     strain = {"trigger": "prolonged_posture", "chronic_strain_history": True, "sex": "female"}
     for age, withheld, notes in (
-        (17, ["under_18"], []),
+        (17, ["under_18"], ["stay_active"]),
         (18, [], ["stay_active", "may_be_pregnant"]),
         (55, [], ["stay_active", "may_be_pregnant"]),
         (56, [], ["stay_active"]),
+        (64, [], ["stay_active"]),
+        (65, [], ["stay_active", "older_nsaids"]),  # NICE NG59: NSAIDs and age
     ):
         result = assess({**strain, "age": age})
         assert result.cause.id == "lumbar_muscle_strain" and result.red_flags == [], age
         assert [w.id for w in result.advice.withheld] == withheld, age
-        assert [n.id for n in result.advice.notes] == notes, age
+        assert [n.id for n in result.advice.notes] == [*notes, "safety_net"], age
         assert (result.advice.medication is None) == bool(withheld), age
 
 
@@ -205,7 +210,8 @@ def test_no_cause_named_no_cause_advice():
     result = assess({})
     assert result.abstained and result.cause is None
     assert result.advice.cause is None and result.advice.medication is None
-    assert result.advice.also_consider == [] and result.advice.notes == []
+    assert result.advice.also_consider == []
+    assert [n.id for n in result.advice.notes] == ["safety_net"]
 
 
 @pytest.mark.parametrize(

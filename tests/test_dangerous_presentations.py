@@ -16,6 +16,10 @@ from backclf.pipeline.presentations import Presentation, load_presentations, pre
 
 PATH = Path(__file__).parent / "data" / "dangerous_presentations.jsonl"
 ROWS = [json.loads(line) for line in PATH.read_text(encoding="utf-8").splitlines() if line]
+#: An independent reader's presentations, written without seeing the rules (issue 25): the
+#: development half; the holdout half stays unseen and is scored at the end.
+BLIND = Path(__file__).parent / "data" / "blind_presentations_dev.jsonl"
+BLIND_ROWS = [json.loads(line) for line in BLIND.read_text(encoding="utf-8").splitlines() if line]
 RANK = {level: i for i, level in enumerate(TRIAGE_LEVELS)}
 
 
@@ -32,7 +36,9 @@ def test_the_set_is_large_sourced_and_has_controls():
     assert {f"probe-{i}" for i in range(1, 9)} <= set(ids)
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
+@pytest.mark.parametrize(
+    "row", ROWS + BLIND_ROWS, ids=[r["id"] for r in ROWS] + [r["id"] for r in BLIND_ROWS]
+)
 def test_each_presentation_reaches_its_level(row):
     result = assess(parse_case(row["findings"]))
     level = RANK[result.triage.level]
@@ -70,3 +76,21 @@ def test_the_audit_counts_what_falls_short(model):
     assert audit["below_minimum"] == ["x-missed"]
     assert audit["controls_over_triaged"] == ["x-over"]
     assert audit["cases"][1]["red_flags"] == ["fever_or_frequent_urination"]
+
+
+def test_issue_25s_categories_each_have_rows_on_both_sides():
+    """Every new rule category has an audit row (r25-*), and the weak flags have combinations
+    that must escalate (wf-*) and pairs that must not (wc-*)."""
+    ids = {r["id"] for r in ROWS}
+    assert {f"r25-{i:02d}" for i in range(1, 17)} <= ids
+    assert {"wf-01", "wf-02", "wf-03"} <= ids and {"wc-01", "wc-02", "wc-03", "wc-04"} <= ids
+    assert len(BLIND_ROWS) == 55 and sum(r["kind"] == "control" for r in BLIND_ROWS) == 15
+
+
+def test_an_emergency_names_no_home_care_and_says_do_not_drive():
+    result = assess(
+        parse_case({"age": 71, "onset": "sudden", "trigger": "none", "pain_severity": 9})
+    )
+    assert result.triage.level == "emergency"
+    assert "travel" in [n.id for n in result.advice.notes]
+    assert result.advice.cause is None and result.advice.medication is None

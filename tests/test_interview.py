@@ -91,7 +91,7 @@ def test_an_app_interviews_through_one_predict_stream(model):
     assert lifting["cause"]["id"] == "excessive_loading" == assess(LIFTING).cause.id
     assert lifting["triage"]["level"] == "self_care"
     assert kidney["cause"]["id"] == "pyelonephritis"
-    assert kidney["triage"] == {"level": "consultation_24", "overridden": True}
+    assert kidney["triage"] == {"level": "consultation_24", "overridden": True, "screened": True}
     # A red flag in the checklist: go now, no more questions.
     assert numb_asked == numb_asked[:1]
     assert numb["triage"]["level"] == "emergency"

@@ -79,7 +79,7 @@ def test_each_row_is_the_clis_assessment_as_structured_values(pyfunc):
     assert numb["red_flags"] == ["cauda_equina"]  # a list, not a comma-joined string
     assessment = numb["assessment"]
     assert isinstance(assessment, dict) and isinstance(assessment["differential"], list)
-    assert assessment["triage"] == {"level": "emergency", "overridden": True}
+    assert assessment["triage"] == {"level": "emergency", "overridden": True, "screened": False}
     assert (
         assessment["advice"]["urgent"] and "not a diagnosis" in assessment["advice"]["disclaimer"]
     )
@@ -212,6 +212,7 @@ def test_the_signature_types_the_output_from_the_contract():
     assert {p.name: p.dtype for p in triage.properties} == {
         "level": DataType.string,
         "overridden": DataType.boolean,
+        "screened": DataType.boolean,
     }
     red_flags = fields["red_flags"].dtype
     assert isinstance(red_flags, Array) and isinstance(red_flags.dtype, Object)

@@ -121,7 +121,8 @@ class Visit:
         if story:
             self.page.fill("#story", story)
         self.page.click("#start-button")
-        expect(self.page.locator("#banner")).to_be_visible()
+        # the first question, or "no more questions" when the words already say go now
+        expect(self.page.locator("#question:not([hidden]), #done:not([hidden])")).to_have_count(1)
 
     def answer_checklist(self, yes: tuple[str, ...] = ()) -> None:
         for item in self.page.locator("#question-body fieldset.item").all():
@@ -217,24 +218,41 @@ def texts(page: Page, selector: str) -> list[str]:
     return [t.strip() for t in page.locator(selector).all_inner_texts()]
 
 
+URGENT = ("consultation_24", "emergency", "emergency_ambulance")
+GO_NOW = ("emergency", "emergency_ambulance")
+
+
 def assert_page_shows(page: Page, record: dict) -> None:
     """Everything the page shows is the record's: triage, red flags, cause, differential,
-    what was read from the text, the advice and the disclaimer."""
-    level = record["triage"]["level"]
+    what was read from the text, the advice and the disclaimer. Before the safety questions
+    are answered it shows no reassuring level and no advice; at an emergency, no likely
+    cause."""
+    level, screened = record["triage"]["level"], record["triage"]["screened"]
+    extracted = record.get("extracted") or []
+    assert [li.get_attribute("data-finding") for li in page.locator("#understood-list li").all()
+            ] == [e["finding"] for e in extracted]
+    assert texts(page, "#understood-list q") == [e["span"] for e in extracted]
+    if not screened and level not in URGENT:
+        expect(page.locator("#banner")).to_be_hidden()
+        expect(page.locator("#result")).to_be_hidden()
+        expect(page.locator("#unscreened")).to_be_visible()
+        return
+    expect(page.locator("#banner")).to_be_visible()
     assert page.locator("#banner").get_attribute("data-level") == level
     assert texts(page, "#banner-words")[0].startswith(BANNER[level])
     assert texts(page, "#urgent li") == record["advice"]["urgent"]
-    if record["cause"]:
+    assert texts(page, "#also-tell-list li") == record["advice"]["also_tell"]
+    assert page.locator("#banner-unscreened").is_visible() == (not screened)
+    if level in GO_NOW:
+        expect(page.locator("#cause-section")).to_be_hidden()
+        expect(page.get_by_role("heading", name="Likely cause")).to_be_hidden()
+    elif record["cause"]:
         assert texts(page, "#cause")[0].startswith(record["cause"]["name"])
     rows = page.locator("#differential li")
     shown = [(r.get_attribute("data-cause"), float(r.get_attribute("data-probability")),
               r.locator(".bar-value").inner_text()) for r in rows.all()]
     assert shown == [(d["id"], d["probability"], f"{d['probability']:.0%}")
                      for d in record["differential"]]
-    extracted = record.get("extracted") or []
-    assert [li.get_attribute("data-finding") for li in page.locator("#understood-list li").all()
-            ] == [e["finding"] for e in extracted]
-    assert texts(page, "#understood-list q") == [e["span"] for e in extracted]
     advice = record["advice"]
     expected_cause = [advice["cause"]] if record["cause"] and advice["cause"] else []
     assert texts(page, "#advice-cause .advice-text") == expected_cause
@@ -298,8 +316,7 @@ def test_a_negated_red_flag_in_the_text_does_not_raise_it(visit):
     record = predict(visit.page_case())
     assert_page_shows(page, record)
     assert not record["red_flags"]
-    assert not page.locator("#banner").get_attribute("data-level").startswith("emergency")
-    assert texts(page, "#urgent li") == []
+    expect(page.locator("#banner")).to_be_hidden()  # nothing urgent, the screen still open
     # what was understood: the numbness, read as absent
     numbness = page.locator("#understood-list li[data-finding=saddle_numbness]")
     expect(numbness).to_contain_text("numbness")
@@ -326,6 +343,11 @@ def test_the_interview_can_be_completed_with_the_keyboard_alone(visit):
         kind, finding = body.get_attribute("class"), body.get_attribute("data-finding")
         groups = body.locator("fieldset.item").all() if kind == "checklist" else [body]
         for group in groups:
+            if kind == "checklist" and group.evaluate(
+                "item => item === item.parentElement.querySelector('fieldset.item')"
+                " && !!item.parentElement.querySelector('.none-of-these')"
+            ):
+                keyboard.press("Tab")  # a group's "No to all of these" comes before its lines
             keyboard.press("Tab")  # into the group: its first option
             labels = [t.strip() for t in group.locator("label.option").all_inner_texts()]
             if kind == "number":
@@ -402,3 +424,46 @@ def test_without_the_text_reader_the_page_says_so_plainly(browser, server):
     expect(page.locator("#question")).to_be_visible()
     assert "text" not in visit.page_case()
     context.close()
+
+
+# -- not yet screened; an emergency without a likely cause; the checklist in groups ------------
+
+
+def test_after_start_no_triage_banner_until_the_safety_questions_are_answered(visit):
+    page = visit.page
+    visit.start()
+    expect(page.locator("#question-body fieldset.item").first).to_be_visible()
+    expect(page.locator("#banner")).to_be_hidden()  # not "Self-care" before the screen
+    expect(page.locator("#result")).to_be_hidden()
+    expect(page.locator("#unscreened")).to_be_visible()
+    record = predict(visit.page_case())
+    assert record["triage"] == {"level": "self_care", "overridden": False, "screened": False}
+    assert_page_shows(page, record)
+    # The groups, most urgent first, each with "No to all of these": every line answered.
+    titles = texts(page, "#question-body .item-group h3")
+    assert titles[0] == "Signs that need help at once" and len(titles) >= 4
+    for button in page.locator("#question-body .none-of-these").all():
+        button.click()
+    assert page.locator("#question-body fieldset.item input:checked").count() == page.locator(
+        "#question-body fieldset.item").count()
+    expect(page.locator("#banner")).to_be_hidden()  # follow-ups are still to come
+    visit.next()
+    visit.answer_until_done(MECHANICAL)
+    record = predict(visit.page_case())
+    assert record["triage"]["screened"]
+    assert_page_shows(page, record)
+    expect(page.locator("#banner")).to_be_visible()
+    visit.screenshot("not-yet-screened-then-self-care")
+
+
+def test_an_emergency_shows_no_likely_cause_headline(visit):
+    page = visit.page
+    visit.start("I lifted a box and now I have numbness between my legs.")
+    expect(page.locator("#banner")).to_have_attribute("data-level", "emergency")
+    record = predict(visit.page_case())
+    assert record["cause"] is not None or record["abstained"]
+    assert_page_shows(page, record)
+    expect(page.get_by_text("Likely cause", exact=True)).to_be_hidden()
+    notes = [n.get_attribute("data-note") for n in page.locator("#advice-notes > div").all()]
+    assert "travel" in notes  # "do not drive yourself"
+    visit.screenshot("emergency-no-cause")

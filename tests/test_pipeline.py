@@ -74,7 +74,7 @@ def tiny_run(tmp_path_factory, root: Path):
         params["generate"][split]["n"] = 1500 if split != "text_heldout" else 100
     params["train"]["c_grid"] = [0.1, 1.0]
     params["evaluate"]["dev_vignettes"] = str(root / "data/vignettes/dev.jsonl")
-    for name in ("dangerous_presentations", "before_review"):
+    for name in ("dangerous_presentations", "blind_presentations", "before_review"):
         params["evaluate"][name] = str(root / params["evaluate"][name])
     (work / "params.yaml").write_text(yaml.safe_dump(params))
     (work / "src/backclf/published").mkdir(parents=True)
@@ -331,7 +331,11 @@ def test_mlflow_models_predict_applies_the_red_flag_override(tiny_run, tmp_path)
     assert numb["triage_level"] == "emergency" and numb["triage_overridden"] is True
     assert numb["red_flags"] == ["cauda_equina"] and numb["error"] is None
     assert numb["assessment"]["advice"]["urgent"]
-    assert numb["assessment"]["triage"] == {"level": "emergency", "overridden": True}
+    assert numb["assessment"]["triage"] == {
+        "level": "emergency",
+        "overridden": True,
+        "screened": False,
+    }
 
 
 def _free_port() -> int:
@@ -396,7 +400,11 @@ def test_the_registered_champion_serves_over_http_as_strictly_as_the_cli(tiny_ru
         )["predictions"]
         assert [p["id"] for p in body] == ["numb", "old", 3]
         assert body[0]["triage_level"] == "emergency" and body[0]["red_flags"] == ["cauda_equina"]
-        assert body[0]["assessment"]["triage"] == {"level": "emergency", "overridden": True}
+        assert body[0]["assessment"]["triage"] == {
+            "level": "emergency",
+            "overridden": True,
+            "screened": False,
+        }
         assert body[1]["error"].startswith("age:") and body[1]["row"] == 2
         assert body[1]["triage_level"] is None and body[1]["assessment"] is None
         assert body[2]["cause"] == "pyelonephritis"

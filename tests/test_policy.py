@@ -23,13 +23,17 @@ START = {"age": 34, "sex": "male"}
 
 
 def _screen_answers(value: bool | None = False) -> dict:
-    """Every checklist question answered the same way (no red flag by default)."""
+    """Every checklist question answered the same way (no red flag by default), and every
+    follow-up answered "don't know"."""
     answers = {}
     for finding in screen().checklist:
         if finding == "radiating_leg_pain":
             answers[finding] = "none" if value is False else value
         elif finding != "pregnant":
             answers[finding] = value
+    for finding in screen().follow_up:
+        if finding not in START:
+            answers[finding] = None
     return answers
 
 
@@ -166,18 +170,25 @@ def test_the_safety_checklist_comes_first_and_alone(model):
     record = assess(START, model)
     assert [q.kind for q in record.next_questions] == ["checklist"]
     checklist = record.next_questions[0]
-    # Written by hand: every red-flag finding, in the rules' order, except those that cannot
-    # matter for a man of 34: pregnancy, and nausea (a red flag only with pregnancy).
-    assert checklist.findings == [
-        "fainting_or_collapse", "major_trauma", "radiating_leg_pain", "fever", "chills",
-        "frequent_urination", "painful_urination", "blood_in_urine", "flank_tenderness",
-        "confusion", "unable_to_keep_fluids_down", "saddle_numbness",
-        "bladder_or_bowel_control_loss", "leg_weakness", "bilateral_leg_weakness",
-        "new_sexual_dysfunction", "history_of_cancer", "iv_drug_use", "immunosuppressed",
-        "recent_spinal_procedure", "pulsating_abdominal_mass", "constant_night_pain",
-        "osteoporosis_or_steroid_use", "unexplained_weight_loss",
+    # Written by hand: every red-flag finding in its group (questions.yaml), the groups and
+    # the lines most urgent first, except pregnancy, which cannot matter for a man of 34.
+    groups = [
+        ("Signs that need help at once", [
+            "fainting_or_collapse", "pulsating_abdominal_mass", "confusion", "major_trauma"]),
+        ("Nerves, bladder and bowel", [
+            "saddle_numbness", "bladder_or_bowel_control_loss", "leg_weakness",
+            "bilateral_leg_weakness", "radiating_leg_pain", "new_sexual_dysfunction"]),
+        ("Signs of infection or a kidney problem", [
+            "fever", "chills", "unable_to_keep_fluids_down", "nausea_or_vomiting",
+            "frequent_urination", "painful_urination", "blood_in_urine", "flank_tenderness"]),
+        ("Your health", [
+            "history_of_cancer", "immunosuppressed", "iv_drug_use", "recent_spinal_procedure",
+            "osteoporosis_or_steroid_use"]),
+        ("The pain itself", ["constant_night_pain", "unexplained_weight_loss"]),
     ]  # fmt: skip
-    assert set(screen().checklist) - set(checklist.findings) == {"pregnant", "nausea_or_vomiting"}
+    assert [(g.title, g.findings) for g in checklist.groups] == groups
+    assert checklist.findings == [f for _, members in groups for f in members]
+    assert set(screen().checklist) - set(checklist.findings) == {"pregnant"}
     assert len(checklist.items) == len(checklist.findings)
     assert [o.value for o in checklist.options] == [True, False, None]
     assert [o.value for o in checklist.item_options["radiating_leg_pain"]][-1] is None
@@ -232,9 +243,18 @@ def test_a_red_flag_the_text_reader_read_as_absent_is_asked_again(model):
     assert "spasm" not in {q.get("finding") for q in record["next_questions"]}
 
 
-def test_an_emergency_ends_the_questions(model):
+def test_an_emergency_ends_the_questions_but_those_that_call_an_ambulance(model):
+    """Go now: no question but the safety questions of rules above emergency (fainting, a
+    pulsating lump with severe pain), which still decide between going and an ambulance."""
     record = assess({**START, "saddle_numbness": True}, model)
-    assert record.triage.level == "emergency" and record.next_questions == []
+    assert record.triage.level == "emergency" and not record.triage.screened
+    (checklist,) = record.next_questions
+    assert checklist.findings == ["fainting_or_collapse", "pulsating_abdominal_mass"]
+    told = {**START, "saddle_numbness": True, "fainting_or_collapse": False}
+    record = assess({**told, "pulsating_abdominal_mass": True}, model)
+    assert [q.finding for q in record.next_questions] == ["pain_severity"]
+    record = assess({**told, "pulsating_abdominal_mass": False}, model)
+    assert record.next_questions == [] and record.triage.screened
 
 
 def test_a_complete_case_has_nothing_left_to_ask(model):

@@ -57,8 +57,18 @@ def positive_findings(condition: dict) -> list[dict]:
         return combos
     if isinstance(arg, dict):
         ((op, bound),) = arg.items()
+        if op.startswith("unknown or"):
+            return [{}]  # holds while the finding is unknown
         return [{key: bound + (1 if op == ">" else -1 if op == "<" else 0)}]
     return [{key: arg}]
+
+
+def lowers_by_design(case: Case, extra: dict) -> bool:
+    """The one answer that may lower a red flag's level (red_flags.yaml): pain down both legs
+    known to have lasted two weeks or more is no longer an emergency (GIRFT 2023)."""
+    both_legs = "both_legs" in (case.radiating_leg_pain, extra.get("radiating_leg_pain"))
+    days = extra.get("days_since_onset", case.days_since_onset)
+    return both_legs and days is not None and days >= 14
 
 
 def with_findings(case: Case, extra: dict) -> Case | None:
@@ -83,7 +93,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 def test_adding_a_finding_that_fires_a_rule_never_lowers_triage(case, rule_and_findings):
     rule_id, level, findings = rule_and_findings
     unknown_only = {k: v for k, v in findings.items() if getattr(case, k) is None}
-    if len(unknown_only) != len(findings):
+    if len(unknown_only) != len(findings) or lowers_by_design(case, findings):
         return  # only additions: findings that were unknown become known
     after = with_findings(case, findings)
     if after is None:
@@ -110,7 +120,8 @@ def test_no_case_matching_a_rule_is_self_care(case):
     if result.red_flags:
         assert result.triage.level != "self_care"
         assert RANK[result.triage.level] >= max(RANK[f.level] for f in result.red_flags)
-        assert result.advice.urgent[0] == result.red_flags[0].message
+        if result.triage.overridden:
+            assert result.advice.urgent[0] == result.red_flags[0].message
 
 
 @SETTINGS
@@ -251,7 +262,9 @@ def test_a_red_flag_at_24_hours_or_above_withholds_home_care_and_medicines(case)
             assert sentence not in text
         for name in MEDICINES:
             assert name not in text
-        assert advice.urgent and advice.urgent[0] == result.red_flags[0].message
+        assert advice.urgent
+        if result.triage.overridden:
+            assert advice.urgent[0] == result.red_flags[0].message
     else:
         assert "red_flag" not in [w.id for w in advice.withheld]
         if not result.abstained:
@@ -276,13 +289,14 @@ def test_medicines_are_withheld_in_pregnancy_and_under_18_with_the_reason(case, 
     pregnant = case.pregnant is True
     young = case.age is not None and case.age < 18
     if not (pregnant or young):
-        assert {w.id for w in result.advice.withheld} <= {"red_flag"}
+        others = {"red_flag", "kidney_infection", "no_infection_sign"}
+        assert {w.id for w in result.advice.withheld} <= others
         return
     text = shown_text(result)
     for name in MEDICINES:
         assert name not in text
     assert result.advice.medication is None
-    reasons = {w.id for w in result.advice.withheld}
+    reasons = {w.id for w in result.advice.withheld} - {"no_infection_sign"}
     event(f"medicines withheld by {sorted(reasons)}")
     if "red_flag" not in reasons:
         expected = {"pregnant"} if pregnant else set()
@@ -302,7 +316,8 @@ def test_every_advice_text_is_the_articles_or_a_sourced_note(case):
     for text in filter(None, texts):
         assert text in article_words
     assert set(advice.general) <= {ARTICLE.infection_rule, ARTICLE.seek_care, *ARTICLE.daily_life}
-    notes = {n.id: n.text for n in guidance().notes} | {"may_be_pregnant": None}
+    cautions = ("may_be_pregnant", "older_nsaids", "safety_net", "travel")
+    notes = {n.id: n.text for n in guidance().notes} | dict.fromkeys(cautions)
     for note in advice.notes:
         assert note.id in notes and note.source
     if advice.cause and "rest in bed" in advice.cause:
@@ -313,21 +328,22 @@ def test_every_advice_text_is_the_articles_or_a_sourced_note(case):
 @SETTINGS
 @given(cases())
 def test_pyelonephritis_considered_but_not_first_shows_its_advice_too(case):
+    """When the model's likely kidney infection (not the named cause) raised the triage and a
+    sign of infection was told, its advice follows; it is never shown otherwise."""
     result = assess(case)
-    model = load_model()
-    p = {d.id: d.probability for d in result.differential}
     first = result.differential[0].id
     urgent = any(RANK[flag.level] >= URGENT for flag in result.red_flags)
-    considered = p["pyelonephritis"] >= model.consider_above and first != "pyelonephritis"
+    raised = RANK[result.triage.level] >= URGENT and not urgent and not result.unusual
+    signs = ("fever", "chills", "frequent_urination", "painful_urination", "blood_in_urine")
+    sign = any(getattr(case, f) for f in (*signs, "flank_tenderness"))
     others = [a.cause for a in result.advice.also_consider]
-    event(f"pyelonephritis considered, not first: {considered}; urgent red flag: {urgent}")
-    if considered and not urgent:
+    event(f"raised by the model: {raised}; sign of infection: {sign}")
+    if raised and sign and first != "pyelonephritis" and not result.abstained:
         assert others == ["pyelonephritis"]
         (pyelo,) = result.advice.also_consider
         assert pyelo.advice  # drinking water at least, even when medicines are withheld
-        assert RANK[result.triage.level] >= URGENT
-    elif not considered:
-        assert others == []
+    if others:
+        assert others == ["pyelonephritis"] and raised and sign
 
 
 def test_saddle_numbness_gets_no_home_care_advice():
@@ -343,7 +359,7 @@ def test_rest_in_bed_stays_the_articles_words_followed_by_the_note():
     result = assess(parse_case({"trigger": "lifting_heavy_object", "age": 40, "sex": "male"}))
     assert result.advice.cause == ARTICLE.cause("excessive_loading").advice[0]
     assert "rest in bed" in result.advice.cause
-    assert [n.id for n in result.advice.notes] == ["stay_active"]
+    assert [n.id for n in result.advice.notes] == ["stay_active", "safety_net"]
     assert "keep active" in result.advice.notes[0].text
 
 

@@ -22,6 +22,11 @@ LEVEL_STYLE = {
     "consultation": ("bold black on cyan", "BOOK A DOCTOR'S APPOINTMENT"),
     "self_care": ("bold black on green", "SELF-CARE: MANAGE AT HOME, SEE A DOCTOR IF IT WORSENS"),
 }
+#: Before the safety questions are answered, a level below these would only reassure.
+URGENT_LEVELS = ("consultation_24", "emergency", "emergency_ambulance")
+#: At these levels the likely cause is not the headline: getting care is.
+GO_NOW = ("emergency", "emergency_ambulance")
+NOT_SCREENED = ("bold black on yellow", "NOT SCREENED YET: ANSWER THE SAFETY QUESTIONS FIRST")
 
 
 def shown(value: Any) -> Text:
@@ -38,31 +43,35 @@ def render(record: dict[str, Any], console: Console) -> None:
 
     The triage and the red flags' messages come first. When a red flag withholds the
     article's advice, they stand alone at the top, followed by why nothing else is advised.
+    Before the safety questions are answered no level below 24 hours is shown (it would only
+    reassure), nor any advice; at an emergency the likely cause is not the headline.
     """
     if "error" in record:
         where = Text(f"line {record['line']}", style="bold red")
         console.print(Text.assemble(where, ": ", shown(record["error"])))
         return
-    style, banner = LEVEL_STYLE[record["triage"]["level"]]
-    why = " (red flag)" if record["triage"]["overridden"] else ""
     title = shown(f"backclf {record['id']}" if record.get("id") is not None else "backclf")
+    level = record["triage"]["level"]
+    screened = record["triage"].get("screened", True)
     advice = record["advice"]
     withheld = {item["id"]: item for item in advice.get("withheld") or []}
-    parts: list[Any] = [Text(f" {banner}{why} ", style=style)]
+    if not screened and level not in URGENT_LEVELS:
+        parts: list[Any] = _not_screened(record)
+    else:
+        style, banner = LEVEL_STYLE[level]
+        why = " (red flag)" if record["triage"]["overridden"] else ""
+        parts = [Text(f" {banner}{why} ", style=style)]
+        if not screened:
+            parts.append(Text("At least this: safety questions are still open.", style="bold"))
     for message in advice["urgent"]:
         parts.append(Text(f"! {message}", style="bold red"))
+    for message in advice.get("also_tell") or []:
+        parts.append(Text(f"Also tell the doctor: {message}"))
     if "red_flag" in withheld:
         parts.append(Text(withheld.pop("red_flag")["reason"], style="bold"))
         parts.append(Text(""))
-    cause = record["cause"]
-    if cause is None:
-        parts.append(Text("Likely cause: unsure (no cause is likely enough to name)", style="bold"))
-    else:
-        parts.append(
-            Text(f"Likely cause: {cause['name']} ({cause['probability']:.0%})", style="bold")
-        )
-    parts.append(differential_bars(record))
-    if record["explanation"]:
+    parts.extend(_cause(record, level))
+    if record["explanation"] and level not in GO_NOW:
         why_table = Table("finding", "value", "effect", title="Why", title_justify="left", box=None)
         for item in record["explanation"]:
             sign = "green" if item["effect"] > 0 else "red"
@@ -89,6 +98,39 @@ def render(record: dict[str, Any], console: Console) -> None:
         parts.append(Text(f"• {line}", style="dim"))
     parts.append(Text(advice["disclaimer"], style="italic"))
     console.print(Panel(Group(*parts), title=title, expand=False))
+
+
+def _not_screened(record: dict[str, Any]) -> list[Any]:
+    """In place of the banner while the safety questions are open and nothing urgent is
+    known: no level (it would only reassure), and what is still to be asked."""
+    open_ = 0
+    for question in record.get("next_questions") or []:
+        if question["kind"] == "checklist":
+            open_ += len(question["findings"])
+        elif question["expected_gain"] is None:
+            open_ += 1
+    return [
+        Text(f" {NOT_SCREENED[1]} ", style=NOT_SCREENED[0]),
+        Text(
+            f"{open_} safety question(s) still open (`backclf interview` asks them); what to "
+            "do depends on them, so no level is given yet.",
+            style="bold",
+        ),
+    ]
+
+
+def _cause(record: dict[str, Any], level: str) -> list[Any]:
+    """The likely cause and the differential (not the headline at an emergency)."""
+    cause = record["cause"]
+    if level in GO_NOW:
+        return [Text("Likely cause: not what matters now; get care first.", style="bold")]
+    if record.get("unusual"):
+        words = "Likely cause: none (the answers fit none of the article's causes well)"
+    elif cause is None:
+        words = "Likely cause: unsure (no cause is likely enough to name)"
+    else:
+        words = f"Likely cause: {cause['name']} ({cause['probability']:.0%})"
+    return [Text(words, style="bold"), differential_bars(record)]
 
 
 #: How a finding was read, in words ("via" of the assessment's `extracted`).

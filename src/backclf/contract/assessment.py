@@ -31,6 +31,13 @@ class Triage(_Out):
         description="true when a red-flag rule fired at the final level (also when the "
         "model's level is the same); docs/contract.md has examples"
     )
+    screened: bool = Field(
+        True,
+        description="false while a safety question is still open (the checklist or a "
+        "follow-up, the first of next_questions): `level` is then what the answers so far "
+        "give, not a level to reassure anyone with; true when every safety question that "
+        'could still raise the level is answered ("don\'t know" included)',
+    )
 
 
 class RedFlag(_Out):
@@ -64,7 +71,7 @@ class OtherCauseAdvice(_Out):
 
 
 class WithheldAdvice(_Out):
-    id: Literal["red_flag", "pregnant", "under_18"]
+    id: Literal["red_flag", "pregnant", "under_18", "kidney_infection", "no_infection_sign"]
     withholds: list[Literal["cause", "medication"]]
     reason: str
     source: str
@@ -78,7 +85,14 @@ class AdviceNote(_Out):
 
 class Advice(_Out):
     urgent: list[str] = Field(
-        description="red-flag messages, most urgent first; shown before anything else"
+        description="what to do now, shown before anything else: the messages of the rules "
+        "at the triage level (and why the level was set, when the model's likely kidney "
+        "infection or an unusual presentation set it)"
+    )
+    also_tell: list[str] = Field(
+        default=[],
+        description="the other fired rules' messages without their instruction (which a "
+        "lower level's would contradict): what to tell the doctor",
     )
     cause: str | None = Field(
         description="the article's advice for the likely cause, in its own words (null when "
@@ -97,12 +111,14 @@ class Advice(_Out):
         default=[],
         description="why some of the article's advice is not shown: a red flag at "
         "consultation_24 or above (home care and medicines), pregnancy or age under 18 "
-        "(medicines)",
+        "(medicines), a possible kidney infection (anti-inflammatory painkillers), no sign "
+        "of infection (the article's kidney-infection advice)",
     )
     notes: list[AdviceNote] = Field(
         default=[],
-        description="sourced notes that follow the article's advice (e.g. current guidance on "
-        "staying active); never the article's words",
+        description="sourced notes that follow the article's advice (current guidance on "
+        "staying active, cautions on medicines, the signs that mean get help now); never the "
+        "article's words",
     )
     general: list[str] = Field(
         description="the article's general advice (only its care-seeking sentences when a red "
@@ -153,6 +169,11 @@ class AnswerOption(_Out):
     )
 
 
+class ChecklistGroup(_Out):
+    title: str = Field(description="a heading people read (questions.yaml)")
+    findings: list[str] = Field(description="its lines' findings, in the checklist's order")
+
+
 class NextQuestion(_Out):
     """A question to ask next. An app sends the case again with the answer set (the finding
     to the option's value; null for "don't know") and gets the updated assessment."""
@@ -166,6 +187,11 @@ class NextQuestion(_Out):
     )
     item_options: dict[str, list[AnswerOption]] | None = Field(
         None, description="a checklist's findings answered otherwise than with its options"
+    )
+    groups: list[ChecklistGroup] | None = Field(
+        None,
+        description="a checklist's lines in groups, most urgent first (every finding of "
+        "`findings` in exactly one)",
     )
     options: list[AnswerOption]
     minimum: float | None = Field(None, description="a number's least value")
@@ -183,6 +209,11 @@ class Assessment(_Out):
     red_flags: list[RedFlag]
     cause: CauseProbability | None = Field(description="null when the model abstains")
     abstained: bool
+    unusual: bool = Field(
+        False,
+        description="true when the answers fit none of the article's causes well (no cause "
+        "is named; the triage is at least consultation)",
+    )
     differential: list[CauseProbability] = Field(min_length=5, max_length=5)
     explanation: list[Explanation]
     advice: Advice

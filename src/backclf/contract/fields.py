@@ -131,7 +131,8 @@ _TABLE = (
     _yes_no(
         "saddle_numbness",
         "saddle numbness",
-        "numbness around the genitals, buttocks or inner thighs",
+        "numbness or altered feeling around the genitals, anus, buttocks or inner thighs "
+        "(the saddle area), including new loss of feeling in the genitals",
     ),
     _yes_no(
         "bladder_or_bowel_control_loss",
@@ -150,8 +151,9 @@ _TABLE = (
     ),
     _yes_no(
         "new_sexual_dysfunction",
-        "new sexual problems",
-        "new loss of feeling in the genitals, or new erection or sexual problems",
+        "new erection or ejaculation problems",
+        "new problems with erections or ejaculation (new numbness of the genitals is "
+        "saddle_numbness)",
     ),
     _yes_no("history_of_cancer", "history of cancer"),
     _yes_no("unexplained_weight_loss", "unexplained weight loss"),

@@ -7,9 +7,14 @@ are adapters around it, so the red-flag override cannot be bypassed. No argument
 environment variable turns the rules off. The assessment records (explanation, advice) are
 built from its decisions in :mod:`backclf.core.records`.
 
-Triage is the most urgent of (a) every red flag that fires and (b) the model's level: the
+Triage is the most urgent of (a) every red flag that fires, (b) the model's level: the
 article's default for every cause whose probability reaches ``consider_above`` (so a likely
-infection is not missed because a mechanical cause is a little likelier).
+infection is not missed because a mechanical cause is a little likelier), read so that no red
+flag can lower it (:mod:`backclf.core.escalation`), and (c) the floor of a presentation unlike
+all of the article's causes (:mod:`backclf.core.typicality`). Each part is monotone in every
+red flag, so adding a finding that fires a rule, or a "yes" to a checklist item, never lowers
+the triage (one documented exception: pain down both legs known to be two weeks old or more,
+red_flags.yaml). A cause is named only when the triage reaches its own level.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ from backclf import knowledge
 from backclf.contract.columns import Columns, from_values, resolve
 from backclf.contract.fields import FIELDS
 from backclf.core.decisions import Decisions
+from backclf.core.escalation import model_levels
 from backclf.core.model import ReadableModel, load_model
-from backclf.core.red_flags import rule_set
+from backclf.core.red_flags import infection_signs, rule_set
+from backclf.core.typicality import unusual
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
 
 if TYPE_CHECKING:  # the output models are built only where a typed result is asked for
@@ -62,18 +69,36 @@ def assess_batch(
     rules = rule_set()
     fired = rules.fired(columns)
     rule_rank = rules.rank(fired)
-    considered = proba >= model.consider_above
-    considered[np.arange(len(x)), chosen] = True
-    model_rank = np.where(considered, _cause_default_ranks()[None, :], 0).max(axis=1, initial=0)
-    level = np.maximum(rule_rank, model_rank)
-    overridden = fired.any(axis=1) & (rule_rank >= model_rank)
+    model_rank, raised = model_levels(model, columns, x, proba)
+    odd, floor_rank = unusual(model, columns)
+    others = np.maximum(model_rank, floor_rank)
+    level = np.maximum(rule_rank, others)
+    overridden = fired.any(axis=1) & (rule_rank >= others)
+    # A cause that needs more care than the triage reached is not named (rare: the model's
+    # level reads the case without the findings that could lower it); nor is a kidney
+    # infection without any of its signs (the label must not outrun the findings), nor any
+    # cause in a presentation unlike all of them.
+    urgent_cause = _cause_default_ranks()[chosen] > 0
+    abstained |= odd | (_cause_default_ranks()[chosen] > level)
+    abstained |= urgent_cause & ~infection_signs()(columns)
     asked = {f: np.asarray(m, dtype=bool) for f, m in (asked or {}).items()}
     read = {f: np.asarray(m, dtype=bool) for f, m in (from_text or {}).items()}
-    decisions = Decisions(
-        proba, chosen, abstained, fired, level, overridden, x, model, columns, asked, read
+    return Decisions(
+        proba,
+        chosen,
+        abstained,
+        fired,
+        level,
+        overridden,
+        x,
+        model,
+        columns,
+        asked,
+        read,
+        conflicts=conflicts,
+        raised=raised,
+        unusual=odd,
     )
-    decisions.conflicts = conflicts
-    return decisions
 
 
 def assess_many(

@@ -30,6 +30,10 @@ class Decisions:
     from_text: dict[str, np.ndarray] = field(default_factory=dict)  # (n,) read from free text
     #: answers that disagreed, resolved towards safety: {row: [conflict]} (contract/conflicts)
     conflicts: dict[int, list[dict]] = field(default_factory=dict)
+    # (n, K) bool: the causes whose level the model set (escalation.model_levels); None: none
+    raised: np.ndarray | None = None
+    # (n,) bool: presentations unlike all of the article's causes (typicality.unusual)
+    unusual: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.chosen)

@@ -181,6 +181,52 @@ class InterviewPolicy(_Part):
         return self
 
 
+class TypicalAnswer(_Part):
+    """One answer to a finding and what it costs each cause: ``cost[c]`` = log(P(the most
+    likely answer | c) / P(this answer | c)) under the generator's exact tables, in nats
+    (0 for the most likely answer). A number is read by its bin ``[low, high)``, a yes/no or
+    a choice by its ``code``."""
+
+    answer: str = Field(min_length=1, max_length=100)
+    code: int | None = Field(None, ge=0, le=100)
+    low: Finite | None = None
+    high: Finite | None = None
+    cost: dict[CauseId, Annotated[float, Field(strict=True, ge=0, le=1000)]]
+
+    @model_validator(mode="after")
+    def _every_cause(self) -> TypicalAnswer:
+        if set(self.cost) != set(CAUSE_IDS):
+            raise ValueError(f"answer {self.answer!r}: a cost for every cause is needed")
+        if (self.code is None) == (self.low is None or self.high is None):
+            raise ValueError(f"answer {self.answer!r}: a code, or a bin (low, high)")
+        return self
+
+
+class TypicalFinding(_Part):
+    finding: str
+    answers: list[TypicalAnswer] = Field(min_length=1, max_length=101)
+
+    @model_validator(mode="after")
+    def _fits_the_contract(self) -> TypicalFinding:
+        spec = FIELDS.get(self.finding)
+        if spec is None:
+            raise ValueError(f"typicality for unknown finding {self.finding!r}")
+        for answer in self.answers:
+            if spec.numeric != (answer.code is None):
+                raise ValueError(f"{self.finding}: a number is read by a bin, others by a code")
+        return self
+
+
+class Typicality(_Part):
+    """How unlike the article's causes a presentation is (:mod:`backclf.core.typicality`):
+    per finding and answer, its cost under each cause; a case whose least total cost over the
+    causes reaches ``threshold`` names no cause and gets a triage floor."""
+
+    threshold: float = Field(gt=0, le=10_000, allow_inf_nan=False)
+    fitted_on: str = Field(max_length=500)
+    findings: list[TypicalFinding] = Field(max_length=len(FIELDS))
+
+
 class _ModelFileBase(_Part):
     format: Literal["backclf-model"]
     format_version: Literal[1]
@@ -191,6 +237,7 @@ class _ModelFileBase(_Part):
     decision: DecisionThresholds
     training: Training
     interview: InterviewPolicy | None = None
+    typicality: Typicality | None = None
 
     @field_validator("classes")
     @classmethod

@@ -20,9 +20,10 @@
 3. **Stopping**: no more questions (besides the screen) when the model's named cause is at
    least ``confidence`` likely, when all unanswered findings together could tell less than
    ``min_information`` nats about the cause (the sum of their informations bounds what they
-   can tell jointly), or when ``max_answered`` findings the model reads are answered; and no
-   question at all once a red flag has set a triage level at or above ``urgent_stop`` (the
-   person should go now, not answer questions).
+   can tell jointly), or when ``max_answered`` findings the model reads are answered; and once
+   a red flag has set a triage level at or above ``urgent_stop`` (the person should go now),
+   no question but the safety questions of rules above that level (did you faint? is the pain
+   severe, with the pulsating lump?), which can still call an ambulance.
 
 Stateless: what has been asked is read off the case itself (a known value, or an explicit
 "don't know"), so the same case gives the same questions through any way in. Everything is
@@ -244,11 +245,10 @@ def plan_questions(
     n = len(proba)
     policy = model.file.interview
     skipped = not_applicable(columns)
-    checklist, follow_up = screen().pending(columns, asked, skipped, from_text)
     urgent = TRIAGE_LEVELS.index(policy.urgent_stop if policy else "emergency")
     going_now = level >= urgent
-    checklist &= ~going_now[:, None]
-    follow_up &= ~going_now[:, None]
+    above = np.where(going_now, level, -1)
+    checklist, follow_up = screen().pending(columns, asked, skipped, from_text, above)
     table = answer_table(model)
     width = listed if listed is not None else (policy.listed if policy else 0)
     if table is None or width == 0 or n == 0:

@@ -91,6 +91,7 @@ class QuestionWriter:
         self.listed = listed
         s = screen()
         self._names = s.checklist
+        self._groups = s.groups
         bank = knowledge.question_bank().questions
         self._items = [bank[f].item for f in s.checklist]
         self._follow_ups = [_follow_up(f) for f in s.follow_up]
@@ -117,8 +118,14 @@ class QuestionWriter:
             for j, finding, answers in own:
                 if row[j]:
                     asked.setdefault("item_options", {})[finding] = answers
+            pending = set(asked["findings"])
+            asked["groups"] = [
+                {"title": title, "findings": [f for f in members if f in pending]}
+                for title, members in self._groups
+                if pending.intersection(members)
+            ]
             out.append(asked)
-        if self._any_follow[i]:
+        elif self._any_follow[i]:  # after the checklist: its answers change what to ask
             out.extend(compress(self._follow_ups, self._follow[i]))
         for g, gain in zip(self._ranked[i], self._gains[i], strict=True):
             if g < 0 or len(out) >= self.listed:

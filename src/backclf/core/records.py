@@ -29,13 +29,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from backclf import SCHEMA_VERSION, __version__, knowledge
-from backclf.contract.columns import UNKNOWN, Columns, decoded
-from backclf.contract.fields import FIELDS
+from backclf.contract.columns import decoded
+from backclf.core.advice import URGENT_RANK, AdviceBlocks, AdviceCase, explanation, person_flags
 from backclf.core.decisions import Decisions
 from backclf.core.model import ReadableModel
 from backclf.core.questions import QuestionWriter
@@ -47,12 +47,6 @@ EXPLANATION_SIZE = 6
 EXPLANATION_MIN_EFFECT = 0.005
 
 
-#: Ranks at or above this withhold the article's advice when a red flag sets them.
-URGENT_RANK = TRIAGE_LEVELS.index("consultation_24")
-_ADULT_AGE = 18
-_FEMALE = FIELDS["sex"].values.index("female")
-
-
 @dataclass(frozen=True)
 class _Texts:
     """The fixed parts of every record, built once per model."""
@@ -61,7 +55,7 @@ class _Texts:
     names: list[str]
     disclaimer: str
     model_info: dict[str, str]
-    advice: _AdviceBlocks
+    advice: AdviceBlocks
 
 
 @cache
@@ -82,117 +76,8 @@ def _texts(model: ReadableModel) -> _Texts:
         [c.name for c in article.causes],
         article.disclaimer,
         {"kind": model.kind, "version": model.version or __version__, "sha256": model.sha256},
-        _AdviceBlocks(article.disclaimer),
+        AdviceBlocks(article.disclaimer),
     )
-
-
-class AdviceCase(NamedTuple):
-    """What a case's advice block depends on (the key of the shared blocks)."""
-
-    cause: int | None
-    red_flag: bool
-    pregnant: bool
-    under_18: bool
-    caution: bool
-    also: tuple[int, ...]
-
-
-class _AdviceBlocks:
-    """Every distinct ``advice`` block, built on first use and shared between records.
-
-    A block is decided by: the likely cause (or none when abstaining), whether a red flag at
-    ``consultation_24`` or above fired, why medicines are withheld (pregnant, under 18), the
-    may-be-pregnant caution, and which other considered causes raised the triage.
-    """
-
-    def __init__(self, disclaimer: str):
-        article = knowledge.article()
-        guidance = knowledge.guidance()
-        self._article = article
-        self._guidance = guidance
-        self._disclaimer = disclaimer
-        self._general = [article.infection_rule, article.seek_care, *article.daily_life]
-        self._care_seeking = [article.infection_rule, article.seek_care]
-        self._blocks: dict[AdviceCase, dict[str, Any]] = {}
-
-    def get(self, urgent: list[str], case: AdviceCase) -> dict[str, Any]:
-        """The advice block; ``urgent`` (the fired rules' messages) is the only per-case part."""
-        block = self._blocks.get(case)
-        if block is None:
-            block = self._blocks[case] = self._build(*case)
-        if not urgent:
-            return block
-        return {"urgent": urgent, **{k: v for k, v in block.items() if k != "urgent"}}
-
-    def _build(
-        self,
-        cause: int | None,
-        red_flag: bool,
-        pregnant: bool,
-        under_18: bool,
-        caution: bool,
-        also: tuple[int, ...],
-    ) -> dict[str, Any]:
-        withheld = self._guidance.withheld
-        reasons = []
-        if red_flag:
-            reasons.append(("red_flag", withheld.red_flag))
-        else:
-            if pregnant:
-                reasons.append(("pregnant", withheld.pregnant))
-            if under_18:
-                reasons.append(("under_18", withheld.under_18))
-        no_medicines = bool(reasons)
-        shown = [] if red_flag or cause is None else [cause]
-        advice, medication = (None, None)
-        if shown:
-            advice, medication = self._cause_advice(cause, no_medicines)
-        also_consider = []
-        for k in () if red_flag else also:
-            text, medicine = self._cause_advice(k, no_medicines)
-            also_consider.append(
-                {
-                    "cause": CAUSE_IDS[k],
-                    "name": self._article.causes[k].name,
-                    "advice": text,
-                    "medication": medicine,
-                }
-            )
-            shown.append(k)
-        notes = [
-            {"id": note.id, "text": note.text, "source": note.source}
-            for note in self._guidance.notes
-            if any(
-                CAUSE_IDS[k] in note.after_causes and self._cause_advice(k, no_medicines)[0]
-                for k in shown
-            )
-        ]
-        names_medicines = any(self._article.causes[k].medication for k in shown)
-        if caution and not no_medicines and names_medicines:
-            may_be = self._guidance.may_be_pregnant
-            notes.append({"id": "may_be_pregnant", "text": may_be.text, "source": may_be.source})
-        return {
-            "urgent": [],
-            "cause": advice,
-            "medication": medication,
-            "also_consider": also_consider,
-            "withheld": [
-                {"id": rid, "withholds": r.withholds, "reason": r.text, "source": r.source}
-                for rid, r in reasons
-            ],
-            "notes": notes,
-            "general": self._care_seeking if red_flag else self._general,
-            "disclaimer": self._disclaimer,
-        }
-
-    def _cause_advice(self, k: int, no_medicines: bool) -> tuple[str | None, str | None]:
-        """The article's advice and medicines for cause ``k``; without medicines, the
-        sentences that name them are left out whole (the article's words are never cut)."""
-        cause = self._article.causes[k]
-        if not no_medicines:
-            return " ".join(cause.advice), cause.medication
-        kept = [s for s in cause.advice if s != cause.medication]
-        return (" ".join(kept) or None), None
 
 
 def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
@@ -203,43 +88,46 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
     order = np.argsort(-decisions.proba, axis=1, kind="stable").tolist()
     probability = np.round(decisions.proba, 4).tolist()
     explanations = _explanations(decisions)
-    any_fired = decisions.fired.any(axis=1).tolist()
     levels = [TRIAGE_LEVELS[r] for r in decisions.level.tolist()]
     overridden = decisions.overridden.tolist()
     chosen_all = decisions.chosen.tolist()
     abstained_all = decisions.abstained.tolist()
     red_flag_all = (decisions.fired & (rule_ranks >= URGENT_RANK)[None, :]).any(axis=1).tolist()
-    pregnant_all, under_18_all, caution_all = _medicine_flags(decisions.columns)
+    person = person_flags(decisions.columns, decisions.level)
     also_all = _also_considered(decisions)
+    setters = _level_setters(decisions)
+    unusual_all = _unusual(decisions).tolist()
     blocks = texts.advice
     policy = model.file.interview
-    next_questions = QuestionWriter(decisions.plan, policy.listed if policy else 1)
-    for i in range(len(decisions)):
-        red_flags = []
-        if any_fired[i]:
-            fired = np.flatnonzero(decisions.fired[i])
-            fired = fired[np.argsort(-rule_ranks[fired], kind="stable")]
-            red_flags = [texts.rules[j] for j in fired]
+    plan = decisions.plan
+    screened_all = (~(plan.checklist.any(axis=1) | plan.follow_up.any(axis=1))).tolist()
+    next_questions = QuestionWriter(plan, policy.listed if policy else 1)
+    for i, red_flags in enumerate(_fired_rules(decisions, texts.rules)):
         p = probability[i]
         differential = [
             {"id": CAUSE_IDS[k], "name": texts.names[k], "probability": p[k]} for k in order[i]
         ]
         abstained = abstained_all[i]
+        urgent, also_tell = _messages(red_flags, levels[i], setters[i], unusual_all[i])
         advice = blocks.get(
-            [r["message"] for r in red_flags],
+            urgent,
+            also_tell,
             AdviceCase(
                 None if abstained else chosen_all[i],
                 red_flag_all[i],
-                pregnant_all[i],
-                under_18_all[i],
-                caution_all[i],
-                also_all[i],
+                also=also_all[i],
+                **{name: flags[i] for name, flags in person.items()},
             ),
         )
         record = {
             "schema_version": SCHEMA_VERSION,
             "id": None if ids is None else ids[i],
-            "triage": {"level": levels[i], "overridden": overridden[i]},
+            "triage": {
+                "level": levels[i],
+                "overridden": overridden[i],
+                "screened": screened_all[i],
+            },
+            "unusual": unusual_all[i],
             "red_flags": red_flags,
             "cause": None if abstained else differential[0],
             "abstained": abstained,
@@ -254,17 +142,52 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
         yield record
 
 
-def _medicine_flags(columns: Columns) -> tuple[list[bool], list[bool], list[bool]]:
-    """Per case: pregnant; under 18; and a woman whose pregnancy is not known and who may be
-    of child-bearing age (her age unknown or within the caution's ages)."""
-    age = columns["age"]
-    low, high = knowledge.guidance().may_be_pregnant.ages
-    with np.errstate(invalid="ignore"):
-        under_18 = age < _ADULT_AGE
-        of_age = np.isnan(age) | ((age >= low) & (age <= high))
-    pregnant = columns["pregnant"] == 1
-    caution = (columns["sex"] == _FEMALE) & (columns["pregnant"] == UNKNOWN) & of_age
-    return pregnant.tolist(), under_18.tolist(), caution.tolist()
+def _fired_rules(decisions: Decisions, rules: list[dict[str, Any]]) -> Iterator[list[dict]]:
+    """Per case, the fired rules' records, most urgent first."""
+    ranks = rule_set().ranks
+    for i, any_fired in enumerate(decisions.fired.any(axis=1).tolist()):
+        if not any_fired:
+            yield []
+            continue
+        fired = np.flatnonzero(decisions.fired[i])
+        yield [rules[j] for j in fired[np.argsort(-ranks[fired], kind="stable")]]
+
+
+def _unusual(decisions: Decisions) -> np.ndarray:
+    if decisions.unusual is None:
+        return np.zeros(len(decisions), dtype=bool)
+    return decisions.unusual
+
+
+def _level_setters(decisions: Decisions) -> list[str]:
+    """Per case, what set the triage level when no rule reached it: ``"model"`` (a likely
+    kidney infection), ``"unusual"`` (the floor of a presentation unlike the article's
+    causes), or ``""`` (a rule, or nothing above self-care)."""
+    rule_rank = rule_set().rank(decisions.fired)
+    model_rank = np.zeros(len(decisions), dtype=np.int64)
+    if decisions.raised is not None:
+        model_rank = np.where(decisions.raised, _default_ranks()[None, :], 0).max(axis=1)
+    level = decisions.level
+    model_set = (model_rank == level) & (rule_rank < level) & (level > 0)
+    floor_set = ~model_set & _unusual(decisions) & (rule_rank < level) & (level > 0)
+    return np.where(model_set, "model", np.where(floor_set, "unusual", "")).tolist()
+
+
+def _messages(
+    red_flags: list[dict[str, Any]], level: str, setter: str, unusual: bool
+) -> tuple[list[str], list[str]]:
+    """``advice.urgent`` (the instructions of the triage level) and ``advice.also_tell``
+    (lower rules' messages without their instruction: what to tell the doctor)."""
+    guidance = knowledge.guidance()
+    urgent = [r["message"] for r in red_flags if r["level"] == level]
+    also_tell = [explanation(r["message"]) for r in red_flags if r["level"] != level]
+    if setter == "model":
+        urgent.insert(0, guidance.model_level.pyelonephritis)
+    elif setter == "unusual":
+        urgent.insert(0, guidance.unusual.urgent)
+    elif unusual:
+        also_tell.append(explanation(guidance.unusual.urgent))
+    return urgent, also_tell
 
 
 @cache
@@ -274,13 +197,16 @@ def _default_ranks() -> np.ndarray:
 
 
 def _also_considered(decisions: Decisions) -> list[tuple[int, ...]]:
-    """Per case, the other causes the model considers (probability at least
-    ``consider_above``) whose own triage level is above the likely cause's: the ones that
-    raised the triage, whose advice is shown too."""
+    """Per case, the other causes that raised the triage (the model considers them on the
+    reading of :mod:`backclf.core.escalation`) whose own triage level is above the likely
+    cause's: their advice is shown too."""
     ranks = _default_ranks()
-    raised = (decisions.proba >= decisions.model.consider_above) & (
-        ranks[None, :] > ranks[decisions.chosen][:, None]
+    considered = (
+        decisions.raised
+        if decisions.raised is not None
+        else decisions.proba >= decisions.model.consider_above
     )
+    raised = considered & (ranks[None, :] > ranks[decisions.chosen][:, None])
     rows = np.flatnonzero(raised.any(axis=1))
     out: list[tuple[int, ...]] = [()] * len(decisions)
     for i in rows.tolist():

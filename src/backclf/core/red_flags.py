@@ -22,6 +22,10 @@ from backclf.knowledge import TRIAGE_LEVELS, RedFlagRule
 
 Check = Callable[[Columns], np.ndarray]
 COMPARISONS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+#: The one comparison that holds while its finding is unknown (``{"unknown or <": 14}``): a
+#: red flag that counts until an answer rules it out (see red_flags.yaml). Adding that answer
+#: is the only way a known finding can make a rule stop firing.
+OR_UNKNOWN = "unknown or "
 
 
 class RuleError(ValueError):
@@ -48,9 +52,13 @@ def compile_condition(condition: dict[str, Any], where: str = "rule") -> Check:
         if spec.kind not in ("int", "float") or len(arg) != 1:
             raise RuleError(f"{where}: comparisons take one operator on a number, got {arg!r}")
         ((op, bound),) = arg.items()
+        or_unknown = op.startswith(OR_UNKNOWN)
+        op = op.removeprefix(OR_UNKNOWN)
         if op not in COMPARISONS:
             raise RuleError(f"{where}: operator must be one of {list(COMPARISONS)}")
         compare = COMPARISONS[op]
+        if or_unknown:
+            return lambda cols: _nan_true(compare, cols[key], float(bound))
         return lambda cols: _nan_false(compare, cols[key], float(bound))
     if spec.kind == "bool":
         if arg is not True:
@@ -67,6 +75,11 @@ def compile_condition(condition: dict[str, Any], where: str = "rule") -> Check:
 def _nan_false(compare: Callable, values: np.ndarray, bound: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return compare(values, bound) & ~np.isnan(values)
+
+
+def _nan_true(compare: Callable, values: np.ndarray, bound: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return compare(values, bound) | np.isnan(values)
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,14 @@ class RuleSet:
     def rank(self, fired: np.ndarray) -> np.ndarray:
         """The most urgent fired rule's rank per case (-1 where none fires)."""
         return np.where(fired, self.ranks[None, :], -1).max(axis=1, initial=-1)
+
+
+@cache
+def infection_signs() -> Check:
+    """The cases showing a sign of the kidney-infection picture (red_flags.yaml's
+    ``pyelonephritis_picture``: fever, chills, urinary symptoms, tenderness over a kidney)."""
+    picture = knowledge.red_flag_rules().pyelonephritis_picture
+    return compile_condition(picture, "red_flags.yaml pyelonephritis_picture")
 
 
 @cache

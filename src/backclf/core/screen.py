@@ -32,7 +32,14 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import Columns
 from backclf.contract.fields import FIELD_NAMES, FIELDS
-from backclf.core.red_flags import Check, RuleError, RuleSet, compile_condition, rule_set
+from backclf.core.red_flags import (
+    OR_UNKNOWN,
+    Check,
+    RuleError,
+    RuleSet,
+    compile_condition,
+    rule_set,
+)
 
 #: A rule that expands into more terms than this is not one a person could read.
 MAX_TERMS = 4096
@@ -56,6 +63,12 @@ def condition_terms(condition: dict[str, Any]) -> list[list[dict[str, Any]]]:
 
 def leaf_finding(leaf: dict[str, Any]) -> str:
     return next(iter(leaf))
+
+
+def _holds_unknown(leaf: dict[str, Any]) -> bool:
+    """A leaf that holds while its finding is unknown (``{"unknown or <": 14}``)."""
+    arg = next(iter(leaf.values()))
+    return isinstance(arg, dict) and next(iter(arg)).startswith(OR_UNKNOWN)
 
 
 def unknown(columns: Columns, finding: str) -> np.ndarray:
@@ -99,6 +112,8 @@ class Screen:
     term_rank: np.ndarray  # (T,) the triage rank of each term's rule
     checklist: tuple[str, ...]
     follow_up: tuple[str, ...]
+    #: The checklist's groups (questions.yaml), in its order: (title, findings).
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def leaves_on(self, finding: str) -> np.ndarray:
         """``(L,)`` bool: the leaves that test ``finding``."""
@@ -110,10 +125,12 @@ class Screen:
         asked: Mapping[str, np.ndarray],
         skipped: Mapping[str, np.ndarray],
         from_text: Mapping[str, np.ndarray] | None = None,
+        above: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(n, len(checklist))`` and ``(n, len(follow_up))`` bool: what is still to be asked
         of each case. ``asked[f]`` marks "don't know" answers; ``skipped[f]`` questions that do
-        not apply; ``from_text[f]`` values read from free text, not given by the person."""
+        not apply; ``from_text[f]`` values read from free text, not given by the person;
+        ``above[i]`` (a triage rank, or -1) asks case ``i`` only about rules above it."""
         n = len(next(iter(columns.values())))
         open_ = {f: still_open(columns, f, asked, skipped) for f in set(self.leaf_findings)}
         leaves = len(self.leaf_findings)
@@ -125,6 +142,8 @@ class Screen:
         open_leaves = np.column_stack([open_[f] for f in self.leaf_findings]).reshape(n, leaves)
         can_hold = holds | open_leaves
         live = self._every_leaf(can_hold)  # (n, T): no leaf known to fail
+        if above is not None:
+            live &= self.term_rank[None, :] > above[:, None]
         in_list = np.array([f in self.checklist for f in self.leaf_findings])
         # A term is ready for its follow-ups when all of its checklist leaves hold.
         ready = live & self._every_leaf(holds | ~in_list)
@@ -175,7 +194,10 @@ def build_screen(rules: RuleSet) -> Screen:
         term_leaves[t, : len(keys)] = [order.index(k) for k in keys]
     term_rank = np.array([int(rules.ranks[r]) for r, _ in terms], dtype=np.int64)
     findings = tuple(leaf_finding(leaves[k]) for k in order)
-    alone = {findings[j] for j in range(len(order)) if (member[:, j] & (member.sum(1) == 1)).any()}
+    # A leaf that holds while its finding is unknown ("unknown or <") asks nothing first.
+    answered = np.array([not _holds_unknown(leaves[k]) for k in order], dtype=bool)
+    needed = (member & answered[None, :]).sum(axis=1)
+    alone = {findings[j] for j in range(len(order)) if (member[:, j] & (needed == 1)).any()}
     tested = set(findings)
     on_list = {
         f for f in tested if FIELDS[f].kind == "bool" or (FIELDS[f].kind == "enum" and f in alone)
@@ -193,6 +215,7 @@ def build_screen(rules: RuleSet) -> Screen:
     missing = [f for f in on_list if not (bank.get(f) and bank[f].item)]
     if missing:
         raise RuleError(f"questions.yaml: no checklist item for {sorted(missing)}")
+    groups = _grouped(on_list, urgency)
     return Screen(
         tuple(leaves[k] for k in order),
         checks,
@@ -200,6 +223,30 @@ def build_screen(rules: RuleSet) -> Screen:
         member,
         term_leaves,
         term_rank,
-        ranked(on_list),
+        tuple(f for _, members in groups for f in members),
         ranked(tested - on_list),
+        groups,
     )
+
+
+def _grouped(on_list: set[str], urgency: dict[str, int]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The checklist in the groups of questions.yaml: groups by their most urgent line, lines
+    most urgent first (then in the file's order). Every line is in exactly one group."""
+    written = knowledge.question_bank().checklist_groups
+    placed = [f for group in written for f in group.findings]
+    twice = {f for f in placed if placed.count(f) > 1}
+    if twice:
+        raise RuleError(f"questions.yaml: in more than one checklist group: {sorted(twice)}")
+    if set(placed) - set(FIELD_NAMES):
+        raise RuleError(
+            f"questions.yaml: unknown findings {sorted(set(placed) - set(FIELD_NAMES))}"
+        )
+    if on_list - set(placed):
+        raise RuleError(f"questions.yaml: no checklist group for {sorted(on_list - set(placed))}")
+    groups = []
+    for g, group in enumerate(written):
+        lines = [f for f in group.findings if f in on_list]
+        lines.sort(key=lambda f: (-urgency[f], group.findings.index(f)))
+        if lines:
+            groups.append((-urgency[lines[0]], g, group.title, tuple(lines)))
+    return tuple((title, lines) for _, _, title, lines in sorted(groups))

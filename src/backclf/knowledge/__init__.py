@@ -273,10 +273,71 @@ class RedFlagRule(_Strict):
     source: str = Field(min_length=3)
 
 
+class WeakFlag(_Strict):
+    """A flag that is weak on its own (a condition in the rules' language)."""
+
+    id: str
+    when: dict[str, Any]
+    source: str = Field(min_length=3)
+
+
+class WeakFlagRule(_Strict):
+    """A rule that fires when at least ``at_least`` of the weak flags hold."""
+
+    id: str
+    at_least: int = Field(ge=2)
+    level: TriageLevel
+    suspect: str
+    message: str
+    source: str = Field(min_length=3)
+
+
+class WeakFlags(_Strict):
+    flags: list[WeakFlag] = Field(min_length=2)
+    combine: list[WeakFlagRule]
+
+    def condition(self, at_least: int) -> dict[str, Any]:
+        """ "At least ``at_least`` of the flags", written as ordinary ``any`` of ``all``."""
+        from itertools import combinations
+
+        if at_least > len(self.flags):
+            raise ValueError(f"at_least {at_least} of only {len(self.flags)} weak flags")
+        return {
+            "any": [
+                {"all": [flag.when for flag in chosen]}
+                for chosen in combinations(self.flags, at_least)
+            ]
+        }
+
+    def rules(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": rule.id,
+                "level": rule.level,
+                "suspect": rule.suspect,
+                "when": self.condition(rule.at_least),
+                "message": rule.message,
+                "source": rule.source,
+            }
+            for rule in self.combine
+        ]
+
+
 class RedFlagRules(_Strict):
+    """The rules of red_flags.yaml; ``rules`` ends with the ones ``weak_flags`` combines."""
+
     version: int
     pyelonephritis_picture: dict[str, Any]
     rules: list[RedFlagRule]
+    weak_flags: WeakFlags | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _combined_weak_flags(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("weak_flags") is not None:
+            weak = WeakFlags.model_validate(data["weak_flags"])
+            data = {**data, "rules": [*data.get("rules", []), *weak.rules()]}
+        return data
 
 
 @cache
@@ -288,12 +349,14 @@ def red_flag_rules() -> RedFlagRules:
 
 
 class AdviceNote(_Strict):
-    """A sourced note shown after the article's advice for some causes."""
+    """A sourced note shown after the article's advice for some causes (with
+    ``with_medicines``, only when that cause's medicines are shown too)."""
 
     id: str
     after_causes: list[str]
     text: str
     source: str = Field(min_length=3)
+    with_medicines: bool = False
 
     @field_validator("after_causes")
     @classmethod
@@ -321,13 +384,39 @@ class WithheldReason(_Strict):
 class Withheld(_Strict):
     red_flag: WithheldReason
     pregnant: WithheldReason
+    kidney_infection: WithheldReason
+    no_infection_sign: WithheldReason
     under_18: WithheldReason
+
+
+class Note(_Strict):
+    text: str
+    source: str = Field(min_length=3)
+
+
+class ModelLevel(_Strict):
+    """The urgent message when the model's likely kidney infection sets the triage."""
+
+    pyelonephritis: str
+    source: str = Field(min_length=3)
+
+
+class UnusualNote(_Strict):
+    urgent: str
+    source: str = Field(min_length=3)
 
 
 class Guidance(_Strict):
     version: int
     notes: list[AdviceNote]
+    safety_net: Note
+    travel: Note
+    model_level: ModelLevel
+    unusual: UnusualNote
     may_be_pregnant: Caution
+    nsaids: list[str]
+    nsaids_source: str = Field(min_length=3)
+    older_nsaids: Caution
     withheld: Withheld
 
 
@@ -377,9 +466,17 @@ class Reasons(_Strict):
     discriminate: str
 
 
+class ChecklistGroup(_Strict):
+    """A heading of the checklist and its lines' findings, most urgent first."""
+
+    title: str = Field(min_length=1)
+    findings: list[str] = Field(min_length=1)
+
+
 class QuestionBank(_Strict):
     version: int
     checklist: str
+    checklist_groups: list[ChecklistGroup] = []
     answers: AnswerWords
     why: Reasons
     questions: dict[str, Question]

@@ -155,6 +155,9 @@ def triage_audit(
         pyelo = cause == CAUSE_IDS.index("pyelonephritis")
         missed = _r(np.mean(~urgent[pyelo])) if pyelo.any() else 0.0
         out["pyelonephritis_under_triage_rate"] = missed
+        if decisions.unusual is not None and clean.any():
+            # "Doesn't look like the article's causes" on cases the article does explain.
+            out["unusual_rate_plain"] = _r(np.mean(decisions.unusual[clean]))
     return out
 
 

@@ -86,13 +86,17 @@ def _before_and_after(metrics: dict[str, Any], before: dict[str, Any]) -> list[s
     return [*lines, ""]
 
 
-def _presentations(audit: dict[str, Any]) -> list[str]:
-    """The dangerous-presentation audit: counts, then every case in a folded table."""
+def _presentations(
+    audit: dict[str, Any],
+    title: str = "### Dangerous presentations (hand-written, from the clinical literature)",
+    path: str = "tests/data/dangerous_presentations.jsonl",
+) -> list[str]:
+    """A presentation audit: counts, then every case in a folded table."""
     below, over = audit["below_minimum"], audit["controls_over_triaged"]
     lines = [
-        "### Dangerous presentations (hand-written, from the clinical literature)",
+        title,
         f"- {audit['dangerous']} dangerous presentations, each with the least urgent level it may "
-        "end at and its source (`tests/data/dangerous_presentations.jsonl`, decisions in "
+        f"end at and its source (`{path}`, decisions in "
         "`docs/clinical-review.md`); ending below their minimum: "
         f"**{len(below)}** (must be 0){': ' + ', '.join(below) if below else ''}.",
         f"- {audit['controls']} controls that must not escalate (ordinary back pain near each "
@@ -216,8 +220,23 @@ def render_model_card(
         f"- Cases whose true cause is pyelonephritis not sent to a doctor within 24 h: "
         f"{audit['pyelonephritis_under_triage_rate']:.2%} (most of them report no sign of "
         "infection at all).",
+        *(
+            [
+                f"- Plain cases (no red flag added) the model file's typicality reads as unlike "
+                f"all of the article's causes (no cause named, a consultation floor): "
+                f"{audit['unusual_rate_plain']:.2%}."
+            ]
+            if "unusual_rate_plain" in audit
+            else []
+        ),
         "",
         *_presentations(details["dangerous_presentations"]),
+        "",
+        *_presentations(
+            details["blind_presentations"],
+            "### Blind presentations (an independent reader, development half)",
+            "tests/data/blind_presentations_dev.jsonl",
+        ),
         "",
         *(_before_and_after(metrics, before) if before else []),
         "## What the model looks at",

@@ -117,6 +117,14 @@ class AssessParams(_Section):
     consider_above: Annotated[float, Field(gt=0, le=0.5)]
 
 
+class TypicalityParams(_Section):
+    """How the train stage calibrates "this doesn't look like the article's causes"."""
+
+    # The share of the validation set's plain cases (no red flag added) whose score reaches
+    # the threshold: what the floor costs on cases the article does explain.
+    plain_share: Annotated[float, Field(gt=0, le=0.2)]
+
+
 class InterviewParams(_Section):
     """The question policy, written into every model file by ``train``."""
 
@@ -146,6 +154,9 @@ class EvaluateParams(_Section):
     ece_bins: Annotated[int, Field(ge=2, le=100)]
     dev_vignettes: str
     dangerous_presentations: str
+    # An independent reader's presentations (issue 25): the development half, reported beside
+    # the others; the holdout half stays unseen.
+    blind_presentations: str
     before_review: str
 
 
@@ -211,6 +222,7 @@ class Params(_Section):
     generate: GenerateParams
     train: TrainParams
     assess: AssessParams
+    typicality: TypicalityParams
     interview: InterviewParams
     evaluate: EvaluateParams
     evaluate_interview: EvaluateInterviewParams

@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.json_schema import models_json_schema
 
 from backclf.contract.assessment import Assessment, ErrorRecord
+from backclf.contract.conflicts import IMPLICATIONS
 from backclf.contract.fields import FIELDS
 from backclf.contract.findings import Case
-from backclf.contract.rules import CROSS_FIELD_RULES, DERIVATIONS
 from backclf.serve import problems
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -147,16 +147,16 @@ def request_components() -> dict[str, Any]:
 
 def cross_field_description() -> str:
     """The contract's rules across fields, in words (for the request body's description)."""
-    pairs = "; ".join(" and ".join(f"`{f}`" for f in rule.fields) for rule in CROSS_FIELD_RULES)
     implied = "; ".join(
-        f"{' and '.join(f'`{s}`' for s in rule.sources)} can imply `{rule.finding}`"
-        for rule in DERIVATIONS
+        f"{' and '.join(f'`{s}`' for s in rule.sources)} implies `{rule.finding}`"
+        for rule in IMPLICATIONS
     )
     return (
-        f"Findings read together (docs/contract.md): {pairs}. A case whose answers contradict "
-        f"each other is answered as the contract says for it. Implied findings: {implied}. "
-        "The schema cannot say all of this: the server checks it, with the same rules and "
-        "messages as `backclf predict`."
+        f"Findings read together (docs/contract.md, \"Answers that disagree\"): {implied}. "
+        "A case whose answers disagree is never refused for it: the reading with the more "
+        "urgent triage is used, and the assessment's `conflicts` says what was given, what was "
+        "used and why. The schema cannot say all of this: the server applies it, with the same "
+        "rules as `backclf predict`."
     )
 
 

@@ -15,6 +15,12 @@ const LEVEL_WORDS = {
   self_care: "Self-care: manage it at home, and see a doctor if it gets worse",
 };
 
+// Levels at which the banner is shown before the safety questions are answered ("at least"):
+// below them, a level would only reassure, so nothing is shown until the screen is done.
+const URGENT_LEVELS = ["consultation_24", "emergency", "emergency_ambulance"];
+// At these levels the likely cause is not the headline: getting care is.
+const GO_NOW = ["emergency", "emergency_ambulance"];
+
 const state = {
   text: null,        // the person's own words, or null
   turns: [],         // [{question, answers: {finding: value}}], in the order answered
@@ -106,9 +112,21 @@ function valueWords(value) {
   return String(value).replaceAll("_", " ");
 }
 
+// Whether the safety questions are answered (or the level already says to go now).
+function screened(assessment) {
+  return assessment.triage.screened !== false;
+}
+
 function renderBanner(assessment) {
   const banner = $("banner");
   const level = assessment.triage.level;
+  const done = screened(assessment);
+  $("unscreened").hidden = done || URGENT_LEVELS.includes(level);
+  if (!done && !URGENT_LEVELS.includes(level)) {
+    banner.hidden = true;  // no reassuring level until the screen is answered
+    delete banner.dataset.level;
+    return;
+  }
   banner.className = `banner level-${level}`;
   banner.dataset.level = level;
   banner.setAttribute("role", level.startsWith("emergency") ? "alert" : "status");
@@ -117,14 +135,22 @@ function renderBanner(assessment) {
     ? `${words} (because of a warning sign)` : words;
   const urgent = clear($("urgent"));
   for (const message of assessment.advice.urgent) urgent.append(el("li", { text: message }));
+  $("banner-unscreened").hidden = done;
+  const tell = clear($("also-tell-list"));
+  for (const message of assessment.advice.also_tell || []) tell.append(el("li", { text: message }));
+  $("also-tell").hidden = tell.childElementCount === 0;
   banner.hidden = false;
 }
 
 function renderCause(assessment) {
+  // At an emergency the likely cause is not the headline: getting care is.
+  $("cause-section").hidden = GO_NOW.includes(assessment.triage.level);
   const cause = $("cause");
   cause.textContent = assessment.cause
     ? `${assessment.cause.name} (${percent(assessment.cause.probability)})`
-    : "backclf cannot tell the likely cause from these answers.";
+    : assessment.unusual
+      ? "Your answers do not fit any of the causes the article describes well."
+      : "backclf cannot tell the likely cause from these answers.";
   const bars = clear($("differential"));
   for (const item of assessment.differential) {
     const fill = el("span", { className: "bar-fill" });
@@ -194,10 +220,14 @@ function renderAdvice(assessment) {
 function render(assessment) {
   for (const question of assessment.next_questions) rememberLabels(question);
   renderBanner(assessment);
-  renderCause(assessment);
   renderUnderstood(assessment);
-  renderAdvice(assessment);
-  $("result").hidden = false;
+  // Advice waits for the safety questions unless the level is already urgent.
+  const shown = screened(assessment) || URGENT_LEVELS.includes(assessment.triage.level);
+  if (shown) {
+    renderCause(assessment);
+    renderAdvice(assessment);
+  }
+  $("result").hidden = !shown;
 }
 
 function rememberLabels(question) {
@@ -241,14 +271,29 @@ function showQuestion(question, previous = {}) {
   else delete body.dataset.finding;
   if (question.kind === "checklist") {
     body.className = "checklist";
-    question.findings.forEach((finding, i) => {
+    const rows = question.findings.map((finding, i) => {
       const name = `item-${i}`;
       const legendId = `${name}-text`;
-      const row = el("fieldset", { className: "item", attrs: { "data-finding": finding } }, [
+      return el("fieldset", { className: "item", attrs: { "data-finding": finding } }, [
         el("legend", { text: question.items[i], attrs: { id: legendId } }),
         radioGroup(name, optionsFor(question, finding), previous[finding], finding in previous),
       ]);
-      body.append(row);
+    });
+    const groups = question.groups || [{ title: "", findings: question.findings }];
+    groups.forEach((group, g) => {
+      const members = group.findings.map((finding) => question.findings.indexOf(finding));
+      const block = el("div", { className: "item-group", attrs: { "data-group": String(g) } });
+      if (group.title) block.append(el("h3", { text: group.title }));
+      if (members.length > 1) {
+        const none = el("button", {
+          text: "No to all of these", className: "secondary none-of-these",
+          attrs: { type: "button", "aria-label": `No to all of these: ${group.title}` },
+        });
+        none.addEventListener("click", () => answerNo(question, members));
+        block.append(none);
+      }
+      for (const i of members) block.append(rows[i]);
+      body.append(block);
     });
   } else if (question.kind === "number") {
     body.className = "number";
@@ -274,6 +319,17 @@ function showQuestion(question, previous = {}) {
       previous[question.finding], question.finding in previous));
   }
   $("question-text").focus();
+}
+
+// "No" to every line of a group: the option whose value is false (or "none").
+function answerNo(question, members) {
+  for (const i of members) {
+    const options = optionsFor(question, question.findings[i]);
+    const no = options.findIndex((option) => option.value === false || option.value === "none");
+    const radio = document.querySelector(`input[name="item-${i}"][value="${no}"]`);
+    if (radio) radio.checked = true;
+  }
+  preview();
 }
 
 function chosen(name, options) {
@@ -428,7 +484,8 @@ function restart() {
   state.turns = [];
   state.question = null;
   state.sequence++;
-  for (const id of ["banner", "question", "done", "result", "answers", "restart"]) {
+  for (const id of ["banner", "unscreened", "understood", "question", "done", "result", "answers",
+    "restart"]) {
     $(id).hidden = true;
   }
   showProblem("");

@@ -1,0 +1,122 @@
+"""The model's part of the triage, monotone in every red flag by construction.
+
+The triage is the most urgent of the red-flag rules that fire and the model's level: the
+article's default level of each cause the model considers (probability at least
+``consider_above``, or the most probable), which in practice is pyelonephritis at
+``consultation_24``. Rules are positive, so a finding added can only make more of them fire;
+a probability is not: an added finding can move it either way (``{"sex": "female",
+"painful_urination": true}`` considers a kidney infection; adding ``"age": 50,
+"days_since_onset": 30``, which fires ``not_improving_after_50``, used to drop it below
+``consider_above`` and the triage with it).
+
+So the model's level reads the case through :func:`escalation_view`: a finding whose value
+satisfies a leaf of some red-flag rule (a "yes" to any checklist item, age 70, pain for 30
+days, ...) is read as unknown, unless every feature it sets can only raise each escalating
+cause against every other cause (the feature's weight for that cause is above its weight for
+each other cause: :func:`raising_features`); those are kept.
+
+Why that is monotone: add a finding ``f`` whose value satisfies a leaf (the only way to make
+a rule fire, and what every checklist "yes" is). Either its features cannot only raise, and
+the view is unchanged (``f`` is read as unknown there); or they can only raise, and every
+escalating cause's logit rises against every other, so its probability rises and the most
+probable cause stays the most probable: what was considered stays considered. Findings implied
+by others (fever from a temperature) are treated with their sources. A "no", or a value no rule
+tests (a lifting trigger), may still lower the suspicion: that is why they are asked.
+
+The differential, the named cause and the explanation use the model on the whole case; only
+the level reads the view. A tree model has no weights to check, so it reads every finding that
+satisfies a leaf as unknown.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from backclf import knowledge
+from backclf.contract.columns import Columns
+from backclf.contract.conflicts import IMPLICATIONS
+from backclf.core.model import LinearModel, ReadableModel
+from backclf.core.screen import screen
+from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
+
+#: A feature "can only raise" a cause when its weight for it beats every other cause's by more
+#: than this (log-odds): equal weights change nothing, and rounding must not decide.
+MARGIN = 1e-9
+
+
+@cache
+def default_ranks() -> np.ndarray:
+    """``(K,)``: the article's default triage rank of each cause."""
+    article = knowledge.article()
+    return np.array([TRIAGE_LEVELS.index(article.cause(c).default_triage) for c in CAUSE_IDS])
+
+
+@cache
+def raising_features(model: ReadableModel) -> np.ndarray:
+    """``(F,)`` bool: the features whose presence can only raise every escalating cause (one
+    whose default level is above self-care) against every other cause."""
+    escalating = np.flatnonzero(default_ranks() > 0)
+    if not isinstance(model, LinearModel) or len(escalating) == 0:
+        return np.zeros(len(model.features), dtype=bool)
+    w = model.weights / model.scale  # the temperature divides every logit alike
+    out = np.ones(w.shape[1], dtype=bool)
+    for k in escalating:
+        others = np.delete(w, k, axis=0)
+        out &= (w[k][None, :] - others > MARGIN).all(axis=0)
+    return out
+
+
+def leaf_findings(columns: Columns) -> dict[str, np.ndarray]:
+    """Per finding, the cases whose value satisfies a leaf of some red-flag rule (for a
+    finding implied by others, its sources too)."""
+    s = screen()
+    n = len(next(iter(columns.values())))
+    out: dict[str, np.ndarray] = {}
+    for finding, check in zip(s.leaf_findings, s.checks, strict=True):
+        holds = check(columns) & _known(columns[finding])
+        out[finding] = out.get(finding, np.zeros(n, dtype=bool)) | holds
+    for rule in (r for r in IMPLICATIONS if r.fills_unknown):  # fever from 38.0 C, ...
+        if rule.finding in out:
+            for source in rule.sources:
+                out[source] = out.get(source, np.zeros(n, dtype=bool)) | out[rule.finding]
+    return out
+
+
+def _known(col: np.ndarray) -> np.ndarray:
+    return ~np.isnan(col) if col.dtype.kind == "f" else col >= 0
+
+
+def escalation_view(model: ReadableModel, columns: Columns, x: np.ndarray) -> np.ndarray:
+    """The features the model's level reads (see the module's docstring)."""
+    keep = raising_features(model)
+    view = x
+    satisfied = leaf_findings(columns)
+    for j, feature in enumerate(model.features):
+        if keep[j] or feature.finding not in satisfied:
+            continue
+        rows = satisfied[feature.finding] & (x[:, j] != 0)
+        if rows.any():
+            if view is x:
+                view = x.copy()
+            view[rows, j] = 0.0
+    return view
+
+
+def model_levels(
+    model: ReadableModel, columns: Columns, x: np.ndarray, proba: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(n,)`` the model's triage rank and ``(n, K)`` the causes that set it (escalating
+    causes the model considers on :func:`escalation_view`)."""
+    view = escalation_view(model, columns, x)
+    seen = proba
+    changed = np.flatnonzero((view != x).any(axis=1)) if view is not x else np.zeros(0, int)
+    if len(changed):
+        seen = proba.copy()
+        seen[changed] = model.predict_proba(view[changed])
+    considered = seen >= model.consider_above
+    considered[np.arange(len(seen)), seen.argmax(axis=1)] = True
+    raised = considered & (default_ranks() > 0)[None, :]
+    rank = np.where(raised, default_ranks()[None, :], 0).max(axis=1, initial=0)
+    return rank, raised

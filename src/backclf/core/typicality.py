@@ -1,0 +1,104 @@
+""" "This doesn't look like the article's causes": a presentation's distance from all five.
+
+The generator is an exact model of the article's world: for each cause, P(answer | cause) of
+every finding that depends on the cause. The model file's ``typicality`` section (written by
+the train stage from ``generator.yaml``) holds, per finding and answer, its cost under each
+cause: how many times less likely it is than the cause's most likely answer, in nats
+(log P(mode | c) - log P(answer | c)). A presentation's score is the least, over the causes,
+of its answers' total cost: the log-likelihood ratio of what was told against the most
+typical answers to the same questions, under the cause that explains it best. Unanswered
+findings cost nothing, and answers that are equally likely under every cause (a minor fall,
+which drives a red-flag rule) are not in the table.
+
+A case whose score reaches the file's ``threshold`` (calibrated so that a stated share of
+held-out plain cases reach it; ``params.yaml``, ``typicality``) is *unusual*: the assessment
+names no cause, shows no cause's advice, says so in plain words, and the triage has a floor
+(:data:`FLOOR`; 24 hours when the pain is severe and sudden).
+
+Monotone by construction: every cost is at least 0, so adding an answer can only raise each
+cause's total and so the least of them; a case that is unusual stays unusual as answers are
+added, and the floor never falls.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from backclf.contract.columns import Columns
+from backclf.contract.fields import FIELDS
+from backclf.core.model import ReadableModel
+from backclf.core.model_file import Typicality
+from backclf.core.red_flags import compile_condition
+from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
+
+#: The least triage of an unusual presentation, and the level when the pain is severe and
+#: sudden (issue 25: a presentation the article does not explain needs a doctor to explain it).
+FLOOR = "consultation"
+FLOOR_SEVERE = "consultation_24"
+SEVERE_AND_SUDDEN = {"all": [{"pain_severity": {">=": 7}}, {"onset": "sudden"}]}
+
+
+Table = tuple[str, np.ndarray, np.ndarray, np.ndarray]
+
+
+@cache
+def _tables(model: ReadableModel) -> tuple[Table, ...]:
+    section = model.file.typicality
+    return () if section is None else compile_section(section)
+
+
+def compile_section(section: Typicality) -> tuple[Table, ...]:
+    """Per finding: its name, the answers' codes (or bins' lows), highs, and costs (A, K)."""
+    out = []
+    for entry in section.findings:
+        numeric = FIELDS[entry.finding].numeric
+        low = np.array([a.low if numeric else a.code for a in entry.answers], dtype=np.float64)
+        high = np.array([a.high if numeric else np.nan for a in entry.answers], dtype=np.float64)
+        cost = np.array([[a.cost[c] for c in CAUSE_IDS] for a in entry.answers])
+        out.append((entry.finding, low, high, cost))
+    return tuple(out)
+
+
+def scores(model: ReadableModel, columns: Columns) -> np.ndarray:
+    """``(n,)``: each case's least total cost over the causes (0 without a typicality
+    section)."""
+    return table_scores(_tables(model), columns)
+
+
+def table_scores(tables: tuple[Table, ...], columns: Columns) -> np.ndarray:
+    """``(n,)``: :func:`scores` over compiled tables."""
+    n = len(next(iter(columns.values())))
+    total = np.zeros((n, len(CAUSE_IDS)))
+    for finding, low, high, cost in tables:
+        col = columns[finding]
+        for a in range(len(low)):
+            if FIELDS[finding].numeric:
+                with np.errstate(invalid="ignore"):
+                    rows = (col >= low[a]) & (col < high[a])
+            else:
+                rows = col == low[a]
+            total[rows] += cost[a]
+    return total.min(axis=1)
+
+
+@cache
+def _severe_and_sudden():
+    return compile_condition(SEVERE_AND_SUDDEN, "typicality floor")
+
+
+def unusual(model: ReadableModel, columns: Columns) -> tuple[np.ndarray, np.ndarray]:
+    """``(n,)`` bool: unusual cases; ``(n,)`` their floor's triage rank (0 elsewhere)."""
+    section = model.file.typicality
+    n = len(next(iter(columns.values())))
+    if section is None:
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
+    odd = scores(model, columns) >= section.threshold
+    severe = _severe_and_sudden()(columns)
+    rank = np.where(
+        odd,
+        np.where(severe, TRIAGE_LEVELS.index(FLOOR_SEVERE), TRIAGE_LEVELS.index(FLOOR)),
+        0,
+    )
+    return odd, rank
