@@ -164,7 +164,7 @@ def test_the_http_server_answers_200_with_the_red_flag():
 
     from backclf.serve.app import create_app
 
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url="http://localhost") as client:
         response = client.post("/assess", json=LEG_ATTACK)
     assert response.status_code == 200, response.text
     assert response.json()["triage"]["level"] == "emergency"

@@ -242,7 +242,7 @@ def http(cases: list[dict], tmp_path: Path) -> list[Answer]:
     from backclf.serve.app import create_app
 
     out = []
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url="http://localhost") as client:
         for case in cases:
             body = json.dumps(case, default=str)
             response = client.post(
