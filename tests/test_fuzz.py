@@ -510,7 +510,17 @@ def monotone(before: dict, after: dict, flag_level: str) -> None:
 def base_and_flag(draw) -> tuple[dict, str, object, str]:
     findings = draw(clean_findings)
     (name, value) = draw(red_flag)
-    return findings, name, value, RED_FLAGS[(name, value)]
+    return findings, name, value, flag_level(name, value, findings)
+
+
+def flag_level(name: str, value: object, findings: dict) -> str:
+    """The level a red flag alone guarantees. Pain down both legs is an emergency unless this
+    episode has lasted 90 days or more (chronic and stable: an appointment; GIRFT 2023, NICE
+    NG59, issue 25 item 6)."""
+    days = findings.get("days_since_onset")
+    if (name, value) == ("radiating_leg_pain", "both_legs") and days is not None and days >= 90:
+        return "consultation"
+    return RED_FLAGS[(name, value)]
 
 
 @fuzz(120)

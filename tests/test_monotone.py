@@ -32,8 +32,8 @@ RANK = {level: i for i, level in enumerate(TRIAGE_LEVELS)}
 PYELO = CAUSE_IDS.index("pyelonephritis")
 
 
-def level(findings: dict) -> int:
-    return RANK[assess(parse_case(findings)).triage.level]
+def level(findings: dict, model=None) -> int:
+    return RANK[assess(parse_case(findings), model).triage.level]
 
 
 # -- the red team's cases ------------------------------------------------------------------
@@ -46,12 +46,21 @@ def level(findings: dict) -> int:
         ({"painful_urination": True}, {"age": 70}),
     ],
 )
-def test_the_red_teams_cases_no_longer_lower_the_triage(before, added):
+def test_the_red_teams_cases_no_longer_lower_the_triage(before, added, hand_written_model):
+    """With a hand-written model that reproduces the red team's shape whatever a retrain
+    does: pain passing urine makes a kidney infection likely (e^2 / (e^2 + 4) = 0.65), and an
+    age of 45 or more makes every other cause likelier (+2 each), which alone would push the
+    infection to e^2 / (e^2 + 4 e^2) = 0.20, under consider_above."""
+    older = {f"age={band}": 2.0 for band in ("45-59", "60-74", "75+")}
+    model = hand_written_model(
+        {"pyelonephritis": {"painful_urination=yes": 2.0}}
+        | {c: older for c in CAUSE_IDS if c != "pyelonephritis"}
+    )
     after = {**before, **added}
-    fired = [f.id for f in assess(parse_case(after)).red_flags]
+    fired = [f.id for f in assess(parse_case(after), model).red_flags]
     assert {"not_improving_after_50", "osteoporotic_fracture"} & set(fired)  # a rule fires
-    assert level(before) == RANK["consultation_24"]  # the model's likely kidney infection
-    assert level(after) >= level(before)
+    assert level(before, model) == RANK["consultation_24"]  # the model's likely kidney infection
+    assert level(after, model) >= level(before, model)
 
 
 def test_the_model_still_raises_the_triage_where_a_kidney_infection_is_likely():

@@ -29,16 +29,9 @@ FIRES: list[tuple[str, str, dict]] = [
     ("cauda_equina", "emergency", {"bladder_or_bowel_control_loss": True}),
     ("cauda_equina", "emergency", {"radiating_leg_pain": "both_legs"}),  # duration unknown
     ("cauda_equina", "emergency", {"radiating_leg_pain": "both_legs", "days_since_onset": 13}),
-    (
-        "pain_in_both_legs_for_weeks",
-        "consultation_24",
-        {"radiating_leg_pain": "both_legs", "days_since_onset": 14},
-    ),
-    (
-        "pain_in_both_legs_for_weeks",
-        "consultation_24",
-        {"radiating_leg_pain": "both_legs", "days_since_onset": 89},
-    ),
+    # new leg pain in a back pain of two weeks (blind case r4-070): still an emergency
+    ("cauda_equina", "emergency", {"radiating_leg_pain": "both_legs", "days_since_onset": 14}),
+    ("cauda_equina", "emergency", {"radiating_leg_pain": "both_legs", "days_since_onset": 89}),
     (
         "long_standing_pain_in_both_legs",
         "consultation",
@@ -421,12 +414,9 @@ DOES_NOT_FIRE: list[tuple[str, dict]] = [
     ("three_weak_flags", {"age": 64, "days_since_onset": 40, "unexplained_weight_loss": False}),
     ("pulsating_mass_with_severe_pain", {"pulsating_abdominal_mass": True, "pain_severity": 6}),
     ("pulsating_mass_with_severe_pain", {"pulsating_abdominal_mass": False, "pain_severity": 9}),
-    # pain down both legs: new (emergency), for weeks (24 hours), long-standing (appointment)
-    ("cauda_equina", {"radiating_leg_pain": "both_legs", "days_since_onset": 14}),
+    # pain down both legs: new or of an episode under 3 months (emergency), chronic (appointment)
+    ("cauda_equina", {"radiating_leg_pain": "both_legs", "days_since_onset": 90}),
     ("cauda_equina", {"radiating_leg_pain": "both_legs", "days_since_onset": 395, "age": 78}),
-    ("pain_in_both_legs_for_weeks", {"radiating_leg_pain": "both_legs", "days_since_onset": 13}),
-    ("pain_in_both_legs_for_weeks", {"radiating_leg_pain": "both_legs", "days_since_onset": 90}),
-    ("pain_in_both_legs_for_weeks", {"radiating_leg_pain": "both_legs"}),
     (
         "long_standing_pain_in_both_legs",
         {"radiating_leg_pain": "both_legs", "days_since_onset": 89},
@@ -442,7 +432,6 @@ DOES_NOT_FIRE: list[tuple[str, dict]] = [
 LEVELS = {
     "fever_or_frequent_urination": "consultation_24",
     "cauda_equina": "emergency",
-    "pain_in_both_legs_for_weeks": "consultation_24",
     "long_standing_pain_in_both_legs": "consultation",
     "leg_weakness": "consultation_24",
     "collapse_with_back_pain": "emergency_ambulance",

@@ -65,10 +65,11 @@ def positive_findings(condition: dict) -> list[dict]:
 
 def lowers_by_design(case: Case, extra: dict) -> bool:
     """The one answer that may lower a red flag's level (red_flags.yaml): pain down both legs
-    known to have lasted two weeks or more is no longer an emergency (GIRFT 2023)."""
+    in an episode known to have lasted 90 days or more is no longer an emergency (GIRFT 2023,
+    NICE NG59)."""
     both_legs = "both_legs" in (case.radiating_leg_pain, extra.get("radiating_leg_pain"))
     days = extra.get("days_since_onset", case.days_since_onset)
-    return both_legs and days is not None and days >= 14
+    return both_legs and days is not None and days >= 90
 
 
 def with_findings(case: Case, extra: dict) -> Case | None:

@@ -60,7 +60,6 @@ PROBLEMS = [
     ({"age": "40"}, [("age", "wrong_type", None)]),
     ({"age": 200}, [("age", "out_of_range", None)]),
     ({"age": 200, "sex": "man"}, [("age", "out_of_range", None), ("sex", "wrong_type", None)]),
-    ({"fever": False, "temperature_c": 39}, [("fever", "contradiction", None)]),
     ([1, 2], [(None, "not_an_object", None)]),
     ({"findings": {"fever": True}, "age": 40}, [(None, "findings_twice", None)]),
     ({"text": 5}, [("text", "wrong_type", None)]),
@@ -85,9 +84,15 @@ def test_a_case_that_breaks_the_contract_is_a_problem_with_field_code_and_sugges
     assert "; ".join(e["detail"] for e in problem["errors"]) == problem["detail"]
 
 
-def test_a_contradiction_names_both_fields(client):
-    problem = client.post("/assess", json={"fever": False, "temperature_c": 39}).json()
-    assert problem["errors"][0]["fields"] == ["fever", "temperature_c"]
+def test_a_contradiction_is_assessed_with_its_conflict_not_refused(client):
+    """Issue 29: "no fever" beside 39 degrees is read as a fever and said so, never a 422."""
+    response = client.post("/assess", json={"fever": False, "temperature_c": 39})
+    assert response.status_code == 200
+    record = response.json()
+    assert record["triage"]["level"] == "consultation_24"
+    assert [(c["finding"], c["given"], c["used"]) for c in record["conflicts"]] == [
+        ("fever", False, True)
+    ]
 
 
 def test_a_body_that_is_not_json_is_a_400_problem(client):
@@ -218,9 +223,12 @@ def test_the_batch_documents_json_lines_in_and_out(openapi):
 
 def test_the_cross_field_rules_are_documented(openapi):
     description = openapi["paths"]["/assess"]["post"]["requestBody"]["description"]
-    for pair in (("fever", "temperature_c"), ("leg_weakness", "bilateral_leg_weakness"),
-                 ("pregnant", "sex")):  # fmt: skip
-        assert f"`{pair[0]}` and `{pair[1]}`" in description
+    implications = [
+        ("temperature_c", "fever"), ("bilateral_leg_weakness", "leg_weakness"), ("pregnant", "sex")
+    ]  # fmt: skip
+    for source, implied in implications:
+        assert f"`{source}` implies `{implied}`" in description
+    assert "`conflicts`" in description
 
 
 def test_errors_are_documented_as_problem_details(openapi):

@@ -22,7 +22,7 @@ from backclf.knowledge import TRIAGE_LEVELS, RedFlagRule
 
 Check = Callable[[Columns], np.ndarray]
 COMPARISONS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
-#: The one comparison that holds while its finding is unknown (``{"unknown or <": 14}``): a
+#: The one comparison that holds while its finding is unknown (``{"unknown or <": 90}``): a
 #: red flag that counts until an answer rules it out (see red_flags.yaml). Adding that answer
 #: is the only way a known finding can make a rule stop firing.
 OR_UNKNOWN = "unknown or "

@@ -66,7 +66,7 @@ def leaf_finding(leaf: dict[str, Any]) -> str:
 
 
 def _holds_unknown(leaf: dict[str, Any]) -> bool:
-    """A leaf that holds while its finding is unknown (``{"unknown or <": 14}``)."""
+    """A leaf that holds while its finding is unknown (``{"unknown or <": 90}``)."""
     arg = next(iter(leaf.values()))
     return isinstance(arg, dict) and next(iter(arg)).startswith(OR_UNKNOWN)
 

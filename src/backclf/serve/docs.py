@@ -94,7 +94,7 @@ class ProblemEntry(BaseModel):
     """One problem of a case."""
 
     field: str | None = Field(description="the field it names (null for the case as a whole)")
-    fields: list[str] = Field(description="every field it names (both sides of a contradiction)")
+    fields: list[str] = Field(description="every field it names")
     code: str = Field(description="machine-readable, one of: " + ", ".join(problems.CODES))
     detail: str = Field(description="the contract's message, as the command line writes it")
     suggestion: str | None = Field(description="the name meant, where one is near ('fever')")

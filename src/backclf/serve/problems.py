@@ -91,7 +91,6 @@ _CODES = (
     ("not_finite", re.compile(r"^[a-z_]+: must be a finite number")),
     ("wrong_type", re.compile(r"^[a-z_]+: must be")),
     ("not_unicode", re.compile(r"^[a-z_]+: not valid Unicode")),
-    ("contradiction", re.compile(r"^(?P<field>[a-z_]+) is (?:true|false) but (?P<other>[a-z_]+)")),
 )
 
 #: Every code an entry may carry (``invalid``: a message without a code of its own).
@@ -100,8 +99,9 @@ CODES = (*(name for name, _ in _CODES), "invalid")
 
 def entry(message: str) -> dict[str, Any]:
     """One problem of a case as ``{field, code, detail, suggestion}`` (``field`` and
-    ``suggestion`` are null where the message names none; a contradiction names both fields,
-    the second in ``fields``)."""
+    ``suggestion`` are null where the message names none; ``fields`` lists every field it
+    names). Answers that contradict each other are not problems: the contract resolves them
+    towards safety and reports them in the assessment's ``conflicts``."""
     code, field, others = "invalid", None, []
     for name, pattern in _CODES:
         match = pattern.match(message)
