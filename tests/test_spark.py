@@ -428,3 +428,17 @@ def test_a_model_file_that_is_not_the_registered_one_is_refused(mlflow_store):
     tampered = ModelBytes(PACKAGED.read_bytes() + b" ", mlflow_store["sha256"], "backclf", "1")
     with pytest.raises(ValueError, match="SHA-256"):
         tampered.load()
+
+
+def test_the_spark_columns_are_the_ones_docs_contract_names():
+    """docs/contract.md's "Spark output" table names the columns Spark adds beyond the table
+    columns, in order (no Spark needed)."""
+    from backclf.contract.assessment import TABLE_COLUMNS
+    from backclf.spark import OUTPUT_COLUMNS
+
+    text = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
+    section = text.split("## Spark output (`backclf.spark`)", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `([^`]+)` \|", section, flags=re.M)
+    table = [c.name for c in TABLE_COLUMNS if c.name != "row"]
+    assert list(OUTPUT_COLUMNS) == table + documented
+    assert documented == ["model_name", "model_version", "model_sha256"]

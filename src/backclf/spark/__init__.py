@@ -131,15 +131,19 @@ def arrow_ready(cases: DataFrame) -> DataFrame:
     """``cases`` with every column Spark cannot hand to Python as Arrow (char/varchar,
     year-month intervals, calendar intervals) or hands over as bytes (variant) cast to its
     text, so that no input type stops the job: such a cell is then a bad value in its row."""
+    import inspect
+
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import to_arrow_type
-    from pyspark.sql.types import VariantType
+
+    # pyspark 4 asks for the session's time zone to type timestamps (any zone: only a probe)
+    zone = {"timezone": "UTC"} if "timezone" in inspect.signature(to_arrow_type).parameters else {}
 
     def convertible(field) -> bool:
-        if isinstance(field.dataType, VariantType):
+        if type(field.dataType).__name__ == "VariantType":  # pyspark 4: arrives as bytes
             return False
         try:
-            to_arrow_type(field.dataType, timezone="UTC")  # any zone: only a probe
+            to_arrow_type(field.dataType, **zone)
         except Exception:  # pyspark's UNSUPPORTED_DATA_TYPE_FOR_ARROW_CONVERSION
             return False
         return True

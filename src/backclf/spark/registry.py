@@ -54,11 +54,11 @@ def fetch_model(model_uri: str, tracking_uri: str | None = None) -> ModelBytes:
             f"model {name} version {version.version} has no {HASH_TAG} tag (the pipeline sets "
             "it when it registers a model): its file cannot be checked"
         )
-    root = f"models:/{name}/{version.version}"
+    root = client.get_model_version_download_uri(name, version.version)  # where its files are
     with tempfile.TemporaryDirectory() as tmp:
         mlmodel = _download(f"{root}/MLmodel", tmp, tracking_uri)
         local = _download(f"{root}/{_model_file_path(mlmodel, model_uri)}", tmp, tracking_uri)
-        content = Path(local).read_bytes()
+        content = local.read_bytes()
     actual = hashlib.sha256(content).hexdigest()
     if actual != expected:
         raise RegistryError(
@@ -73,7 +73,7 @@ def _download(artifact_uri: str, directory: str, tracking_uri: str | None) -> Pa
     import mlflow
 
     local = mlflow.artifacts.download_artifacts(
-        artifact_uri, dst_path=directory, tracking_uri=tracking_uri, registry_uri=tracking_uri
+        artifact_uri=artifact_uri, dst_path=directory, tracking_uri=tracking_uri
     )
     return Path(local)
 
