@@ -102,7 +102,7 @@ def assess(
     job = functools.partial(
         score_batches, model=source, case_columns=positions, text_cells=text_cells
     )
-    return cases.mapInArrow(job, output_schema(cases.schema))
+    return _with_identity(cases.mapInArrow(job, output_schema(cases.schema)), source)
 
 
 def assess_json_lines(lines: DataFrame, model: str | ModelBytes = DEFAULT_MODEL) -> DataFrame:
@@ -115,16 +115,23 @@ def assess_json_lines(lines: DataFrame, model: str | ModelBytes = DEFAULT_MODEL)
     source = model if isinstance(model, ModelBytes) else fetch_model(model)
     text = lines.select(lines[lines.columns[0]].cast("string"))
     job = functools.partial(score_lines, model=source)
-    return text.mapInArrow(job, _from_arrow_schema(LINES_SCHEMA))
+    return _with_identity(text.mapInArrow(job, _from_arrow_schema(LINES_SCHEMA)), source)
 
 
 def output_schema(schema: StructType) -> StructType:
-    """The input's columns, then the assessment's and the model's (Spark types)."""
+    """What the executors give: the input's columns, then the assessment's (Spark types)."""
     from pyspark.sql.types import StructType
 
-    added = _from_arrow_schema(RESULT_SCHEMA).fields
-    identity = [f for f in _from_arrow_schema(LINES_SCHEMA).fields if f.name in MODEL_COLUMNS]
-    return StructType([*schema.fields, *added, *identity])
+    return StructType([*schema.fields, *_from_arrow_schema(RESULT_SCHEMA).fields])
+
+
+def _with_identity(scored: DataFrame, model: ModelBytes) -> DataFrame:
+    """The model's name, version and hash as constant columns (Spark adds them per row)."""
+    from pyspark.sql import functions as F
+
+    return scored.select(
+        "*", *(F.lit(value).alias(name) for name, value in model.identity().items())
+    )
 
 
 def arrow_ready(cases: DataFrame) -> DataFrame:

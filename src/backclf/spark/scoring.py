@@ -44,14 +44,8 @@ LINE_ROWS = 16_384
 RESULT_SCHEMA = pa.schema([f for f in OUTPUT_SCHEMA if f.name != "row"])
 #: The model that decided (issue 28): its registered name and version, and its file's hash.
 MODEL_COLUMNS = ("model_name", "model_version", "model_sha256")
-#: The columns :func:`score_lines` gives: the case's id (as text), then as above.
-LINES_SCHEMA = pa.schema(
-    [
-        pa.field("id", pa.string()),
-        *RESULT_SCHEMA,
-        *(pa.field(name, pa.string()) for name in MODEL_COLUMNS),
-    ]
-)
+#: The columns :func:`score_lines` gives: the case's id (as text), then the assessment's.
+LINES_SCHEMA = pa.schema([pa.field("id", pa.string()), *RESULT_SCHEMA])
 
 #: Spark's column for a row its reader could not parse (``columnNameOfCorruptRecord``), and
 #: what such a row's ``error`` says: a CSV row with a cell too many would otherwise lose it.
@@ -87,11 +81,10 @@ class ModelBytes:
             model = _models[self.sha256] = parse_model(self.content, where)
         return model
 
-    def columns(self, n: int) -> list[tuple[str, pa.Array]]:
-        """The model's identity, as ``n`` rows of :data:`MODEL_COLUMNS`."""
-        values = (self.name, self.version, self.sha256)
-        pairs = zip(MODEL_COLUMNS, values, strict=True)
-        return [(name, pa.array([value] * n, pa.string())) for name, value in pairs]
+    def identity(self) -> dict[str, str]:
+        """The model's identity (:data:`MODEL_COLUMNS`): added to every output row by Spark
+        itself, as constants, so they never travel through Python."""
+        return dict(zip(MODEL_COLUMNS, (self.name, self.version, self.sha256), strict=True))
 
 
 # -- a DataFrame of cases ---------------------------------------------------------------------
@@ -103,13 +96,12 @@ def score_batches(
     case_columns: tuple[int, ...],
     text_cells: bool,
 ) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow``'s function: each row's columns, then the assessment's and the model's.
+    """``mapInArrow``'s function: each row's columns, then the assessment's.
     ``case_columns``: the positions of the columns that make up the case."""
     readable = model.load()
     for table in gathered(batches, SCORE_ROWS):
         result = assess_table(table.select(list(case_columns)), readable, text_cells)
-        added = [*zip(result.column_names, result.columns, strict=True)]
-        for name, column in added + model.columns(table.num_rows):
+        for name, column in zip(result.column_names, result.columns, strict=True):
             table = table.append_column(name, column)
         yield from table.to_batches()
 
@@ -218,6 +210,4 @@ def score_lines(batches: Iterable[pa.RecordBatch], model: ModelBytes) -> Iterato
         out = pa.Table.from_pylist(rows, schema=OUTPUT_SCHEMA).select(RESULT_SCHEMA.names)
         ids = [None if r.get("id") is None else str(r["id"]) for r in records]
         out = out.add_column(0, "id", pa.array(ids, pa.string()))
-        for name, column in model.columns(out.num_rows):
-            out = out.append_column(name, column)
         yield from out.to_batches()
