@@ -97,3 +97,67 @@ def _fresh_caches_under_mutation_testing():
                 if callable(getattr(value, "cache_clear", None)):
                     value.cache_clear()
     yield
+
+
+# -- Spark (tests/test_spark.py, tests/test_contract_parity_spark.py) ---------------------------
+
+PACKAGED_MODEL = ROOT / "src" / "backclf" / "published" / "champion.json"
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for every Spark test (skipped without Java or pyspark)."""
+    import shutil
+    import signal
+    import sys
+
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs Java 17 or later: none on PATH or JAVA_HOME")
+    pytest.importorskip("pyspark", reason="the spark extra (pyspark) is not installed")
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors run this Python
+    sigint = signal.getsignal(signal.SIGINT)
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("backclf-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
+    # SparkContext puts its own SIGINT handler in this process: put back the one that was
+    # there, so the other tests (in any order: pytest-randomly) see their own.
+    signal.signal(signal.SIGINT, sigint)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_store(tmp_path_factory) -> dict:
+    """The packaged model registered as the pipeline registers it (its pyfunc model and
+    wheel, the ``model_sha256`` tag, the ``@champion`` alias) in a scratch MLflow store."""
+    import hashlib
+
+    import mlflow
+    from mlflow import MlflowClient
+
+    from backclf.pipeline.registry import Store
+
+    root = tmp_path_factory.mktemp("mlflow")
+    store = Store(root, "spark-test", "backclf")  # sets MLflow's tracking URI to this store
+    with mlflow.start_run(experiment_id=store.experiment_id):  # artifacts under root
+        version = store._register(PACKAGED_MODEL)
+    client = MlflowClient()
+    client.set_registered_model_alias("backclf", "champion", version)
+    sha256 = hashlib.sha256(PACKAGED_MODEL.read_bytes()).hexdigest()
+    client.set_model_version_tag("backclf", version, "model_sha256", sha256)  # as Store.log
+    return {"uri": mlflow.get_tracking_uri(), "version": version, "sha256": sha256}
+
+
+@pytest.fixture(scope="session")
+def spark_model(mlflow_store):
+    """``models:/backclf@champion`` fetched once for every Spark test."""
+    from backclf.spark import fetch_model
+
+    return fetch_model("models:/backclf@champion", tracking_uri=mlflow_store["uri"])

@@ -303,7 +303,8 @@ TABLE_COLUMNS: tuple[TableColumn, ...] = (
 #: The MLflow model's output column that holds each row's :data:`TABLE_COLUMNS` again, as one
 #: object. Engines that convert whole columns lose nulls in them (Spark through MLflow's
 #: ``spark_udf`` writes a null text as ``"None"`` and a null yes/no as ``false``); the values of
-#: an object are converted one by one, nulls kept. :mod:`backclf.spark` reads this column.
+#: an object are converted one by one, nulls kept: read this column through ``spark_udf``
+#: (:mod:`backclf.spark` scores with the model file itself and needs neither).
 TABLE_ROW = "table_row"
 
 

@@ -1,106 +1,175 @@
-"""Assess a Spark DataFrame with the registered MLflow model (the ``spark`` extra).
+"""Assess a Spark DataFrame with the registered model (the ``spark`` extra).
 
     from backclf.spark import assess
     scored = assess(cases, "models:/backclf@champion")
 
-Each row is a case, one column per finding of the contract (any subset, natural Spark types:
-integer ages and pain scores, booleans with nulls, strings), optionally ``id`` and ``text``.
-The registered model (:mod:`backclf.pipeline.mlflow_model`) reads every row as
-``backclf predict`` reads a JSON object and decides it through the one decision path, red
-flags included; it runs through ``mlflow.pyfunc.spark_udf`` on the executors. The result is the
-input's columns, then typed columns: ``error`` (null, or why the row could not be assessed,
-in the CLI's words), ``triage_level``, ``triage_overridden``, ``red_flags`` (an array of rule
-ids), ``cause``, ``cause_probability`` and one ``p_<cause>`` per cause.
+Each row is a case, one column per finding of the contract (any subset, any Spark types:
+integer ages, booleans with nulls, strings, decimals), optionally ``id`` and ``text``, or an
+envelope column ``findings`` (a struct). The result is the input's columns, then typed
+columns: ``error`` (null, or why the row could not be assessed, in the CLI's words),
+``triage_level``, ``triage_overridden``, ``red_flags`` (an array of rule ids), ``cause``,
+``cause_probability``, one ``p_<cause>`` per cause, then the model that decided:
+``model_name``, ``model_version`` (its registered version) and ``model_sha256`` (of its
+model file, as in the CLI's ``model.sha256``).
 
-Every column given is read as a finding: a column that is not one (``saddle_numbnes``) is an
-error in every row, with the CLI's suggestion, never dropped. Pass ``columns`` to name the
-case's columns when the DataFrame holds others (dates, names).
+How: the model file is fetched once on the driver from the registry (``models:/...``) and its
+SHA-256 checked against the version's ``model_sha256`` tag (:mod:`backclf.spark.registry`);
+the executors get the bytes and parse them once per Python worker. Arrow batches go straight
+through ``DataFrame.mapInArrow`` into the CLI's table path (:mod:`backclf.spark.scoring`):
+the contract's rules checked on whole columns, then the one decision path,
+:func:`backclf.core.decide.assess_batch`, red flags included. No pandas, no MLflow on the
+executors.
 
-This is an adapter beside ``cli`` and ``serve``: it needs only the contract (the output
-columns) and the model's URI, not the training pipeline, and keeps pyspark out of both.
+Rows are read as the CLI reads a Parquet table, whatever their Spark types (decimals are
+numbers, a date or an array in a finding's column is its row's error in JSON's words, a NaN
+is unknown, an ``id`` must be a string or a whole number): a bad cell makes its row an error,
+never its column, and the other rows are assessed; a column that is not a finding
+(``saddle_numbnes``) is an error in every row, with the CLI's suggestion, never dropped.
+Pass ``columns`` to name the case's columns when the DataFrame holds others (dates, names).
+Read CSV with
+:func:`backclf.spark.readers.read_csv` (every cell as text, no ``inferSchema``) and
+``text_cells=True``, as the CLI reads CSV; read JSON Lines with
+:func:`backclf.spark.readers.read_json_lines` and :func:`assess_json_lines` (each line read as
+the CLI reads it), not ``spark.read.json``, whose inferred schema turns a column with one odd
+value into text.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from backclf.contract.assessment import TABLE_COLUMNS, TABLE_ROW
+from backclf.spark.registry import RegistryError, fetch_model
+from backclf.spark.scoring import (
+    CORRUPT_RECORD,
+    LINES_SCHEMA,
+    MODEL_COLUMNS,
+    RESULT_SCHEMA,
+    ModelBytes,
+    score_batches,
+    score_lines,
+)
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame
+    from pyspark.sql.types import StructType
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODEL_COLUMNS",
+    "OUTPUT_COLUMNS",
+    "ModelBytes",
+    "RegistryError",
+    "assess",
+    "assess_json_lines",
+    "fetch_model",
+]
 
 DEFAULT_MODEL = "models:/backclf@champion"
-#: Spark SQL types of the contract's table column types.
-SPARK_TYPES = {
-    "int64": "bigint",
-    "string": "string",
-    "bool": "boolean",
-    "float64": "double",
-    "list<string>": "array<string>",
-}
-#: The typed output columns. ``row`` (a row's place in the batch the model was handed) means
-#: nothing in a distributed job, so it is left out.
-OUTPUT_COLUMNS = tuple(c for c in TABLE_COLUMNS if c.name != "row")
-
-
-def result_type() -> str:
-    """What the UDF returns (Spark DDL): the model's ``table_row`` object, typed."""
-    fields = ", ".join(f"{c.name}: {SPARK_TYPES[c.type]}" for c in OUTPUT_COLUMNS)
-    return f"{TABLE_ROW} struct<{fields}>"
-
-
-def assessment_udf(
-    spark: SparkSession, model_uri: str = DEFAULT_MODEL, env_manager: str = "local", **options: Any
-):
-    """The registered model as a Spark UDF. Call it on one struct of the case's columns
-    (``udf(struct(*columns))``), so the model sees each column by name.
-
-    ``env_manager="local"`` uses the executors' Python as it is (backclf installed there);
-    ``"virtualenv"`` or ``"uv"`` builds the model's own environment from its logged wheel.
-    """
-    import mlflow
-
-    return mlflow.pyfunc.spark_udf(
-        spark,
-        model_uri,
-        result_type=result_type(),
-        env_manager=env_manager,
-        params={"output": "table"},  # no assessment objects: columnar, as for Parquet
-        **options,
-    )
+#: The columns added to the input's: the assessment's, then the model's identity.
+OUTPUT_COLUMNS = (*RESULT_SCHEMA.names, *MODEL_COLUMNS)
 
 
 def assess(
     cases: DataFrame,
-    model_uri: str = DEFAULT_MODEL,
+    model: str | ModelBytes = DEFAULT_MODEL,
     columns: Sequence[str] | None = None,
-    udf: Any = None,
-    env_manager: str = "local",
+    text_cells: bool = False,
 ) -> DataFrame:
-    """``cases`` with the assessment's typed columns added (see the module's docstring).
+    """``cases`` with the assessment's and the model's columns added (see the module).
 
+    ``model``: a registry URI, or a :func:`fetch_model` result to reuse across calls.
     ``columns``: the case's columns (default: all of them, so none is silently left out).
-    ``udf``: an :func:`assessment_udf` to reuse across calls.
+    ``text_cells``: the cells are text read as CSV cells (``yes``/``no``, ``40``).
     """
-    from pyspark.sql import functions as F
-
-    names = list(cases.columns if columns is None else columns)
-    taken = sorted({c.name for c in OUTPUT_COLUMNS} & set(cases.columns))
+    names = list(cases.columns)
+    taken = sorted({n for n in names if n.lower() in {c.lower() for c in OUTPUT_COLUMNS}})
     if taken:
         raise ValueError(
             f"the input already has column(s) named like the output: {', '.join(taken)}; "
             "rename them first"
         )
-    udf = udf or assessment_udf(cases.sparkSession, model_uri, env_manager)
-    result = "__backclf_assessment"
-    # One UDF call per row: the typed columns are read from its result (one ArrowEvalPython).
-    scored = cases.withColumn(result, udf(F.struct(*[F.col(_quoted(n)) for n in names])))
-    row = F.col(result)[TABLE_ROW]
-    return scored.select(
-        *[F.col(_quoted(c)) for c in cases.columns],
-        *[row[c.name].alias(c.name) for c in OUTPUT_COLUMNS],
+    wanted = set(names if columns is None else columns)
+    missing = sorted(wanted - set(names))
+    if missing:
+        raise ValueError(f"columns not in the input: {', '.join(missing)}")
+    if CORRUPT_RECORD in names:  # rows Spark could not parse (readers.read_csv) stay errors
+        wanted.add(CORRUPT_RECORD)
+    positions = tuple(i for i, name in enumerate(names) if name in wanted)
+    source = model if isinstance(model, ModelBytes) else fetch_model(model)
+    cases = arrow_ready(cases)
+    job = functools.partial(
+        score_batches, model=source, case_columns=positions, text_cells=text_cells
     )
+    return _with_identity(cases.mapInArrow(job, output_schema(cases.schema)), source)
+
+
+def assess_json_lines(lines: DataFrame, model: str | ModelBytes = DEFAULT_MODEL) -> DataFrame:
+    """Lines of JSON Lines (one string column, as ``spark.read.text(path)`` gives), each read
+    as ``backclf predict`` reads a line (flat findings or an envelope with ``findings``, an
+    ``id``, ``text``); blank lines give no row. Out: ``id`` (as text), then the assessment's
+    and the model's columns."""
+    if len(lines.columns) != 1:
+        raise ValueError(f"expected one column of lines, got {len(lines.columns)}")
+    source = model if isinstance(model, ModelBytes) else fetch_model(model)
+    text = lines.select(lines[lines.columns[0]].cast("string"))
+    job = functools.partial(score_lines, model=source)
+    return _with_identity(text.mapInArrow(job, _from_arrow_schema(LINES_SCHEMA)), source)
+
+
+def output_schema(schema: StructType) -> StructType:
+    """What the executors give: the input's columns, then the assessment's (Spark types)."""
+    from pyspark.sql.types import StructType
+
+    return StructType([*schema.fields, *_from_arrow_schema(RESULT_SCHEMA).fields])
+
+
+def _with_identity(scored: DataFrame, model: ModelBytes) -> DataFrame:
+    """The model's name, version and hash as constant columns (Spark adds them per row)."""
+    from pyspark.sql import functions as F
+
+    return scored.select(
+        "*", *(F.lit(value).alias(name) for name, value in model.identity().items())
+    )
+
+
+def arrow_ready(cases: DataFrame) -> DataFrame:
+    """``cases`` with every column Spark cannot hand to Python as Arrow (char/varchar,
+    year-month intervals, calendar intervals) or hands over as bytes (variant) cast to its
+    text, so that no input type stops the job: such a cell is then a bad value in its row."""
+    import inspect
+
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import to_arrow_type
+
+    # pyspark 4 asks for the session's time zone to type timestamps (any zone: only a probe)
+    zone = {"timezone": "UTC"} if "timezone" in inspect.signature(to_arrow_type).parameters else {}
+
+    def convertible(field) -> bool:
+        if type(field.dataType).__name__ == "VariantType":  # pyspark 4: arrives as bytes
+            return False
+        try:
+            to_arrow_type(field.dataType, **zone)
+        except Exception:  # pyspark's UNSUPPORTED_DATA_TYPE_FOR_ARROW_CONVERSION
+            return False
+        return True
+
+    fields = cases.schema.fields
+    if all(convertible(f) for f in fields):
+        return cases
+    return cases.select(
+        *[
+            F.col(_quoted(f.name)) if convertible(f) else F.col(_quoted(f.name)).cast("string")
+            for f in fields
+        ]
+    )
+
+
+def _from_arrow_schema(schema) -> StructType:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema)
 
 
 def _quoted(name: str) -> str:
