@@ -135,26 +135,9 @@ KNOWN_MISSES: dict[str, tuple[str, str]] = {
     "r3-081": (_SEXUAL, "consultation_24"),
     # Round 4 (issue 26): each reading below is the label's; the minimum needs a rule that
     # red_flags.yaml does not have (the clinical helper's area this wave), or is the label's.
-    "r4-013": (
-        _RULE + "rigors with new leg weakness (fever_with_leg_weakness asks for a fever)",
-        "consultation_24",
-    ),
-    "r4-029": (_RULE + "immunosuppression alone, afebrile, without night pain", "self_care"),
-    "r4-030": (
-        _RULE + "a pulsatile mass with a low blood pressure (BP 92/60 is no finding of the "
-        "contract); the mass alone is an emergency",
-        "emergency",
-    ),
     "r4-033": (
         _RULE + "renal_colic_picture_over_60 asks for trigger none, which the note does not say",
         "consultation_24",
-    ),
-    "r4-040": (_RULE + "painful urination alone, afebrile (the label asks for a GP)", "self_care"),
-    "r4-049": (_RULE + "injecting drug use alone, afebrile, without night pain", "self_care"),
-    "r4-101": (
-        _RULE + "new confusion at 88 with urinary smell, afebrile (sepsis_signs needs an "
-        "infection sign the contract has)",
-        "consultation",
     ),
     "r4-016": (
         "a reading miss: 'worse when I lean back or turn to check my blind spot' gives the "
