@@ -1,7 +1,7 @@
 """DVC stage `evaluate_interview`: simulated interviews on the test split (from age and sex)
 and on held-out narratives (from what the text says), against the full form.
 
-Writes `reports/interview_metrics.json` and the curves (`reports/plots/interview_curve.*`).
+Writes `reports/interview_metrics.json` and the curve (`reports/plots/interview_curve.png`).
 """
 
 import json
@@ -10,7 +10,7 @@ from pathlib import Path
 from backclf.contract.columns import from_codes
 from backclf.contract.rules import CaseError, check_record
 from backclf.core.model import load_model
-from backclf.pipeline.interview_evaluation import evaluate, headline, plot_curves, write_curves
+from backclf.pipeline.interview_evaluation import evaluate, headline, plot_curves
 from backclf.pipeline.params import params_or_exit
 from backclf.synth.sampler import read_labelled
 
@@ -51,13 +51,19 @@ def main() -> None:
     (REPORTS / "interview_metrics.json").write_text(
         json.dumps(metrics, indent=2, sort_keys=True) + "\n"
     )
-    write_curves(REPORTS / "plots" / "interview_curve.csv", reports)
     plot_curves(
         REPORTS / "plots" / "interview_curve.png",
         reports["age_and_sex"],
         "Simulated interviews, test split, from age and sex",
     )
-    print(json.dumps(metrics["headline"], indent=2))
+    first = metrics["headline"]["age_and_sex"]
+    gap = first["gap_without_an_emergency_red_flag_points"]
+    print(
+        f"evaluate_interview: from age and sex, {first['questions_median']:g} questions (median),"
+        f" accuracy {first['final_accuracy']:.4f} against {first['full_form_accuracy']:.4f} on"
+        f" the full form (gap without an emergency {gap}"
+        " points) -> reports/interview_metrics.json"
+    )
 
 
 if __name__ == "__main__":

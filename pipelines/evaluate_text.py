@@ -43,22 +43,16 @@ def main() -> None:
     Path("reports/text_metrics.json").write_text(
         json.dumps(report, indent=2, sort_keys=True) + "\n"
     )
-    headline = ("red_flag_cases_reaching_triage_min", "over_triage_plain", "cause_first")
     negex = report["negex_sentences"]
-    summary = {
-        "heldout_micro": report["heldout_narratives"]["micro"],
-        "negex": {k: negex[k] for k in ("sentences", "reader_right", "stock_negspacy_right")},
-        "written": {
-            name: {k: scores[k]["rate"] for k in headline}
-            | {
-                "micro_f1": scores["extraction"]["micro"]["f1"],
-                "negation": scores["negation_vs_stock_negspacy"]["reader_rate"],
-                "stock_negspacy": scores["negation_vs_stock_negspacy"]["stock_negspacy_rate"],
-            }
-            for name, scores in written.items()
-        },
-    }
-    print(json.dumps(summary, indent=2))
+    flags = [s["red_flag_cases_reaching_triage_min"] for s in written.values()]
+    reached, cases = sum(f["reached"] for f in flags), sum(f["cases"] for f in flags)
+    print(
+        f"evaluate_text: held-out narratives micro F1 "
+        f"{report['heldout_narratives']['micro']['f1']:.3f}; written messages with a red flag "
+        f"reaching their minimum {reached}/{cases}"
+        f"; negations {negex['reader_right']}/{negex['sentences']} (stock negspacy "
+        f"{negex['stock_negspacy_right']}) -> reports/text_metrics.json"
+    )
 
 
 if __name__ == "__main__":

@@ -11,11 +11,13 @@ SPLITS = ("train", "validation", "test", "shifted", "text_heldout", "reference")
 
 def main() -> None:
     params = params_or_exit()
+    sizes = []
     for split in SPLITS:
         config = params.generation_config(split)
         family = getattr(params.generate, split).family
-        out = write_parquet(config, Path("data") / f"{split}.parquet", text_family=family)
-        print(f"{split}: {config.n} vignettes -> {out}")
+        write_parquet(config, Path("data") / f"{split}.parquet", text_family=family)
+        sizes.append(f"{split} {config.n:,}")
+    print(f"generate: {', '.join(sizes)} vignettes -> data/")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,21 @@ CANDIDATE = Path("models/champion.json")
 REPORTS = Path("reports")
 #: The reports this pipeline writes (its stages' deps here); the sensitivity study's reports
 #: belong to its own pipeline and MLflow runs.
-PIPELINE_REPORTS = ("metrics.json", "evaluation.json", "text_metrics.json")
+PIPELINE_REPORTS = (
+    "headline.json",
+    "metrics.json",
+    "candidates.json",
+    "evaluation.json",
+    "text_metrics.json",
+)
+# This run's plots (dvc.yaml); the study's plot is drawn by another pipeline, for the champion
+# of its own run, so it is not logged as this run's.
+PIPELINE_PLOTS = (
+    "confusion.png",
+    "reliability.png",
+    "strongest_findings.png",
+    "interview_curve.png",
+)
 
 
 def reference_data(params: Params) -> Reference:
@@ -102,7 +116,7 @@ def main() -> None:
                     report_files=report_files,
                     model_file=CANDIDATE,
                     model_card=REPORTS / "model_card.md",
-                    plots=sorted((REPORTS / "plots").glob("*.png")),
+                    plots=[p for n in PIPELINE_PLOTS if (p := REPORTS / "plots" / n).exists()],
                     candidate_files={
                         p.stem: p for p in sorted(Path("models").glob("*.json")) if p != CANDIDATE
                     },

@@ -27,14 +27,14 @@ def probability(result, cause: str) -> float:
 
 
 def test_packaged_champion_is_the_pipelines_output_in_dvc_lock(root):
-    """The packaged file is byte-identical to what `train` wrote (md5 recorded in dvc.lock).
-    That `train` still writes these bytes is proved by .ci/run: `dvc repro` on a fresh clone
+    """The packaged file is byte-identical to the pipeline's model (`choose` copies the chosen
+    candidate; md5 recorded in dvc.lock). That the `train_*` stages still write these bytes is proved by .ci/run: `dvc repro` on a fresh clone
     retrains from nothing and the clone must still equal its commit (dvc.lock and the
     packaged file included). A test that retrained the default champion itself would take
     the pipeline's minutes (100,000 vignettes, every candidate) on every run of the suite."""
     packaged = root / "src" / "backclf" / "published" / "champion.json"
     lock = yaml.safe_load((root / "dvc.lock").read_text())
-    outs = {o["path"]: o["md5"] for o in lock["stages"]["train"]["outs"]}
+    outs = {o["path"]: o["md5"] for o in lock["stages"]["choose"]["outs"]}
     assert hashlib.md5(packaged.read_bytes()).hexdigest() == outs["models/champion.json"]
 
 
@@ -202,12 +202,16 @@ def test_every_candidate_kind_can_be_explained_and_plotted(tmp_path):
         strongest = strongest_findings(model)
         assert strongest["excessive_loading"][0][0] == "trigger=lifting_heavy_object"
         assert describe(model)["text"]
-        written = save_plots(tmp_path / file.kind, sample.label, model.predict_proba(x), strongest)
+        written = save_plots(tmp_path / file.kind, sample.label, model.predict_proba(x), model)
         assert {p.name for p in written} == {
             "confusion.png",
             "reliability.png",
             "strongest_findings.png",
         }
+        # sized for `dvc plots diff`'s side-by-side view: about 540 pixels wide
+        for path in written:
+            width = int.from_bytes(path.read_bytes()[16:20], "big")  # the PNG's IHDR width
+            assert 500 <= width <= 560, (path.name, width)
 
 
 def test_the_output_schema_names_the_schema_version():

@@ -18,14 +18,25 @@ import pytest
 import yaml
 
 pytestmark = pytest.mark.slow
-STAGES = ("generate", "train", "evaluate", "publish")
+#: dvc.yaml's stages in order, as (script, argument): the pipeline without DVC.
+STAGES = (
+    ("generate", None),
+    ("train", "logistic"),
+    ("train", "tree"),
+    ("train", "points"),
+    ("choose", None),
+    ("evaluate_candidates", None),
+    ("evaluate", None),
+    ("publish", None),
+)
+REFIT = STAGES[1:7]  # what a change of the knobs reruns before publish
 PACKAGED = "src/backclf/published/champion.json"
 PACKAGED_CARD = "src/backclf/published/model_card.md"
 
 
-def run_stage(root: Path, work: Path, env: dict, stage: str) -> str:
+def run_stage(root: Path, work: Path, env: dict, stage: str, argument: str | None = None) -> str:
     result = subprocess.run(
-        [sys.executable, str(root / "pipelines" / f"{stage}.py")],
+        [sys.executable, str(root / "pipelines" / f"{stage}.py"), *([argument] if argument else [])],
         cwd=work,
         env=env,
         capture_output=True,
@@ -80,7 +91,7 @@ def tiny_run(tmp_path_factory, root: Path):
     (work / "src/backclf/published").mkdir(parents=True)
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}"}
     env.pop("DVC_EXP_NAME", None)
-    outputs = {stage: run_stage(root, work, env, stage) for stage in STAGES}
+    outputs = {stage: run_stage(root, work, env, stage, arg) for stage, arg in STAGES}
     first = {
         "metrics": json.loads((work / "reports/metrics.json").read_text()),
         "details": json.loads((work / "reports/evaluation.json").read_text()),
@@ -116,8 +127,14 @@ def tree_run(second_publish, tiny_run, root: Path):
     params["train"]["model"] = "tree"
     (work / "params.yaml").write_text(yaml.safe_dump(params))
     env = {**env, "DVC_EXP_NAME": "tree-trial", "DVC_EXP_BASELINE_REV": "0" * 40}
-    for stage in ("train", "evaluate"):
+    models = {p.name: p.read_bytes() for p in sorted((work / "models").glob("*.json"))}
+    for stage in ("choose", "evaluate"):  # what `dvc exp run -S train.model=tree` reruns
         run_stage(root, work, env, stage)
+    # choosing refits nothing: the candidates are the files the first run fitted
+    assert {n: b for n, b in models.items() if n != "champion.json"} == {
+        p.name: p.read_bytes() for p in sorted((work / "models").glob("*.json"))
+        if p.name != "champion.json"
+    }
     return run_stage(root, work, env, "publish"), registry_state(env, work)
 
 
@@ -132,8 +149,9 @@ def knobs_experiment(tree_run, tiny_run, root: Path):
     params["generate"]["knobs"]["missing_rate"] = 0.2
     (work / "params.yaml").write_text(yaml.safe_dump(params))
     experiment_env = {**env, "DVC_EXP_NAME": "knobs-trial", "DVC_EXP_BASELINE_REV": "0" * 40}
-    for stage in ("generate", "train", "evaluate"):
-        run_stage(root, work, experiment_env, stage)
+    run_stage(root, work, experiment_env, "generate")
+    for stage, arg in REFIT:
+        run_stage(root, work, experiment_env, stage, arg)
     card = (work / "reports/model_card.md").read_text()
     experiment = run_stage(root, work, experiment_env, "publish")
     package = (work / PACKAGED).read_bytes(), (work / PACKAGED_CARD).read_bytes()
@@ -161,7 +179,8 @@ def test_pipeline_writes_every_output(tiny_run):
         "reports/metrics.json",
         "reports/model_card.md",
         "reports/plots/confusion.png",
-        "reports/plots/reliability.csv",
+        "reports/plots/reliability.png",
+        "reports/candidates.json",
         PACKAGED,
     ):
         assert (work / path).exists(), path

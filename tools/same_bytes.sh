@@ -3,7 +3,7 @@
 # other OpenBLAS kernels, thread counts and numpy SIMD levels, and check after each that the
 # checkout still equals its commit (dvc.lock, reports, the packaged model: byte for byte).
 #
-#   tools/same_bytes.sh            train, evaluate, evaluate_text, evaluate_interview (CI runs this)
+#   tools/same_bytes.sh            the train_*, evaluate* stages (CI runs this)
 #   tools/same_bytes.sh --study    the sensitivity study (studies/dvc.yaml), its own check: slow
 #
 # Each configuration stands for another machine: OPENBLAS_CORETYPE picks the BLAS kernel a CPU
@@ -20,8 +20,10 @@ if [ "${1:-}" = --study ]; then
   run() { uv run dvc repro -f studies/dvc.yaml; }
   what="the sensitivity study"
 else
-  run() { uv run dvc repro -f -s train evaluate evaluate_text evaluate_interview; }
-  what="train, evaluate, evaluate_text, evaluate_interview"
+  stages=(train_logistic train_tree train_points choose evaluate_candidates evaluate
+    evaluate_text evaluate_interview headline)
+  run() { uv run dvc repro -f -s "${stages[@]}"; }
+  what="the train_*, choose, evaluate* and headline stages"
 fi
 [ -z "$(git status --porcelain --untracked-files=no)" ] \
   || { echo "same bytes: the checkout has changes; commit or stash them first"; exit 1; }
