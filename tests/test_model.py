@@ -28,10 +28,10 @@ def probability(result, cause: str) -> float:
 
 def test_packaged_champion_is_the_pipelines_output_in_dvc_lock(root):
     """The packaged file is byte-identical to the pipeline's model (`choose` copies the chosen
-    candidate; md5 recorded in dvc.lock). That the `train_*` stages still write these bytes is proved by .ci/run: `dvc repro` on a fresh clone
-    retrains from nothing and the clone must still equal its commit (dvc.lock and the
-    packaged file included). A test that retrained the default champion itself would take
-    the pipeline's minutes (100,000 vignettes, every candidate) on every run of the suite."""
+    candidate; md5 recorded in dvc.lock). That the `train_*` stages still write these bytes is
+    proved by .ci/run: `dvc repro` on a fresh clone retrains from nothing and the clone must
+    still equal its commit (dvc.lock and the packaged file included). A test that retrained
+    the default champion itself would take the pipeline's minutes on every run of the suite."""
     packaged = root / "src" / "backclf" / "published" / "champion.json"
     lock = yaml.safe_load((root / "dvc.lock").read_text())
     outs = {o["path"]: o["md5"] for o in lock["stages"]["choose"]["outs"]}

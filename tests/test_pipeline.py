@@ -36,7 +36,7 @@ PACKAGED_CARD = "src/backclf/published/model_card.md"
 
 def run_stage(root: Path, work: Path, env: dict, stage: str, argument: str | None = None) -> str:
     result = subprocess.run(
-        [sys.executable, str(root / "pipelines" / f"{stage}.py"), *([argument] if argument else [])],
+        [sys.executable, str(root / "pipelines" / f"{stage}.py"), *filter(None, [argument])],
         cwd=work,
         env=env,
         capture_output=True,
