@@ -132,7 +132,8 @@ def tree_run(second_publish, tiny_run, root: Path):
         run_stage(root, work, env, stage)
     # choosing refits nothing: the candidates are the files the first run fitted
     assert {n: b for n, b in models.items() if n != "champion.json"} == {
-        p.name: p.read_bytes() for p in sorted((work / "models").glob("*.json"))
+        p.name: p.read_bytes()
+        for p in sorted((work / "models").glob("*.json"))
         if p.name != "champion.json"
     }
     return run_stage(root, work, env, "publish"), registry_state(env, work)
