@@ -15,9 +15,10 @@ are the CLI's:
   columns tables give (:data:`backclf.contract.assessment.TABLE_COLUMNS`: ``row``, ``error``,
   ``triage_level``, ``red_flags`` as a list, ``cause``, the probabilities), then
   ``assessment``: the whole object the CLI prints, as a structured value, and ``table_row``:
-  the flat columns again as one object per row (what :mod:`backclf.spark` asks the Spark UDF
-  for, because MLflow's Spark conversion of a whole column turns its nulls into ``"None"``
-  or ``false``, and converts an object's values one by one). A row that could not be
+  the flat columns again as one object per row (for MLflow's generic Spark UDF, whose
+  conversion of a whole column turns its nulls into ``"None"`` or ``false``; :mod:`backclf.spark`
+  does not use this model: it scores Arrow batches with the same registered model file,
+  hash-checked). A row that could not be
   assessed has its ``row`` and ``error`` and nulls elsewhere, never NaN.
 
 Why the signature declares outputs and no input columns: MLflow enforces an input schema by
@@ -40,8 +41,7 @@ from mlflow.pyfunc import PythonModel
 ASSESSMENT = "assessment"
 #: The model's one parameter: ``all`` (the default) gives every output column; ``table``
 #: leaves out the assessment objects and reads a DataFrame without free text columnar, as
-#: ``backclf predict`` reads Parquet (what :mod:`backclf.spark` asks for: same answers, many
-#: times faster).
+#: ``backclf predict`` reads Parquet (same answers, many times faster).
 OUTPUT_PARAM = "output"
 OUTPUTS = ("all", "table")
 
