@@ -10,6 +10,7 @@ headline figures are `reports/headline.json` (stage `headline`).
 import json
 from pathlib import Path
 
+from backclf.core.model import KINDS as CANDIDATES
 from backclf.core.model import load_model
 from backclf.pipeline.metrics import confusion, model_figures, triage_audit
 from backclf.pipeline.model_card import render_model_card
@@ -19,7 +20,6 @@ from backclf.pipeline.presentations import load_presentations, presentation_audi
 from backclf.pipeline.sensitivity_report import read_report
 from backclf.synth.sampler import label_indices, read_labelled, read_sample
 
-CANDIDATES = ("logistic", "points", "tree")
 REPORTS = Path("reports")
 
 

@@ -8,6 +8,7 @@ another one reruns the chosen model's evaluation (`evaluate`), not this table.
 import json
 from pathlib import Path
 
+from backclf.core.model import KINDS as CANDIDATES
 from backclf.core.model import load_model
 from backclf.pipeline.baselines import article_rules_proba, majority_proba
 from backclf.pipeline.dev_vignettes import load_dev, structured_scores
@@ -16,7 +17,6 @@ from backclf.pipeline.params import params_or_exit
 from backclf.synth.posterior import posterior
 from backclf.synth.sampler import read_labelled
 
-CANDIDATES = ("logistic", "points", "tree")
 REPORT = Path("reports/candidates.json")
 
 
@@ -45,10 +45,10 @@ def main() -> None:
     table["dev"] = {kind: structured_scores(dev_cases, m) for kind, m in models.items()}
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(json.dumps(table, indent=2) + "\n")  # candidates, then baselines
-    best = {k: table["test"][k]["accuracy"] for k in CANDIDATES}
+    accuracy = {k: table["test"][k]["accuracy"] for k in CANDIDATES}
     print(
         "evaluate_candidates: test accuracy "
-        + ", ".join(f"{k} {v:.4f}" for k, v in best.items())
+        + ", ".join(f"{k} {v:.4f}" for k, v in accuracy.items())
         + f" (Bayes ceiling {table['test']['bayes_ceiling']['accuracy']:.4f}) -> {REPORT}"
     )
 
