@@ -291,7 +291,11 @@ def _without_negations_inside_a_yes(triggers: list[Trigger], spans: list) -> lis
     yes = [(s.start, s.end) for s in spans if s.label_.endswith("=true") and source_of(s) == PHRASE]
     if not yes:
         return triggers
+    reach: dict[int, int] = {}  # from each token a "yes" holds, the furthest end of one
+    for start, end in yes:
+        for i in range(start, end):
+            reach[i] = max(reach.get(i, 0), end)
     return [
         t for t in triggers
-        if t.category != "negated" or not any(a <= t.start and t.end <= b for a, b in yes)
+        if t.category != "negated" or reach.get(t.start, -1) < t.end
     ]  # fmt: skip
