@@ -35,12 +35,14 @@ def _age_patterns() -> tuple[re.Pattern, ...]:
             rf"\b(?P<n>\d{{1,3}})\s*-?\s*(?:years?|yrs?|yr)\s*-?\s*old\b"
             rf"(?:\s+(?P<who>{who}|{SEXES}))?"
             rf"|\b(?P<n2>\d{{1,3}})\s*(?:yo|y/o|y\.o\.|yob)\b"
-            rf"(?:,?\s*(?P<sex2>m|f|{SEXES})\b(?!\s*(?:etres?|eters?)))?",
+            rf"(?:,?\s*(?P<sex2>m|f|{SEXES})\b(?!\s*(?:etres?|eters?)))?"
+            rf"(?:\s+(?P<who2>{who})\b)?",
         ),
         # "I'm 34", "aged 50", "Age: 36", "He's 38", "My mum is 84", "My husband, 60,"
         re.compile(
             rf"\b(?P<who>i'?m|i am|im|aged|age\s*\??:?(?:\s*a\s*:)?|he'?s|she'?s|he is|she is|"
-            rf"(?:{who})\s*(?:is|'s|,|\(\s*(?:he|she) is|\())\s*"
+            rf"(?:{who})\s*(?:is|'s|,|\(\s*(?:he|she) is|\(|,?\s*who\s*(?:is|'s|has just turned|"
+            rf"just turned|turned|will be|is now|'s now)))\s*"
             rf"(?:only |just |nearly |almost |about |around |turning |now )?"
             rf"(?P<n>\d{{1,3}})\b(?:\s*(?:years?|yrs?)(?! ago))?{NOT_AN_AGE_AFTER}",
         ),
@@ -89,7 +91,7 @@ def _age_belongs(who: str | None, patient: Patient) -> bool:
         return patient.kind == "writer"
     if who.startswith(("he", "she")):
         return patient.kind != "writer"
-    word = person_word(who.split()[0])
+    word = person_word(re.split(r"[^\w'-]+", who)[0])
     return patient.kind == "relative" and word is not None and word == patient.word
 
 
@@ -100,13 +102,14 @@ def ages(text: str, patient: Patient) -> Iterator[tuple[int, int, str, object]]:
         for m in pattern.finditer(text):
             groups = {k: v for k, v in m.groupdict().items() if v}
             n = groups.get("n") or groups.get("n2")
-            who = groups.get("who")
+            who = groups.get("who") or groups.get("who2")
             sex = groups.get("sex") or groups.get("sex2")
             before = text[max(0, m.start() - 24) : m.start()]
             if n is None or NOT_AFTER_HEIGHT.search(before[-12:]) or AN_OBJECT_OF.search(before):
                 continue
             owned = who is None and not sex and OWNED.search(before[-8:])
-            if owned and patient.kind != "third_person":
+            named_by_age = patient.kind == "relative" and patient.word == "child"
+            if owned and patient.kind != "third_person" and not named_by_age:
                 continue  # "my 2-year-old": someone's child (unless the text is about a child)
             age = number(n)
             if age is None or not 1 <= age <= 120 or age != int(age):

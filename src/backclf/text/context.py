@@ -26,7 +26,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from backclf.text.corrections import Corrections
-from backclf.text.findings import SPANS
+from backclf.text.findings import PHRASE, SPANS, source_of
 from backclf.text.lexicon import context_rules, lexicon, modifier_phrases
 from backclf.text.modifiers import CONTEXTS, PERSON, Reach, Trigger, modifiers_of
 from backclf.text.normalise import SENTENCE_END, answer_start, phrase_doc
@@ -238,6 +238,7 @@ class ConText:
             t for t in triggers
             if t.category != PERSON or self._is_person_trigger(tok, t, patient)
         ]  # fmt: skip
+        triggers = _without_negations_inside_a_yes(triggers, spans)
         triggers += self._answers(doc, tok, triggers)
         triggers += self._queries(tok, spans)
         stops = {i for t in triggers if t.category == "terminate" for i in range(t.start, t.end)}
@@ -281,3 +282,20 @@ class ConText:
         doc.user_data[CONTEXTS] = found
         doc.spans[SPANS] = spans
         return doc
+
+
+def _without_negations_inside_a_yes(triggers: list[Trigger], spans: list) -> list[Trigger]:
+    """Without the negations that are a present finding's own words ("not drinking", "no
+    bladder control"): the phrase has used the "no", so it does not reach the next item of a
+    list ("very drowsy, not drinking, sore over the kidney")."""
+    yes = [(s.start, s.end) for s in spans if s.label_.endswith("=true") and source_of(s) == PHRASE]
+    if not yes:
+        return triggers
+    reach: dict[int, int] = {}  # from each token a "yes" holds, the furthest end of one
+    for start, end in yes:
+        for i in range(start, end):
+            reach[i] = max(reach.get(i, 0), end)
+    return [
+        t for t in triggers
+        if t.category != "negated" or reach.get(t.start, -1) < t.end
+    ]  # fmt: skip

@@ -96,6 +96,7 @@ class FindingWords(_Strict):
     weak_values: dict[str, list[str]] = {}
     lasting: list[str] = []
     ability: list[str] = []
+    ability_not_after: list[str] = []
     near: list[NearValue] = []
     time: Literal["current", "history"] = "current"
     negated: str | None = None

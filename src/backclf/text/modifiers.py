@@ -89,6 +89,10 @@ def _reaches(t: Trigger, span_words: tuple[int, int], other: tuple[int, int] | N
     # is its subject, so the finding is hers (the trigger was kept only if so)
     if t.category == PERSON and t.start == start:
         return True
+    if other and t.category == "negated":
+        later, earlier = max((start, end), other), min((start, end), other)
+        if earlier[1] <= t.start < later[0] < t.end:
+            return True  # "pee normally and it doesn't hurt": a "no" that opens between them
     own = (t.start < end and start < t.end) or (other and t.start < other[1] and other[0] < t.end)
     if own:
         return False  # the finding's own words
@@ -108,7 +112,9 @@ class Reach:
     def __init__(self, triggers: list[Trigger]) -> None:
         self.triggers = triggers
         self.at: dict[int, list[int]] = {}
+        self.opening: dict[int, list[int]] = {}  # the triggers by their first token
         for n, t in enumerate(triggers):
+            self.opening.setdefault(t.start, []).append(n)
             low, high = t.scope
             for i in range(low, high):
                 self.at.setdefault(i, []).append(n)
@@ -122,6 +128,10 @@ class Reach:
             found.update(self.at.get(p, ()))
         return [self.triggers[n] for n in sorted(found)]
 
+    def opening_in(self, start: int, end: int) -> list[int]:
+        """The triggers (by number) whose first token lies in ``start`` to ``end``."""
+        return [n for i in range(start, end) for n in self.opening.get(i, ())]
+
 
 def modifiers_of(doc: Doc, span: Span, reach: Reach) -> Modifiers:
     """The modifiers that reach ``span``."""
@@ -129,7 +139,16 @@ def modifiers_of(doc: Doc, span: Span, reach: Reach) -> Modifiers:
     cues: list[str] = []
     ambiguous = answered = direct = denied = False
     words, other = hits_of(span)
-    for t in reach.near(words[0], *(other[:1] if other else ())):
+    candidates = reach.near(words[0], *(other[:1] if other else ()))
+    if other:  # a "no" between a near-pattern's words ("pee normally and it doesn't hurt")
+        between = (min(words, other)[1], max(words, other)[0])
+        seen = {id(t) for t in candidates}
+        candidates += [
+            reach.triggers[n]
+            for n in reach.opening_in(*between)
+            if id(reach.triggers[n]) not in seen
+        ]
+    for t in candidates:
         if not _reaches(t, words, other):
             continue
         category = "other" if t.category == PERSON else t.category

@@ -30,11 +30,12 @@ _WORD = "(?:" + "|".join(sorted(_WORDS, key=len, reverse=True)) + ")"
 NUMBER_WORDS = re.compile(rf"\b{_WORD}(?:(?:-| | and | point ){_WORD})*\b")
 
 #: Quantity words and what they count ("a couple of days", "half a stone").
-FEW = {"a": 1, "an": 1, "one": 1, "a couple of": 2, "couple of": 2, "a couple": 2, "a few": 3,
+FEW = {"a": 1, "an": 1, "one": 1, "a couple of": 2, "couple of": 2, "a couple": 2, "couple": 2,
+       "a few": 3,
        "few": 3, "several": 4, "half a": 0.5, "half an": 0.5, "a half": 0.5}  # fmt: skip
 #: How the patterns write a number: digits (as the view has them) or a quantity word.
 NUM = r"(?:\d+(?:\.\d+)?(?: and a half)?)"
-FEW_NUM = rf"(?:{NUM}|a couple of|couple of|a few|several|half an?|an?|one)"
+FEW_NUM = rf"(?:{NUM}|a couple of|couple of|a couple|couple|a few|several|half an?|an?|one)"
 
 
 def numeral_view(text: str) -> Prepared:

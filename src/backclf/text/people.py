@@ -15,6 +15,7 @@ third person.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -23,7 +24,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from backclf.text.findings import NUMBER, SPANS, source_of
-from backclf.text.lexicon import lexicon
+from backclf.text.lexicon import context_rules, lexicon
 from backclf.text.tokens import Tokens, tokens
 
 
@@ -105,7 +106,12 @@ def _relative(tok: Tokens, word: str, at: int) -> Patient:
 DESCRIBING = frozenset({
     "-", "year", "years", "yr", "yrs", "old", "little", "big", "eldest", "oldest", "youngest",
     "younger", "older", "elderly", "teenage", "baby", "new", "dear", "poor", "best", "step",
-    "grown", "grown-up", "adult", "late", "own", "two", "3", "partner's", "wee"})  # fmt: skip
+    "grown", "grown-up", "adult", "late", "own", "two", "3", "partner's", "wee", "yo", "y", "/",
+    "o", "y/o", "y.o.", "y.o", "year-old", "yr-old", "yo."})  # fmt: skip
+#: "my 15yo daughter": an age and "yo" written as one word.
+AGE_WORD = re.compile(r"\d{1,3}(?:yo|y/o|yrs?|yr|-year-old|-yr-old)")
+#: The words that end "my 14-year-old", "my 9 yr old", "my 15yo": a child, named by age.
+AGED = frozenset({"old", "yo", "o", "y/o", "y.o.", "y.o", "year-old", "yr-old", "yo."})
 
 #: Words that may stand between an owner and the back ("my lower back", "his bad back").
 BACK_ADJECTIVES = frozenset({"lower", "low", "upper", "bad", "sore", "poor", "whole", "own"} | {
@@ -139,6 +145,14 @@ def _subject_of(tok: Tokens, start: int, end: int) -> Patient | None:
     first = set(lexicon().pronouns.first_person)
     for i in range(start, end):
         lower = tok.lower[i]
+        named = person_word(lower) if i == start else None
+        if (
+            named
+            and (people_sex()[named] or named in NAMED_ANY)
+            and tok.title(i)
+            and not _reports(tok, i + 1)
+        ):
+            return _relative(tok, named, i)  # "Mum is drowsy", "Dad has been off fluids"
         if lower in ("he", "she"):
             found = _relative_before(tok, i, pronoun_sex()[lower])
             if found:
@@ -146,17 +160,34 @@ def _subject_of(tok: Tokens, start: int, end: int) -> Patient | None:
             return Patient("third_person", sex=pronoun_sex()[lower], sex_at=i)
         if lower in ("my", "our"):
             j = i + 1  # "my son", "my little girl", "my 15-year-old daughter"
-            while j < end and (tok.lower[j] in DESCRIBING or tok.number[j]):
+            while j < end and (
+                tok.lower[j] in DESCRIBING or tok.number[j] or AGE_WORD.fullmatch(tok.lower[j])
+            ):
                 j += 1
             word = person_word(tok.lower[j]) if j < end else None
             if word:
                 return _relative(tok, word, j)
+            skipped = tok.lower[i + 1 : j]
+            if skipped and (AGED.intersection(skipped) or AGE_WORD.fullmatch(skipped[-1])):
+                # "my 14-year-old has hurt his back": a child named by age alone
+                return _relative(tok, "child", j - 1)
             if lower == "my":
                 return Patient("writer")
         elif lower in first and lower not in OBJECT_FORMS:
             return Patient("writer")
     return None
 
+
+def _reports(tok: Tokens, i: int) -> bool:
+    """Whether a reporting verb follows at token ``i`` ("Daughter reports new confusion": she
+    tells, she is not the one described)."""
+    while i < len(tok) and tok.lower[i] in ("also", "has", "had", "have", "just", "then"):
+        i += 1
+    return i < len(tok) and tok.lemma[i] in context_rules().reporting_verbs
+
+
+#: People who may open a sentence by name without "my" ("Partner has been off fluids").
+NAMED_ANY = frozenset({"partner", "child", "kid"})
 
 #: "seen by me", "drove me in": the writer is there, but not as the one it is about.
 OBJECT_FORMS = frozenset({"me", "myself", "mine"})

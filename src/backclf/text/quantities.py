@@ -9,7 +9,8 @@
   fall from 1 m (3 ft) or 5 stairs or more, or a crash at 100 km/h (60 mph) or more, is major
   trauma (the Canadian C-spine rule's dangerous mechanisms, Stiell et al., JAMA
   2001;286:1841);
-- weeks of pregnancy as a note writes them ("22/40", "G2P1, 31/40"): pregnant.
+- weeks of pregnancy as a note writes them ("22/40", "G2P1, 31/40"): pregnant;
+- a time spent out cold ("was out for 30 sec", "knocked out for a minute"): a faint or collapse.
 
 Each reader gives (start, end, finding, value) in the text it reads.
 """
@@ -68,14 +69,19 @@ def temperatures(text: str) -> Iterator[tuple[int, int, str, object]]:
 # -- pain score ------------------------------------------------------------------------------
 
 PAIN_SCORES = (
-    re.compile(r"(?<![\d/.])(?P<n>\d{1,2})\s*(?:/|out of|of|from)\s*10\b(?!\d|\.\d)"),
     re.compile(
-        r"\b(?:pain score|pain|score|severity)\s*(?:is|of|:|\?)?\s*(?P<n>\d{1,2})\b(?![/\d]|\.\d)"
+        r"(?<![\d/.])(?P<n>\d{1,2})\s*(?:/|out of|outta|outa|out ov|oughta|of|from)\s*"
+        r"10\b(?!\d|\.\d)"
+    ),
+    re.compile(
+        r"\b(?:pain score|pain level|pain|score|severity)\s*(?:is|of|:|\?|at)?\s*"
+        r"(?:an?\s+)?(?P<n>\d{1,2})\b(?![/\d]|\.\d)"
         r"(?!\s*(?:days?|weeks?|wks?|hours?|hrs?|hr\b|h\b|mins?|minutes?|months?|years?|yrs?|kg|lb|"
         r"mph|am|pm))",
     ),
     re.compile(
         r"\b(?:like|about|around|maybe|roughly|probably|at least|give it|says?|said|rates? it|"
+        r"a solid|solid|easily|a good|i'?d say|id say|"
         r"rated it|scores? it)\s+(?:it'?s\s+|it is\s+)?(?:an?\s+)?"
         r"(?P<n>\d{1,2})\b(?!\s*(?:yrs?|years?|kg|kilos?|lbs?|pounds|stone|days?|"
         r"weeks?|hours?|mins?|minutes?|months?|times|mph|am|pm|o'?clock|/|out|of|from|-|ft|"
@@ -125,7 +131,19 @@ DURATIONS = (
         ),
         None,
     ),
-    (re.compile(r"\b(?:a|one)\s+fortnight\b"), 14.0),
+    (re.compile(r"\b(?:a|one|the past|the last|past|last|over a|for a)\s+fortnight\b"), 14.0),
+    # "since last tuesday", "started last friday", "since last week": a day of the week before
+    # this one, 2 to 13 days ago whatever today is; 7, the middle of that, is the estimate
+    # (assumption: the text has no date; 7-29 days is also the band most of those days fall
+    # in). "since Monday" (this week) gives no count, as the written rounds label it.
+    (
+        re.compile(
+            r"\b(?:since|from|started|start|began|begun|came on|happened|back went|it went|did it|"
+            r"did my back|hurt it|on)\s+(?:it\s+)?last\s+(?:monday|tuesday|wednesday|thursday|"
+            r"friday|saturday|sunday|mon|tues?|wed|thurs?|fri|sat|sun)\b|\bsince last (?:week|wk)\b"
+        ),
+        7.0,
+    ),
     (
         re.compile(
             r"\b(?:since\s+|from\s+)?(?:this morning|today|earlier today|this afternoon|"
@@ -235,6 +253,30 @@ def trauma(text: str) -> Iterator[tuple[int, int, str, object]]:
             yield m.start(), m.end(), "major_trauma", True
 
 
+# -- time out cold ---------------------------------------------------------------------------
+
+#: "was out for 30 sec", "knocked out for a minute", "out cold for a few seconds": a time
+#: spent unconscious is a faint or a collapse. Not "was out for 20 minutes walking the dog".
+OUT_FOR = re.compile(
+    rf"\b(?:was|were|been|being|got|get|knocked|passed|blacked|went|i'?m|is|he'?s|she'?s)\s+"
+    rf"(?:clean\s+|completely\s+|totally\s+|spark\s+|right\s+)?out\s+(?:cold\s+)?"
+    rf"(?:for\s+)?(?:about\s+|around\s+|maybe\s+|like\s+|roughly\s+|at least\s+|nearly\s+|"
+    rf"almost\s+|a good\s+|over\s+)?(?:{FEW_NUM}\s*|a\s+)?"
+    rf"(?:secs?|seconds?|mins?|minutes?|moments?|min\b)\b"
+    rf"(?![^.!?\n]{{0,30}}\b(?:walk|walking|run|running|jog|jogging|shopping|dog|drive|driving|"
+    rf"lunch|dinner|smoke|fag|garden|shops|errand))"
+)
+
+
+def out_cold(text: str) -> Iterator[tuple[int, int, str, object]]:
+    if " out " not in text:
+        return
+    for m in OUT_FOR.finditer(text):
+        if m.group().startswith("went") and "cold" not in m.group():
+            continue  # "went out for a minute" is going outside
+        yield m.start(), m.end(), "fainting_or_collapse", True
+
+
 # -- weeks of pregnancy ----------------------------------------------------------------------
 
 #: "22/40", "31+2/40": weeks of a 40-week pregnancy, as notes write them.
@@ -249,4 +291,4 @@ def gestation(text: str) -> Iterator[tuple[int, int, str, object]]:
             yield m.start(), m.end(), "pregnant", True
 
 
-READERS = (temperatures, pain_scores, durations, weights, trauma, gestation)
+READERS = (temperatures, pain_scores, durations, weights, trauma, gestation, out_cold)

@@ -3,7 +3,8 @@ mention (or nothing), then one value per finding, the notes, and the red-flag sc
 text did not address.
 
 The rules, in order, for one span:
-- a hypothetical mention, or someone else's, is no finding;
+- a hypothetical mention, or someone else's, is no finding (a span that opens with the word
+  naming the person described is theirs: "I'm writing about my husband who is 60");
 - a mention in the past is no finding unless the finding is about the past (``time:
   history`` in the lexicon: "history of lymphoma, in remission" is a cancer history);
 - a resolved current finding is absent ("fever last week, gone now");
@@ -11,7 +12,10 @@ The rules, in order, for one span:
   drops a number;
 - an uncertain mention, an ambiguous negation ("no fever and numbness"), a hint phrase, a
   "no" taken back ("No numbness. Wait, actually yes") and a safety-net hit are never "no": a
-  red flag counts as present, with a note; anything else stays unknown;
+  red flag counts as present, with a note; anything else stays unknown (an ambiguous "no"
+  leaves a phrase that states the normal as it is: "no fever and my pee is normal");
+- an inability the finding does not count is none ("it hurts to lift my foot" is pain, not
+  weakness: the lexicon's ``ability_not_after``);
 - what a person can do ("I can bend") and what makes the pain worse are no events
   (:mod:`.events`).
 Then per finding: a trigger ruled out gives "none" only when more than one kind is ruled out
@@ -131,6 +135,21 @@ def _negated(tok: Tokens, span: Span, key: str, value: Any, uncertain: bool, con
     return None
 
 
+def _opens_with_the_patient(doc: Doc, span: Span) -> bool:
+    """Whether a span opens with the word that names the person described ("husband who is
+    60" in "I'm writing about my husband who is 60"): the writer's "I" before it is no
+    experiencer of it."""
+    patient = doc._.backclf_patient
+    return patient is not None and patient.kind == "relative" and patient.at == span.start
+
+
+def _only_pain_stops_it(context, rules) -> bool:
+    """Whether every cue of an inability is one the finding does not count ("hurts to")."""
+    excluded = {cue.lower() for cue in rules.ability_not_after}
+    cues = [" ".join(cue.lower().split()) for cue in context.cues]
+    return bool(cues) and all(cue in excluded for cue in cues)
+
+
 def mention_of(doc: Doc, span: Span) -> Mention | None:
     """The mention one finding span makes, or ``None`` (see the module's docstring)."""
     # The rules in the order the module's docstring gives them: one pass, no helper hides
@@ -143,7 +162,7 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
     via = source_of(span)
     weak, lasting = via == WEAK, via == LASTING
     via = PHRASE if weak or lasting else via
-    if context.hypothetical or context.other:
+    if context.hypothetical or (context.other and not _opens_with_the_patient(doc, span)):
         return None
     if context.historical and rules.time == "current" and via != NUMBER and not lasting:
         if not (context.negated or context.resolved) or spec.kind != "bool" or key == "false":
@@ -163,6 +182,8 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
     ability = key == "ability" or (bool(rules.ability) and context.inability and key == "true")
     if ability and not context.inability:
         return None  # "I can turn" or "I didn't twist" says nothing
+    if ability and rules.ability_not_after and _only_pain_stops_it(context, rules):
+        return None  # "it hurts to lift my foot": pain, not weakness
     value = True if ability else _value(finding, key)
     uncertain = key == "uncertain" or via == SAFETY_NET
     ruled_out = None
@@ -179,7 +200,10 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
     if context.asserted:  # "No numbness. Wait, actually yes": said after all, with a note
         value = key != "false" if spec.kind == "bool" else value
         uncertain = True
-    if (context.uncertain or context.ambiguous) and via != NUMBER:
+    # "no fever and my pee is normal": a "no" that may reach a phrase stating the normal
+    # leaves it saying the normal (only a finding's own words are made doubtful by it)
+    ambiguous = context.ambiguous and key != "false"
+    if (context.uncertain or ambiguous) and via != NUMBER:
         uncertain = True
     if rules.habit and key in rules.habit.of and told_as_habit(tok, span, rules.habit):
         value = rules.habit.value
