@@ -41,6 +41,7 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import Columns, take
 from backclf.contract.fields import FIELDS
+from backclf.core.conditions import ConditionSet, finding_values
 from backclf.core.model import LinearModel, ReadableModel
 from backclf.core.model_file import UNKNOWN_ANSWER
 from backclf.core.red_flags import Check, compile_condition
@@ -215,9 +216,20 @@ def _skip_checks() -> dict[str, Check]:
     }
 
 
-def not_applicable(columns: Columns) -> dict[str, np.ndarray]:
+@cache
+def _skip_conditions() -> tuple[tuple[str, ...], ConditionSet]:
+    """``skip_when`` of questions.yaml compiled for batches once (checked by
+    :func:`_skip_checks`)."""
+    bank = knowledge.question_bank().questions
+    findings = tuple(_skip_checks())
+    return findings, ConditionSet.of([bank[f].skip_when for f in findings])
+
+
+def not_applicable(columns: Columns, values: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per finding with a ``skip_when``, the cases whose question does not apply."""
-    return {finding: check(columns) for finding, check in _skip_checks().items()}
+    findings, conditions = _skip_conditions()
+    holds = conditions.holds(finding_values(columns) if values is None else values)
+    return {finding: holds[:, j] for j, finding in enumerate(findings)}
 
 
 def plan_questions(
@@ -231,6 +243,7 @@ def plan_questions(
     stopping: bool = True,
     objective: str = "decision",
     from_text: Mapping[str, np.ndarray] | None = None,
+    values: np.ndarray | None = None,
 ) -> Plan:
     """The questions to ask each case next (see the module's docstring).
 
@@ -239,16 +252,19 @@ def plan_questions(
     ``listed`` caps how many discrimination questions are ranked (default: the model
     file's); with ``stopping=False`` the stopping rule is ignored (to draw accuracy curves).
     The ``objective`` ``information`` ranks by information alone: greedy entropy reduction,
-    the reference the evaluation compares with."""
+    the reference the evaluation compares with. ``values``: the batch's
+    :func:`~backclf.core.conditions.finding_values`, if already read."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}")
     n = len(proba)
     policy = model.file.interview
-    skipped = not_applicable(columns)
+    if values is None:
+        values = finding_values(columns)
+    skipped = not_applicable(columns, values)
     urgent = TRIAGE_LEVELS.index(policy.urgent_stop if policy else "emergency")
     going_now = level >= urgent
     above = np.where(going_now, level, -1)
-    checklist, follow_up = screen().pending(columns, asked, skipped, from_text, above)
+    checklist, follow_up = screen().pending(columns, asked, skipped, from_text, above, values)
     table = answer_table(model)
     width = listed if listed is not None else (policy.listed if policy else 0)
     if table is None or width == 0 or n == 0:

@@ -93,7 +93,7 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
     chosen_all = decisions.chosen.tolist()
     abstained_all = decisions.abstained.tolist()
     red_flag_all = (decisions.fired & (rule_ranks >= URGENT_RANK)[None, :]).any(axis=1).tolist()
-    person = person_flags(decisions.columns, decisions.level)
+    person = person_flags(decisions.columns, decisions.level, decisions.infection_sign)
     also_all = _also_considered(decisions)
     setters = _level_setters(decisions)
     unusual_all = _unusual(decisions).tolist()

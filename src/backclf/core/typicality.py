@@ -22,12 +22,14 @@ added, and the floor never falls.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
 from backclf.contract.columns import Columns
 from backclf.contract.fields import FIELDS
+from backclf.core.conditions import ConditionSet, Tests, bin_interval, finding_values
 from backclf.core.model import ReadableModel
 from backclf.core.model_file import Typicality
 from backclf.core.red_flags import compile_condition
@@ -41,12 +43,57 @@ SEVERE_AND_SUDDEN = {"all": [{"pain_severity": {">=": 7}}, {"onset": "sudden"}]}
 
 
 Table = tuple[str, np.ndarray, np.ndarray, np.ndarray]
+#: Rows scored at a time (bounds the ``(rows, answers, causes)`` array of costs).
+_BLOCK = 8192
+
+
+@dataclass(frozen=True, eq=False)
+class Answers:
+    """Every answer of every finding of a typicality section, compiled once per model: where
+    each holds (:class:`~backclf.core.conditions.Tests`) and its costs ``(A, K)``."""
+
+    tests: Tests
+    cost: np.ndarray
+
+    @classmethod
+    def of(cls, tables: tuple[Table, ...]) -> Answers:
+        intervals, costs = [], []
+        for finding, low, high, cost in tables:
+            for a in range(len(low)):
+                if FIELDS[finding].numeric:
+                    intervals.append((finding, *bin_interval(low[a], high[a]), False))
+                else:
+                    intervals.append((finding, float(low[a]), float(low[a]), False))
+                costs.append(cost[a])
+        return cls(Tests.of(intervals), np.array(costs).reshape(len(costs), len(CAUSE_IDS)))
+
+    def scores(self, values: np.ndarray) -> np.ndarray:
+        """``(n,)``: each case's least total cost over the causes. The costs of the answers
+        given are added one answer after another in the section's order (``cumsum``: each
+        sum is the last plus the next), with 0 for an answer not given (adding 0 changes no
+        sum), so every total is the same float as adding only the answers given."""
+        out = np.empty(len(values))
+        for start in range(0, len(values), _BLOCK):
+            block = values[start : start + _BLOCK]
+            given = self.tests.holds(block)[:, :, None]  # (b, A, 1)
+            costs = np.where(given, self.cost[None, :, :], 0.0)  # (b, A, K)
+            if costs.shape[1]:
+                total = np.cumsum(costs, axis=1)[:, -1, :]
+            else:
+                total = np.zeros((len(block), len(CAUSE_IDS)))
+            out[start : start + len(block)] = total.min(axis=1)
+        return out
 
 
 @cache
 def _tables(model: ReadableModel) -> tuple[Table, ...]:
     section = model.file.typicality
     return () if section is None else compile_section(section)
+
+
+@cache
+def _answers(model: ReadableModel) -> Answers:
+    return Answers.of(_tables(model))
 
 
 def compile_section(section: Typicality) -> tuple[Table, ...]:
@@ -61,41 +108,37 @@ def compile_section(section: Typicality) -> tuple[Table, ...]:
     return tuple(out)
 
 
-def scores(model: ReadableModel, columns: Columns) -> np.ndarray:
+def scores(
+    model: ReadableModel, columns: Columns, values: np.ndarray | None = None
+) -> np.ndarray:
     """``(n,)``: each case's least total cost over the causes (0 without a typicality
-    section)."""
-    return table_scores(_tables(model), columns)
+    section). ``values``: the batch's :func:`~backclf.core.conditions.finding_values`."""
+    return _answers(model).scores(finding_values(columns) if values is None else values)
 
 
 def table_scores(tables: tuple[Table, ...], columns: Columns) -> np.ndarray:
     """``(n,)``: :func:`scores` over compiled tables."""
-    n = len(next(iter(columns.values())))
-    total = np.zeros((n, len(CAUSE_IDS)))
-    for finding, low, high, cost in tables:
-        col = columns[finding]
-        for a in range(len(low)):
-            if FIELDS[finding].numeric:
-                with np.errstate(invalid="ignore"):
-                    rows = (col >= low[a]) & (col < high[a])
-            else:
-                rows = col == low[a]
-            total[rows] += cost[a]
-    return total.min(axis=1)
+    return Answers.of(tables).scores(finding_values(columns))
 
 
 @cache
-def _severe_and_sudden():
-    return compile_condition(SEVERE_AND_SUDDEN, "typicality floor")
+def _severe_and_sudden() -> ConditionSet:
+    compile_condition(SEVERE_AND_SUDDEN, "typicality floor")  # checks it
+    return ConditionSet.of([SEVERE_AND_SUDDEN])
 
 
-def unusual(model: ReadableModel, columns: Columns) -> tuple[np.ndarray, np.ndarray]:
+def unusual(
+    model: ReadableModel, columns: Columns, values: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``(n,)`` bool: unusual cases; ``(n,)`` their floor's triage rank (0 elsewhere)."""
     section = model.file.typicality
     n = len(next(iter(columns.values())))
     if section is None:
         return np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
-    odd = scores(model, columns) >= section.threshold
-    severe = _severe_and_sudden()(columns)
+    if values is None:
+        values = finding_values(columns)
+    odd = _answers(model).scores(values) >= section.threshold
+    severe = _severe_and_sudden().holds(values)[:, 0]
     rank = np.where(
         odd,
         np.where(severe, TRIAGE_LEVELS.index(FLOOR_SEVERE), TRIAGE_LEVELS.index(FLOOR)),
