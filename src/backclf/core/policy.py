@@ -41,11 +41,11 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import Columns, take
 from backclf.contract.fields import FIELDS
-from backclf.core.conditions import ConditionSet, finding_values
+from backclf.core.conditions import COLUMN, ConditionSet, finding_values
 from backclf.core.model import LinearModel, ReadableModel
 from backclf.core.model_file import UNKNOWN_ANSWER
 from backclf.core.red_flags import Check, compile_condition
-from backclf.core.screen import screen, still_open, unknown
+from backclf.core.screen import screen, unknown
 from backclf.knowledge import TRIAGE_LEVELS
 
 #: What a discrimination question is chosen by (see the module's docstring).
@@ -71,8 +71,10 @@ class AnswerTable:
     information: np.ndarray  # (G, K)
     unknown_answer: np.ndarray  # (G,) the row of each finding's "unknown" answer
     featureless: tuple[tuple[int, str, int], ...]  # (q, finding, code): answers without features
+    position: dict[str, int]  # each finding's index in ``findings``
     log_prior: np.ndarray  # (K,)
     delta: np.ndarray | None
+    column: np.ndarray  # (G,) each finding's column in conditions.finding_values
 
 
 @cache
@@ -117,8 +119,10 @@ def answer_table(model: ReadableModel) -> AnswerTable | None:
         member.T @ (rates_arr * log_rates),
         np.array(unknown_rows),
         tuple(featureless),
+        {f: g for g, f in enumerate(findings)},
         np.log(prior),
         delta,
+        np.array([COLUMN[f] for f in findings], dtype=np.int64),
     )
 
 
@@ -271,8 +275,11 @@ def plan_questions(
         empty = np.zeros((n, 0))
         return Plan(checklist, follow_up, empty.astype(np.int64), empty, table)
 
-    open_ = np.column_stack([still_open(columns, f, asked, skipped) for f in table.findings])
-    open_ = open_.reshape(n, len(table.findings))
+    open_ = np.isnan(values[:, table.column])  # (n, G) unknown ...
+    for marks in (asked, skipped):  # ... not answered "don't know", and applicable
+        for finding, mask in marks.items():
+            if finding in table.position:
+                open_[:, table.position[finding]] &= ~mask
     # While a safety question is pending it is asked alone: its answers change what to ask.
     rows = np.flatnonzero(open_.any(axis=1) & ~checklist.any(axis=1) & ~follow_up.any(axis=1))
     if stopping:

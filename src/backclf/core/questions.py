@@ -84,26 +84,38 @@ def _checklist_parts() -> tuple[dict[str, Any], list[tuple[int, str, list]]]:
     return fixed, own
 
 
+@cache
+def _screen_parts() -> tuple[tuple[str, ...], tuple, list[str], list[dict[str, Any]]]:
+    """The screen's case-independent parts, built once: the checklist's findings, groups and
+    items, and the follow-up questions."""
+    s = screen()
+    bank = knowledge.question_bank().questions
+    return s.checklist, s.groups, [bank[f].item for f in s.checklist], [
+        _follow_up(f) for f in s.follow_up
+    ]
+
+
+@cache
+def _discrimination_questions(findings: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Each answer table finding's question (its ``expected_gain`` filled per case), built
+    once per table."""
+    why = knowledge.question_bank().why.discriminate
+    return [{**single_question(f), "why": why} for f in findings]
+
+
 class QuestionWriter:
     """Turns the rows of a plan into ``next_questions`` lists, at most ``listed`` long."""
 
     def __init__(self, plan: Plan, listed: int) -> None:
         self.listed = listed
-        s = screen()
-        self._names = s.checklist
-        self._groups = s.groups
-        bank = knowledge.question_bank().questions
-        self._items = [bank[f].item for f in s.checklist]
-        self._follow_ups = [_follow_up(f) for f in s.follow_up]
+        self._names, self._groups, self._items, self._follow_ups = _screen_parts()
         self._checklist = plan.checklist.tolist()
         self._pending = plan.checklist.any(axis=1).tolist()
         self._follow = plan.follow_up.tolist()
         self._any_follow = plan.follow_up.any(axis=1).tolist()
         self._ranked = plan.ranked.tolist()
         self._gains = np.round(plan.gain, GAIN_DIGITS).tolist()
-        findings = plan.table.findings if plan.table is not None else ()
-        why = knowledge.question_bank().why.discriminate
-        self._asks = [{**single_question(f), "why": why} for f in findings]
+        self._asks = _discrimination_questions(plan.table.findings if plan.table else ())
 
     def __call__(self, i: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
