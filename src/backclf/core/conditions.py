@@ -65,14 +65,34 @@ def condition_terms(condition: dict[str, Any]) -> list[list[dict[str, Any]]]:
     return terms
 
 
+#: Batches of up to this many cases are tested through one matrix of all their findings (a
+#: fixed number of array operations: what one case costs is what the arrays cost to set up);
+#: larger ones one finding's column at a time, as the rules are written (each operation then
+#: runs over many cases, and the matrix would cost more memory traffic than it saves). Both
+#: give the same booleans (tests/test_conditions.py). Assumption: the crossover, measured on
+#: the development machine (benchmarks/bench_single.py and the JSON Lines and Parquet rates).
+SMALL_BATCH = 256
+
+
+def batch_size(columns: Columns) -> int:
+    return len(next(iter(columns.values())))
+
+
+def small_batch_values(columns: Columns) -> np.ndarray | None:
+    """:func:`finding_values` for a small batch (see :data:`SMALL_BATCH`), else ``None``."""
+    return finding_values(columns) if batch_size(columns) <= SMALL_BATCH else None
+
+
 def finding_values(columns: Columns) -> np.ndarray:
     """``(n, len(FIELD_NAMES))`` float64: every finding of a batch, NaN where unknown (codes
-    as numbers). One array per batch, read by every compiled test."""
-    values = np.array([columns[name] for name in FIELD_NAMES], dtype=np.float64).T
-    unknown = values < 0
-    unknown &= _CODED
-    values[unknown] = np.nan
-    return values
+    as numbers). One array per batch, read by every compiled test. It is the transpose of a
+    C-ordered ``(findings, n)`` array: the tests below read ``values.T``, whole rows of cases
+    at a time, which keeps large batches as fast as one array operation per column."""
+    by_finding = np.array([columns[name] for name in FIELD_NAMES], dtype=np.float64)
+    unknown = by_finding < 0
+    unknown &= _CODED[:, None]
+    by_finding[unknown] = np.nan
+    return by_finding.T
 
 
 def leaf_interval(leaf: dict[str, Any]) -> tuple[str, float, float, bool]:
@@ -101,7 +121,7 @@ def bin_interval(low: float, high: float) -> tuple[float, float]:
 
 
 @dataclass(frozen=True, eq=False)
-class Tests:
+class Intervals:
     """Intervals of findings' values, tested together: ``(n, L)`` from the values matrix."""
 
     findings: tuple[str, ...]  # (L,) the finding each test reads
@@ -111,7 +131,7 @@ class Tests:
     or_unknown: np.ndarray | None  # (L,) bool, None when no test holds on unknown
 
     @classmethod
-    def of(cls, intervals: Sequence[tuple[str, float, float, bool]]) -> Tests:
+    def of(cls, intervals: Sequence[tuple[str, float, float, bool]]) -> Intervals:
         findings = tuple(f for f, _, _, _ in intervals)
         unknown_ok = np.array([u for _, _, _, u in intervals], dtype=bool)
         return cls(
@@ -122,27 +142,31 @@ class Tests:
             unknown_ok if unknown_ok.any() else None,
         )
 
-    def holds(self, values: np.ndarray) -> np.ndarray:
-        """``(n, L)`` bool: where each test holds."""
-        v = values[:, self.column]
-        out = v >= self.low
-        out &= v <= self.high
+    def holds_by_test(self, values: np.ndarray) -> np.ndarray:
+        """``(L, n)`` bool: where each test holds (one row per test)."""
+        v = values.T[self.column]
+        out = v >= self.low[:, None]
+        out &= v <= self.high[:, None]
         if self.or_unknown is not None:
-            out |= np.isnan(v) & self.or_unknown
+            out |= np.isnan(v) & self.or_unknown[:, None]
         return out
 
-    def known(self, values: np.ndarray) -> np.ndarray:
-        """``(n, L)`` bool: where each test's finding is known."""
-        return ~np.isnan(values[:, self.column])
+    def holds(self, values: np.ndarray) -> np.ndarray:
+        """``(n, L)`` bool: where each test holds."""
+        return self.holds_by_test(values).T
+
+    def known_by_test(self, values: np.ndarray) -> np.ndarray:
+        """``(L, n)`` bool: where each test's finding is known."""
+        return ~np.isnan(values.T[self.column])
 
 
 @dataclass(frozen=True, eq=False)
 class ConditionSet:
     """Conditions (``any``/``all`` of leaves) compiled for batches: their distinct leaves as
-    :class:`Tests`, and each condition's terms over them."""
+    :class:`Intervals`, and each condition's terms over them."""
 
     leaves: tuple[dict[str, Any], ...]  # (L,) distinct leaves
-    tests: Tests
+    tests: Intervals
     term_leaves: np.ndarray  # (T, M) each term's leaves, padded with L (a leaf that holds)
     term_owner: np.ndarray  # (T,) the condition each term belongs to
     starts: np.ndarray  # (C,) each condition's first term (terms are in condition order)
@@ -170,7 +194,7 @@ class ConditionSet:
         starts = np.searchsorted(owner, np.arange(len(conditions)))
         return cls(
             tuple(leaves.values()),
-            Tests.of([leaf_interval(leaf) for leaf in leaves.values()]),
+            Intervals.of([leaf_interval(leaf) for leaf in leaves.values()]),
             term_leaves,
             owner,
             starts,
@@ -181,15 +205,15 @@ class ConditionSet:
 
     def holds(self, values: np.ndarray) -> np.ndarray:
         """``(n, C)`` bool: where each condition holds."""
-        return self.from_leaves(self.tests.holds(values))
+        return self.from_leaves(self.tests.holds_by_test(values)).T
 
     def terms(self, leaf: np.ndarray) -> np.ndarray:
-        """``(n, T)``: where ``leaf[:, j]`` holds for every leaf ``j`` of a term."""
-        padded = np.concatenate([leaf, np.ones((len(leaf), 1), dtype=bool)], axis=1)
-        return padded[:, self.term_leaves].all(axis=2)
+        """``(T, n)``: where ``leaf[j]`` (``(L, n)``) holds for every leaf ``j`` of a term."""
+        padded = np.concatenate([leaf, np.ones((1, leaf.shape[1]), dtype=bool)], axis=0)
+        return padded[self.term_leaves].all(axis=1)
 
     def from_leaves(self, leaf: np.ndarray) -> np.ndarray:
-        """``(n, C)``: the conditions, from where each leaf holds."""
+        """``(C, n)``: the conditions, from where each leaf holds (``(L, n)``)."""
         if len(self.starts) == 0:
-            return np.zeros((len(leaf), 0), dtype=bool)
-        return np.logical_or.reduceat(self.terms(leaf), self.starts, axis=1)
+            return np.zeros((0, leaf.shape[1]), dtype=bool)
+        return np.logical_or.reduceat(self.terms(leaf), self.starts, axis=0)

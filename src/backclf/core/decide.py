@@ -28,7 +28,7 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import Columns, from_values, resolve
 from backclf.contract.fields import FIELDS
-from backclf.core.conditions import finding_values
+from backclf.core.conditions import small_batch_values
 from backclf.core.decisions import Decisions
 from backclf.core.escalation import model_levels
 from backclf.core.model import ReadableModel, load_model
@@ -62,7 +62,7 @@ def assess_batch(
     model = model or load_model()
     columns = dict(columns)
     conflicts = resolve(columns)  # e.g. 38.0 C or more is fever, whatever else was answered
-    values = finding_values(columns)  # every finding as one matrix, read by each step below
+    values = small_batch_values(columns)  # a small batch's findings as one matrix (or None)
     x = model.encode(columns, values)
     proba = model.predict_proba(x)
     chosen = proba.argmax(axis=1)
@@ -82,7 +82,7 @@ def assess_batch(
     # cause in a presentation unlike all of them.
     urgent_cause = _cause_default_ranks()[chosen] > 0
     abstained |= odd | (_cause_default_ranks()[chosen] > level)
-    signs = infection_sign(values)
+    signs = infection_sign(columns, values)
     abstained |= urgent_cause & ~signs
     asked = {f: np.asarray(m, dtype=bool) for f, m in (asked or {}).items()}
     read = {f: np.asarray(m, dtype=bool) for f, m in (from_text or {}).items()}

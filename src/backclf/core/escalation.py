@@ -37,7 +37,7 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import Columns
 from backclf.contract.conflicts import IMPLICATIONS
-from backclf.core.conditions import finding_values
+from backclf.core.conditions import batch_size, small_batch_values
 from backclf.core.model import LinearModel, ReadableModel
 from backclf.core.screen import screen
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
@@ -87,27 +87,43 @@ def _implied() -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
 
 
 def satisfied_findings(values: np.ndarray) -> np.ndarray:
-    """``(n, len(_implied()[0]))`` bool: :func:`leaf_findings` as one matrix."""
+    """``(n, len(_implied()[0]))`` bool: :func:`leaf_findings` as one matrix (the transpose
+    of a C-ordered one)."""
     s = screen()
     names, pairs = _implied()
     tests = s.conditions.tests
-    satisfied = tests.holds(values) & tests.known(values)  # (n, L)
-    marked = np.zeros((len(values), len(names)), dtype=bool)
+    satisfied = tests.holds_by_test(values) & tests.known_by_test(values)  # (L, n)
+    marked = np.zeros((len(names), len(values)), dtype=bool)
     columns, starts = s.finding_leaves
     if len(starts):
-        marked[:, : len(s.findings)] = np.logical_or.reduceat(
-            satisfied[:, columns], starts, axis=1
-        )
+        marked[: len(s.findings)] = np.logical_or.reduceat(satisfied[columns], starts, axis=0)
     for source, finding in pairs:
-        marked[:, source] |= marked[:, finding]
-    return marked
+        marked[source] |= marked[finding]
+    return marked.T
 
 
 def leaf_findings(columns: Columns, values: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per finding, the cases whose value satisfies a leaf of some red-flag rule (for a
-    finding implied by others, its sources too)."""
-    marked = satisfied_findings(finding_values(columns) if values is None else values)
-    return {f: marked[:, j] for j, f in enumerate(_implied()[0])}
+    finding implied by others, its sources too). ``values``: a small batch's
+    :func:`~backclf.core.conditions.finding_values` (then read as :func:`satisfied_findings`)."""
+    if values is not None:
+        marked = satisfied_findings(values)
+        return {f: marked[:, j] for j, f in enumerate(_implied()[0])}
+    s = screen()
+    n = batch_size(columns)
+    out: dict[str, np.ndarray] = {}
+    for finding, check in zip(s.leaf_findings, s.checks, strict=True):
+        holds = check(columns) & _known(columns[finding])
+        out[finding] = out.get(finding, np.zeros(n, dtype=bool)) | holds
+    for rule in (r for r in IMPLICATIONS if r.fills_unknown):  # fever from 38.0 C, ...
+        if rule.finding in out:
+            for source in rule.sources:
+                out[source] = out.get(source, np.zeros(n, dtype=bool)) | out[rule.finding]
+    return out
+
+
+def _known(col: np.ndarray) -> np.ndarray:
+    return ~np.isnan(col) if col.dtype.kind == "f" else col >= 0
 
 
 @cache
@@ -129,10 +145,25 @@ def escalation_view(
     model: ReadableModel, columns: Columns, x: np.ndarray, values: np.ndarray | None = None
 ) -> np.ndarray:
     """The features the model's level reads (see the module's docstring)."""
-    marked = satisfied_findings(finding_values(columns) if values is None else values)
+    if values is None:
+        values = small_batch_values(columns)
+    if values is None:  # a large batch: one feature's cases at a time
+        keep = raising_features(model)
+        view = x
+        satisfied = leaf_findings(columns)
+        for j, feature in enumerate(model.features):
+            if keep[j] or feature.finding not in satisfied:
+                continue
+            rows = satisfied[feature.finding] & (x[:, j] != 0)
+            if rows.any():
+                if view is x:
+                    view = x.copy()
+                view[rows, j] = 0.0
+        return view
+    marked = satisfied_findings(values).T
     cleared = _cleared(model)
     clear = (cleared >= 0) & (x != 0)
-    clear &= marked[:, np.maximum(cleared, 0)]
+    clear &= marked[np.maximum(cleared, 0)].T
     if not clear.any():
         return x
     return np.where(clear, 0.0, x)

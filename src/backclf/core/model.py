@@ -20,7 +20,7 @@ from typing import Any, get_args
 import numpy as np
 
 from backclf.contract.rules import quote
-from backclf.core.conditions import Tests
+from backclf.core.conditions import Intervals
 from backclf.core.features import Feature, encode, feature_tests
 from backclf.core.model_file import (
     LogisticModelFile,
@@ -69,7 +69,7 @@ class ReadableModel:
         return self.file.decision.consider_above
 
     @cached_property
-    def tests(self) -> Tests:
+    def tests(self) -> Intervals:
         """The features as tests of the findings' values, built once per model."""
         return feature_tests(self.features)
 

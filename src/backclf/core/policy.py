@@ -41,11 +41,11 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import Columns, take
 from backclf.contract.fields import FIELDS
-from backclf.core.conditions import COLUMN, ConditionSet, finding_values
+from backclf.core.conditions import COLUMN, ConditionSet, small_batch_values
 from backclf.core.model import LinearModel, ReadableModel
 from backclf.core.model_file import UNKNOWN_ANSWER
 from backclf.core.red_flags import Check, compile_condition
-from backclf.core.screen import screen, unknown
+from backclf.core.screen import screen, still_open, unknown
 from backclf.knowledge import TRIAGE_LEVELS
 
 #: What a discrimination question is chosen by (see the module's docstring).
@@ -231,8 +231,12 @@ def _skip_conditions() -> tuple[tuple[str, ...], ConditionSet]:
 
 def not_applicable(columns: Columns, values: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per finding with a ``skip_when``, the cases whose question does not apply."""
+    if values is None:
+        values = small_batch_values(columns)
+    if values is None:
+        return {finding: check(columns) for finding, check in _skip_checks().items()}
     findings, conditions = _skip_conditions()
-    holds = conditions.holds(finding_values(columns) if values is None else values)
+    holds = conditions.holds(values)
     return {finding: holds[:, j] for j, finding in enumerate(findings)}
 
 
@@ -263,7 +267,7 @@ def plan_questions(
     n = len(proba)
     policy = model.file.interview
     if values is None:
-        values = finding_values(columns)
+        values = small_batch_values(columns)
     skipped = not_applicable(columns, values)
     urgent = TRIAGE_LEVELS.index(policy.urgent_stop if policy else "emergency")
     going_now = level >= urgent
@@ -275,11 +279,16 @@ def plan_questions(
         empty = np.zeros((n, 0))
         return Plan(checklist, follow_up, empty.astype(np.int64), empty, table)
 
-    open_ = np.isnan(values[:, table.column])  # (n, G) unknown ...
-    for marks in (asked, skipped):  # ... not answered "don't know", and applicable
-        for finding, mask in marks.items():
-            if finding in table.position:
-                open_[:, table.position[finding]] &= ~mask
+    if values is None:  # a large batch: one finding's cases at a time
+        open_ = np.column_stack(
+            [still_open(columns, f, asked, skipped) for f in table.findings]
+        ).reshape(n, len(table.findings))
+    else:
+        open_ = np.isnan(values[:, table.column])  # (n, G) unknown ...
+        for marks in (asked, skipped):  # ... not answered "don't know", and applicable
+            for finding, mask in marks.items():
+                if finding in table.position:
+                    open_[:, table.position[finding]] &= ~mask
     # While a safety question is pending it is asked alone: its answers change what to ask.
     rows = np.flatnonzero(open_.any(axis=1) & ~checklist.any(axis=1) & ~follow_up.any(axis=1))
     if stopping:

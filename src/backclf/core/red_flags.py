@@ -18,7 +18,13 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import Columns
 from backclf.contract.fields import FIELDS
-from backclf.core.conditions import OR_UNKNOWN, ConditionSet, RuleError, finding_values
+from backclf.core.conditions import (
+    OR_UNKNOWN,
+    ConditionSet,
+    RuleError,
+    batch_size,
+    small_batch_values,
+)
 from backclf.knowledge import TRIAGE_LEVELS, RedFlagRule
 
 Check = Callable[[Columns], np.ndarray]
@@ -94,10 +100,17 @@ class RuleSet:
 
     def fired(self, columns: Columns, values: np.ndarray | None = None) -> np.ndarray:
         """``(n, n_rules)`` boolean: which rules fire for each case. ``values``: the batch's
-        :func:`~backclf.core.conditions.finding_values`, if already read."""
+        :func:`~backclf.core.conditions.finding_values` (a small batch's, see
+        :data:`~backclf.core.conditions.SMALL_BATCH`), if already read."""
         if values is None:
-            values = finding_values(columns)
-        return self.compiled.holds(values)
+            values = small_batch_values(columns)
+        if values is not None:
+            return np.ascontiguousarray(self.compiled.holds(values))
+        n = batch_size(columns)
+        if not self.checks:
+            return np.zeros((n, 0), dtype=bool)
+        stacked = np.column_stack([check(columns) for check in self.checks])
+        return stacked.reshape(n, len(self.checks))
 
     def rank(self, fired: np.ndarray) -> np.ndarray:
         """The most urgent fired rule's rank per case (-1 where none fires)."""
@@ -118,9 +131,11 @@ def _infection_picture() -> ConditionSet:
     return ConditionSet.of([knowledge.red_flag_rules().pyelonephritis_picture])
 
 
-def infection_sign(values: np.ndarray) -> np.ndarray:
-    """``(n,)`` bool: :func:`infection_signs` over a batch's
-    :func:`~backclf.core.conditions.finding_values`, compiled once."""
+def infection_sign(columns: Columns, values: np.ndarray | None = None) -> np.ndarray:
+    """``(n,)`` bool: :func:`infection_signs`, through the compiled picture for a small
+    batch's :func:`~backclf.core.conditions.finding_values`."""
+    if values is None:
+        return infection_signs()(columns)
     return _infection_picture().holds(values)[:, 0]
 
 

@@ -32,7 +32,13 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import Columns
 from backclf.contract.fields import FIELD_NAMES, FIELDS
-from backclf.core.conditions import MAX_TERMS, ConditionSet, condition_terms, finding_values
+from backclf.core.conditions import (
+    MAX_TERMS,
+    ConditionSet,
+    batch_size,
+    condition_terms,
+    small_batch_values,
+)
 from backclf.core.red_flags import (
     OR_UNKNOWN,
     Check,
@@ -82,8 +88,8 @@ def answerable(
 
 
 def grouped_any(mask: np.ndarray, groups: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """The columns and starts that make ``np.logical_or.reduceat(mask[:, columns], starts,
-    axis=1)`` the ``any`` of each (non-empty) group of ``mask``'s columns."""
+    """The rows and starts that make ``np.logical_or.reduceat(mask[rows], starts, axis=0)``
+    the ``any`` of each (non-empty) group of ``mask``'s rows."""
     if any(not group for group in groups):
         raise ValueError("every group needs a column")  # reduceat would not take its any
     columns = np.array([j for group in groups for j in group], dtype=np.int64)
@@ -141,40 +147,90 @@ class Screen:
         ``above[i]`` (a triage rank, or -1) asks case ``i`` only about rules above it;
         ``values``: the batch's :func:`~backclf.core.conditions.finding_values`, if read."""
         if values is None:
-            values = finding_values(columns)
+            values = small_batch_values(columns)
+        if values is None:
+            return self._pending_by_column(columns, asked, skipped, from_text, above)
         n = len(values)
         index = self.position
-        holds = self.conditions.tests.holds(values)  # (n, L)
-        allowed = np.ones((n, len(self.findings)), dtype=bool)  # not "don't know", applies
+        # Row per leaf (finding, term) and column per case: each step reads whole rows.
+        holds = self.conditions.tests.holds_by_test(values)  # (L, n)
+        allowed = np.ones((len(self.findings), n), dtype=bool)  # not "don't know", applies
         for marks in (asked, skipped):
             for finding, mask in marks.items():
                 if finding in index:
-                    allowed[:, index[finding]] &= ~mask
-        open_ = np.isnan(values[:, self.finding_column]) & allowed  # (n, D)
+                    allowed[index[finding]] &= ~mask
+        open_ = np.isnan(values.T[self.finding_column]) & allowed  # (D, n)
         if from_text:
-            on_finding = _grouped(holds, self.finding_leaves)  # (n, D): some leaf holds
+            on_finding = _grouped(holds, self.finding_leaves)  # (D, n): some leaf holds
             for finding, read in from_text.items():
                 if finding in self.listed:
                     j = index[finding]
-                    not_there = read & ~on_finding[:, j]  # read as absent
-                    open_[:, j] |= not_there & allowed[:, j]
-        can_hold = holds | open_[:, self.leaf_finding_index]
-        live = self.conditions.terms(can_hold)  # (n, T): no leaf known to fail
+                    not_there = read & ~on_finding[j]  # read as absent
+                    open_[j] |= not_there & allowed[j]
+        can_hold = holds | open_[self.leaf_finding_index]
+        live = self.conditions.terms(can_hold)  # (T, n): no leaf known to fail
+        if above is not None:
+            live &= self.term_rank[:, None] > above[None, :]
+        # A term is ready for its follow-ups when all of its checklist leaves hold.
+        ready = live & self.conditions.terms(holds | ~self.in_list[:, None])
+        checklist = open_[self.checklist_index] & _grouped(live, self.checklist_terms)
+        follow_up = open_[self.follow_up_index] & _grouped(ready, self.follow_up_terms)
+        return np.ascontiguousarray(checklist.T), np.ascontiguousarray(follow_up.T)
+
+    def _pending_by_column(
+        self,
+        columns: Columns,
+        asked: Mapping[str, np.ndarray],
+        skipped: Mapping[str, np.ndarray],
+        from_text: Mapping[str, np.ndarray] | None,
+        above: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`pending` for a large batch: one finding's (or leaf's) cases at a time."""
+        n = batch_size(columns)
+        open_ = {f: still_open(columns, f, asked, skipped) for f in self.findings}
+        leaves = len(self.leaf_findings)
+        holds = np.column_stack([check(columns) for check in self.checks]).reshape(n, leaves)
+        for finding, read in (from_text or {}).items():
+            if finding in self.listed:
+                not_there = read & ~holds[:, self.leaves_on(finding)].any(axis=1)  # read as absent
+                open_[finding] = open_[finding] | (not_there & answerable(finding, asked, skipped))
+        open_leaves = np.column_stack([open_[f] for f in self.leaf_findings]).reshape(n, leaves)
+        live = self._every_leaf(holds | open_leaves)  # (n, T): no leaf known to fail
         if above is not None:
             live &= self.term_rank[None, :] > above[:, None]
         # A term is ready for its follow-ups when all of its checklist leaves hold.
-        ready = live & self.conditions.terms(holds | ~self.in_list)
-        checklist = open_[:, self.checklist_index] & _grouped(live, self.checklist_terms)
-        follow_up = open_[:, self.follow_up_index] & _grouped(ready, self.follow_up_terms)
+        ready = live & self._every_leaf(holds | ~self.in_list)
+        checklist = self._asked_in(self.checklist, self.checklist_terms, open_, live)
+        follow_up = self._asked_in(self.follow_up, self.follow_up_terms, open_, ready)
         return checklist, follow_up
+
+    def _every_leaf(self, leaf: np.ndarray) -> np.ndarray:
+        """``(n, T)``: where ``leaf[:, j]`` is true for every leaf ``j`` of a term."""
+        padded = np.concatenate([leaf, np.ones((len(leaf), 1), dtype=bool)], axis=1)
+        return padded[:, self.term_leaves].all(axis=2)
+
+    @staticmethod
+    def _asked_in(
+        findings: tuple[str, ...],
+        grouping: tuple[np.ndarray, np.ndarray],
+        open_: dict[str, np.ndarray],
+        terms: np.ndarray,
+    ) -> np.ndarray:
+        rows, starts = grouping
+        ends = [*starts[1:].tolist(), len(rows)]
+        out = np.zeros((len(terms), len(findings)), dtype=bool)
+        for i, finding in enumerate(findings):
+            has = rows[starts[i] : ends[i]]  # the terms testing it
+            out[:, i] = open_[finding] & terms[:, has].any(axis=1)
+        return out
 
 
 def _grouped(mask: np.ndarray, grouping: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """``(n, G)``: the ``any`` of each group of ``mask``'s columns (see :func:`grouped_any`)."""
-    columns, starts = grouping
+    """``(G, n)``: the ``any`` of each group of ``mask``'s rows (see :func:`grouped_any`)."""
+    rows, starts = grouping
     if len(starts) == 0:
-        return np.zeros((len(mask), 0), dtype=bool)
-    return np.logical_or.reduceat(mask[:, columns], starts, axis=1)
+        return np.zeros((0, mask.shape[1]), dtype=bool)
+    return np.logical_or.reduceat(mask[rows], starts, axis=0)
 
 
 @cache
