@@ -116,27 +116,16 @@ class QuestionWriter:
         self._ranked = plan.ranked.tolist()
         self._gains = np.round(plan.gain, GAIN_DIGITS).tolist()
         self._asks = _discrimination_questions(plan.table.findings if plan.table else ())
+        self._asked: dict[tuple[bool, ...], dict[str, Any]] = {}
 
     def __call__(self, i: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         if self._pending[i]:
             row = self._checklist[i]  # the screen's findings still to ask, in its order
-            fixed, own = _checklist_parts()
-            asked = {
-                **fixed,
-                "findings": list(compress(self._names, row)),
-                "items": list(compress(self._items, row)),
-            }
-            for j, finding, answers in own:
-                if row[j]:
-                    asked.setdefault("item_options", {})[finding] = answers
-            pending = set(asked["findings"])
-            asked["groups"] = [
-                {"title": title, "findings": [f for f in members if f in pending]}
-                for title, members in self._groups
-                if pending.intersection(members)
-            ]
-            out.append(asked)
+            key = tuple(row)
+            if key not in self._asked:  # the same lines make the same checklist
+                self._asked[key] = self._checklist_of(row)
+            out.append(self._asked[key])
         elif self._any_follow[i]:  # after the checklist: its answers change what to ask
             out.extend(compress(self._follow_ups, self._follow[i]))
         for g, gain in zip(self._ranked[i], self._gains[i], strict=True):
@@ -144,3 +133,23 @@ class QuestionWriter:
                 break
             out.append({**self._asks[g], "expected_gain": gain})
         return out[: self.listed]
+
+    def _checklist_of(self, row: list[bool]) -> dict[str, Any]:
+        """The checklist of the lines of ``row``. Built once per batch and set of lines, and
+        shared by the records that ask it (records are never changed once built)."""
+        fixed, own = _checklist_parts()
+        asked = {
+            **fixed,
+            "findings": list(compress(self._names, row)),
+            "items": list(compress(self._items, row)),
+        }
+        for j, finding, answers in own:
+            if row[j]:
+                asked.setdefault("item_options", {})[finding] = answers
+        pending = set(asked["findings"])
+        asked["groups"] = [
+            {"title": title, "findings": [f for f in members if f in pending]}
+            for title, members in self._groups
+            if pending.intersection(members)
+        ]
+        return asked
