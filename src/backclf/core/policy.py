@@ -294,6 +294,10 @@ def plan_questions(
     if stopping:
         rows = rows[~going_now[rows]]
         rows = rows[(~open_[rows]).sum(axis=1) < policy.stop.max_answered]
+    if len(rows) == 0:  # no case asks a discrimination question (a screen pending, ...)
+        width = min(width, open_.shape[1])
+        none = np.zeros((n, width))
+        return Plan(checklist, follow_up, np.full((n, width), -1, dtype=np.int64), none, table)
     gain = np.full(open_.shape, -np.inf)
     b = beliefs(table, x[rows], take(columns, rows), {f: m[rows] for f, m in asked.items()})
     informs = information(b, table)
