@@ -33,16 +33,23 @@ def empty(n: int) -> Columns:
     }
 
 
+_UNKNOWN_CODES = tuple((name, np.nan if spec.numeric else UNKNOWN) for name, spec in FIELDS.items())
+_NUMERIC = tuple(spec.numeric for spec in FIELDS.values())
+
+
 def from_codes(rows: Sequence[Mapping[str, float | int]]) -> Columns:
-    """Columns from each case's ``{finding: code}`` (absent findings are unknown)."""
-    columns = {}
-    for name, spec in FIELDS.items():
-        if spec.numeric:
-            values = [row.get(name, np.nan) for row in rows]
-            columns[name] = np.array(values, np.float64)
-        else:
-            columns[name] = np.array([row.get(name, UNKNOWN) for row in rows], np.int8)
-    return columns
+    """Columns from each case's ``{finding: code}`` (absent findings are unknown). Read as
+    one float64 array in a single pass (codes are small integers, exact as floats), then
+    split into the findings' columns."""
+    table = np.array(
+        [[row.get(name, unknown) for name, unknown in _UNKNOWN_CODES] for row in rows],
+        dtype=np.float64,
+    ).reshape(len(rows), len(_UNKNOWN_CODES))
+    by_finding = np.ascontiguousarray(table.T)  # each finding's values side by side
+    return {
+        name: by_finding[j] if numeric else by_finding[j].astype(np.int8)
+        for j, ((name, _), numeric) in enumerate(zip(_UNKNOWN_CODES, _NUMERIC, strict=True))
+    }
 
 
 def from_values(cases: Sequence[Mapping[str, Any]]) -> Columns:

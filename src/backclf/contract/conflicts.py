@@ -128,6 +128,8 @@ def resolve_columns(
         sources = [columns[s] for s in rule.sources]
         with np.errstate(invalid="ignore"):
             implied = np.asarray(rule.implied(*sources), dtype=bool)
+        if not implied.any():  # nothing to fill in or to contradict
+            continue
         unknown = target == UNKNOWN
         contradicted = implied & ~unknown & (target != rule.value)
         change = implied & unknown if rule.fills_unknown else np.zeros_like(implied)

@@ -209,8 +209,11 @@ def _note(note_id: str, note: Any) -> dict[str, Any]:
     return {"id": note_id, "text": note.text, "source": note.source}
 
 
-def person_flags(columns: Columns, level: np.ndarray) -> dict[str, list[bool] | list[int]]:
-    """Per case, the facts of :class:`AdviceCase` read off the findings and the level."""
+def person_flags(
+    columns: Columns, level: np.ndarray, infection_sign: np.ndarray | None = None
+) -> dict[str, list[bool] | list[int]]:
+    """Per case, the facts of :class:`AdviceCase` read off the findings and the level
+    (``infection_sign``: :func:`~backclf.core.red_flags.infection_signs`, if already read)."""
     age = columns["age"]
     low, high = knowledge.guidance().may_be_pregnant.ages
     older_from = knowledge.guidance().older_nsaids.ages[0]
@@ -226,7 +229,9 @@ def person_flags(columns: Columns, level: np.ndarray) -> dict[str, list[bool] | 
         "under_18": under_18.tolist(),
         "caution": caution.tolist(),
         "older": older.tolist(),
-        "infection_sign": infection_signs()(columns).tolist(),
+        "infection_sign": (
+            infection_signs()(columns) if infection_sign is None else infection_sign
+        ).tolist(),
         "fluids_ok": (columns["unable_to_keep_fluids_down"] != 1).tolist(),
         "band": band.tolist(),
     }

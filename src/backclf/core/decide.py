@@ -28,10 +28,11 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import Columns, from_values, resolve
 from backclf.contract.fields import FIELDS
+from backclf.core.conditions import small_batch_values
 from backclf.core.decisions import Decisions
 from backclf.core.escalation import model_levels
 from backclf.core.model import ReadableModel, load_model
-from backclf.core.red_flags import infection_signs, rule_set
+from backclf.core.red_flags import infection_sign, rule_set
 from backclf.core.typicality import unusual
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
 
@@ -61,16 +62,17 @@ def assess_batch(
     model = model or load_model()
     columns = dict(columns)
     conflicts = resolve(columns)  # e.g. 38.0 C or more is fever, whatever else was answered
-    x = model.encode(columns)
+    values = small_batch_values(columns)  # a small batch's findings as one matrix (or None)
+    x = model.encode(columns, values)
     proba = model.predict_proba(x)
     chosen = proba.argmax(axis=1)
     abstained = proba[np.arange(len(x)), chosen] < model.abstain_below
 
     rules = rule_set()
-    fired = rules.fired(columns)
+    fired = rules.fired(columns, values)
     rule_rank = rules.rank(fired)
-    model_rank, raised = model_levels(model, columns, x, proba)
-    odd, floor_rank = unusual(model, columns)
+    model_rank, raised = model_levels(model, columns, x, proba, values)
+    odd, floor_rank = unusual(model, columns, values)
     others = np.maximum(model_rank, floor_rank)
     level = np.maximum(rule_rank, others)
     overridden = fired.any(axis=1) & (rule_rank >= others)
@@ -80,7 +82,8 @@ def assess_batch(
     # cause in a presentation unlike all of them.
     urgent_cause = _cause_default_ranks()[chosen] > 0
     abstained |= odd | (_cause_default_ranks()[chosen] > level)
-    abstained |= urgent_cause & ~infection_signs()(columns)
+    signs = infection_sign(columns, values)
+    abstained |= urgent_cause & ~signs
     asked = {f: np.asarray(m, dtype=bool) for f, m in (asked or {}).items()}
     read = {f: np.asarray(m, dtype=bool) for f, m in (from_text or {}).items()}
     return Decisions(
@@ -98,6 +101,8 @@ def assess_batch(
         conflicts=conflicts,
         raised=raised,
         unusual=odd,
+        values=values,
+        infection_sign=signs,
     )
 
 

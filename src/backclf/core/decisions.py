@@ -34,6 +34,10 @@ class Decisions:
     raised: np.ndarray | None = None
     # (n,) bool: presentations unlike all of the article's causes (typicality.unusual)
     unusual: np.ndarray | None = None
+    # (n, len(FIELD_NAMES)) the findings as one matrix (conditions.finding_values); None: not read
+    values: np.ndarray | None = None
+    # (n,) bool: a sign of the kidney-infection picture (red_flags.infection_sign); None: not read
+    infection_sign: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.chosen)
@@ -54,4 +58,5 @@ class Decisions:
             self.level,
             self.asked,
             from_text=self.from_text,
+            values=self.values,
         )

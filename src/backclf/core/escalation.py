@@ -37,6 +37,7 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import Columns
 from backclf.contract.conflicts import IMPLICATIONS
+from backclf.core.conditions import batch_size, small_batch_values
 from backclf.core.model import LinearModel, ReadableModel
 from backclf.core.screen import screen
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
@@ -68,11 +69,48 @@ def raising_features(model: ReadableModel) -> np.ndarray:
     return out
 
 
-def leaf_findings(columns: Columns) -> dict[str, np.ndarray]:
-    """Per finding, the cases whose value satisfies a leaf of some red-flag rule (for a
-    finding implied by others, its sources too)."""
+@cache
+def _implied() -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """Built once: the findings :func:`leaf_findings` marks (the screen's, then the sources
+    of the derivations that fill them: the temperature for fever, ...), and the derivations
+    as ``(source, finding)`` column pairs, applied in order."""
     s = screen()
-    n = len(next(iter(columns.values())))
+    names = list(s.findings)
+    pairs = []
+    for rule in (r for r in IMPLICATIONS if r.fills_unknown):  # fever from 38.0 C, ...
+        if rule.finding in names:
+            for source in rule.sources:
+                if source not in names:
+                    names.append(source)
+                pairs.append((names.index(source), names.index(rule.finding)))
+    return tuple(names), tuple(pairs)
+
+
+def satisfied_findings(values: np.ndarray) -> np.ndarray:
+    """``(n, len(_implied()[0]))`` bool: :func:`leaf_findings` as one matrix (the transpose
+    of a C-ordered one)."""
+    s = screen()
+    names, pairs = _implied()
+    tests = s.conditions.tests
+    satisfied = tests.holds_by_test(values) & tests.known_by_test(values)  # (L, n)
+    marked = np.zeros((len(names), len(values)), dtype=bool)
+    columns, starts = s.finding_leaves
+    if len(starts):
+        marked[: len(s.findings)] = np.logical_or.reduceat(satisfied[columns], starts, axis=0)
+    for source, finding in pairs:
+        marked[source] |= marked[finding]
+    return marked.T
+
+
+def leaf_findings(columns: Columns, values: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Per finding, the cases whose value satisfies a leaf of some red-flag rule (for a
+    finding implied by others, its sources too). ``values``: a small batch's
+    :func:`~backclf.core.conditions.finding_values` (then read as :func:`satisfied_findings`)."""
+    if values is not None:
+        marked = satisfied_findings(values)
+        return {f: marked[:, j] for j, f in enumerate(_implied()[0])}
+    s = screen()
+    n = batch_size(columns)
     out: dict[str, np.ndarray] = {}
     for finding, check in zip(s.leaf_findings, s.checks, strict=True):
         holds = check(columns) & _known(columns[finding])
@@ -88,28 +126,59 @@ def _known(col: np.ndarray) -> np.ndarray:
     return ~np.isnan(col) if col.dtype.kind == "f" else col >= 0
 
 
-def escalation_view(model: ReadableModel, columns: Columns, x: np.ndarray) -> np.ndarray:
-    """The features the model's level reads (see the module's docstring)."""
+@cache
+def _cleared(model: ReadableModel) -> np.ndarray:
+    """``(F,)``: per feature, the column of :func:`satisfied_findings` that clears it in the
+    view, or -1 (a feature that can only raise, or whose finding no leaf tests)."""
+    names = _implied()[0]
     keep = raising_features(model)
-    view = x
-    satisfied = leaf_findings(columns)
-    for j, feature in enumerate(model.features):
-        if keep[j] or feature.finding not in satisfied:
-            continue
-        rows = satisfied[feature.finding] & (x[:, j] != 0)
-        if rows.any():
-            if view is x:
-                view = x.copy()
-            view[rows, j] = 0.0
-    return view
+    return np.array(
+        [
+            -1 if keep[j] or feature.finding not in names else names.index(feature.finding)
+            for j, feature in enumerate(model.features)
+        ],
+        dtype=np.int64,
+    )
+
+
+def escalation_view(
+    model: ReadableModel, columns: Columns, x: np.ndarray, values: np.ndarray | None = None
+) -> np.ndarray:
+    """The features the model's level reads (see the module's docstring)."""
+    if values is None:
+        values = small_batch_values(columns)
+    if values is None:  # a large batch: one feature's cases at a time
+        keep = raising_features(model)
+        view = x
+        satisfied = leaf_findings(columns)
+        for j, feature in enumerate(model.features):
+            if keep[j] or feature.finding not in satisfied:
+                continue
+            rows = satisfied[feature.finding] & (x[:, j] != 0)
+            if rows.any():
+                if view is x:
+                    view = x.copy()
+                view[rows, j] = 0.0
+        return view
+    marked = satisfied_findings(values).T
+    cleared = _cleared(model)
+    clear = (cleared >= 0) & (x != 0)
+    clear &= marked[np.maximum(cleared, 0)].T
+    if not clear.any():
+        return x
+    return np.where(clear, 0.0, x)
 
 
 def model_levels(
-    model: ReadableModel, columns: Columns, x: np.ndarray, proba: np.ndarray
+    model: ReadableModel,
+    columns: Columns,
+    x: np.ndarray,
+    proba: np.ndarray,
+    values: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(n,)`` the model's triage rank and ``(n, K)`` the causes that set it (escalating
     causes the model considers on :func:`escalation_view`)."""
-    view = escalation_view(model, columns, x)
+    view = escalation_view(model, columns, x, values)
     seen = proba
     changed = np.flatnonzero((view != x).any(axis=1)) if view is not x else np.zeros(0, int)
     if len(changed):

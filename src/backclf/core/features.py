@@ -19,6 +19,7 @@ from backclf import knowledge
 from backclf.contract.columns import Columns
 from backclf.contract.fields import FIELDS
 from backclf.contract.rules import check_value
+from backclf.core.conditions import Intervals, bin_interval, small_batch_values
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,34 @@ def default_encoding() -> list[Feature]:
     return features
 
 
-def encode(columns: Columns, features: Sequence[Feature]) -> np.ndarray:
-    """The ``(n, len(features))`` float64 indicator matrix of a batch of cases."""
+def feature_tests(features: Sequence[Feature]) -> Intervals:
+    """The features as intervals of their findings' values, tested together: a code is
+    ``code <= v <= code``, a bin ``[low, high)`` is ``low <= v <= previous(high)``
+    (:mod:`backclf.core.conditions`). A model builds these once (``ReadableModel.tests``)."""
+    return Intervals.of(
+        [
+            (f.finding, float(f.code), float(f.code), False)
+            if f.code is not None
+            else (f.finding, *bin_interval(f.low, f.high), False)
+            for f in features
+        ]
+    )
+
+
+def encode(
+    columns: Columns,
+    features: Sequence[Feature],
+    values: np.ndarray | None = None,
+    tests: Intervals | None = None,
+) -> np.ndarray:
+    """The ``(n, len(features))`` float64 indicator matrix of a batch of cases (``values``:
+    the batch's :func:`~backclf.core.conditions.finding_values`; ``tests``: the features'
+    :func:`feature_tests`, if already built)."""
+    if values is None:
+        values = small_batch_values(columns)
+    if values is not None:
+        by_feature = (tests or feature_tests(features)).holds_by_test(values)
+        return np.ascontiguousarray(by_feature.T, dtype=np.float64)  # C order, as ever
     n = len(next(iter(columns.values())))
     x = np.zeros((n, len(features)), dtype=np.float64)
     for j, feature in enumerate(features):

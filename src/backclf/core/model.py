@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, get_args
@@ -20,7 +20,8 @@ from typing import Any, get_args
 import numpy as np
 
 from backclf.contract.rules import quote
-from backclf.core.features import Feature, encode
+from backclf.core.conditions import Intervals
+from backclf.core.features import Feature, encode, feature_tests
 from backclf.core.model_file import (
     LogisticModelFile,
     ModelFile,
@@ -67,8 +68,15 @@ class ReadableModel:
     def consider_above(self) -> float:
         return self.file.decision.consider_above
 
-    def encode(self, columns: dict[str, np.ndarray]) -> np.ndarray:
-        return encode(columns, self.features)
+    @cached_property
+    def tests(self) -> Intervals:
+        """The features as tests of the findings' values, built once per model."""
+        return feature_tests(self.features)
+
+    def encode(
+        self, columns: dict[str, np.ndarray], values: np.ndarray | None = None
+    ) -> np.ndarray:
+        return encode(columns, self.features, values, self.tests)
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError

@@ -41,6 +41,7 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import Columns, take
 from backclf.contract.fields import FIELDS
+from backclf.core.conditions import COLUMN, ConditionSet, small_batch_values
 from backclf.core.model import LinearModel, ReadableModel
 from backclf.core.model_file import UNKNOWN_ANSWER
 from backclf.core.red_flags import Check, compile_condition
@@ -70,8 +71,10 @@ class AnswerTable:
     information: np.ndarray  # (G, K)
     unknown_answer: np.ndarray  # (G,) the row of each finding's "unknown" answer
     featureless: tuple[tuple[int, str, int], ...]  # (q, finding, code): answers without features
+    position: dict[str, int]  # each finding's index in ``findings``
     log_prior: np.ndarray  # (K,)
     delta: np.ndarray | None
+    column: np.ndarray  # (G,) each finding's column in conditions.finding_values
 
 
 @cache
@@ -116,8 +119,10 @@ def answer_table(model: ReadableModel) -> AnswerTable | None:
         member.T @ (rates_arr * log_rates),
         np.array(unknown_rows),
         tuple(featureless),
+        {f: g for g, f in enumerate(findings)},
         np.log(prior),
         delta,
+        np.array([COLUMN[f] for f in findings], dtype=np.int64),
     )
 
 
@@ -215,9 +220,24 @@ def _skip_checks() -> dict[str, Check]:
     }
 
 
-def not_applicable(columns: Columns) -> dict[str, np.ndarray]:
+@cache
+def _skip_conditions() -> tuple[tuple[str, ...], ConditionSet]:
+    """``skip_when`` of questions.yaml compiled for batches once (checked by
+    :func:`_skip_checks`)."""
+    bank = knowledge.question_bank().questions
+    findings = tuple(_skip_checks())
+    return findings, ConditionSet.of([bank[f].skip_when for f in findings])
+
+
+def not_applicable(columns: Columns, values: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per finding with a ``skip_when``, the cases whose question does not apply."""
-    return {finding: check(columns) for finding, check in _skip_checks().items()}
+    if values is None:
+        values = small_batch_values(columns)
+    if values is None:
+        return {finding: check(columns) for finding, check in _skip_checks().items()}
+    findings, conditions = _skip_conditions()
+    holds = conditions.holds(values)
+    return {finding: holds[:, j] for j, finding in enumerate(findings)}
 
 
 def plan_questions(
@@ -231,6 +251,7 @@ def plan_questions(
     stopping: bool = True,
     objective: str = "decision",
     from_text: Mapping[str, np.ndarray] | None = None,
+    values: np.ndarray | None = None,
 ) -> Plan:
     """The questions to ask each case next (see the module's docstring).
 
@@ -239,29 +260,44 @@ def plan_questions(
     ``listed`` caps how many discrimination questions are ranked (default: the model
     file's); with ``stopping=False`` the stopping rule is ignored (to draw accuracy curves).
     The ``objective`` ``information`` ranks by information alone: greedy entropy reduction,
-    the reference the evaluation compares with."""
+    the reference the evaluation compares with. ``values``: the batch's
+    :func:`~backclf.core.conditions.finding_values`, if already read."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}")
     n = len(proba)
     policy = model.file.interview
-    skipped = not_applicable(columns)
+    if values is None:
+        values = small_batch_values(columns)
+    skipped = not_applicable(columns, values)
     urgent = TRIAGE_LEVELS.index(policy.urgent_stop if policy else "emergency")
     going_now = level >= urgent
     above = np.where(going_now, level, -1)
-    checklist, follow_up = screen().pending(columns, asked, skipped, from_text, above)
+    checklist, follow_up = screen().pending(columns, asked, skipped, from_text, above, values)
     table = answer_table(model)
     width = listed if listed is not None else (policy.listed if policy else 0)
     if table is None or width == 0 or n == 0:
         empty = np.zeros((n, 0))
         return Plan(checklist, follow_up, empty.astype(np.int64), empty, table)
 
-    open_ = np.column_stack([still_open(columns, f, asked, skipped) for f in table.findings])
-    open_ = open_.reshape(n, len(table.findings))
+    if values is None:  # a large batch: one finding's cases at a time
+        open_ = np.column_stack(
+            [still_open(columns, f, asked, skipped) for f in table.findings]
+        ).reshape(n, len(table.findings))
+    else:
+        open_ = np.isnan(values[:, table.column])  # (n, G) unknown ...
+        for marks in (asked, skipped):  # ... not answered "don't know", and applicable
+            for finding, mask in marks.items():
+                if finding in table.position:
+                    open_[:, table.position[finding]] &= ~mask
     # While a safety question is pending it is asked alone: its answers change what to ask.
     rows = np.flatnonzero(open_.any(axis=1) & ~checklist.any(axis=1) & ~follow_up.any(axis=1))
     if stopping:
         rows = rows[~going_now[rows]]
         rows = rows[(~open_[rows]).sum(axis=1) < policy.stop.max_answered]
+    if len(rows) == 0:  # no case asks a discrimination question (a screen pending, ...)
+        width = min(width, open_.shape[1])
+        none = np.zeros((n, width))
+        return Plan(checklist, follow_up, np.full((n, width), -1, dtype=np.int64), none, table)
     gain = np.full(open_.shape, -np.inf)
     b = beliefs(table, x[rows], take(columns, rows), {f: m[rows] for f, m in asked.items()})
     informs = information(b, table)

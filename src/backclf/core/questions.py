@@ -84,47 +84,48 @@ def _checklist_parts() -> tuple[dict[str, Any], list[tuple[int, str, list]]]:
     return fixed, own
 
 
+@cache
+def _screen_parts() -> tuple[tuple[str, ...], tuple, list[str], list[dict[str, Any]]]:
+    """The screen's case-independent parts, built once: the checklist's findings, groups and
+    items, and the follow-up questions."""
+    s = screen()
+    bank = knowledge.question_bank().questions
+    return s.checklist, s.groups, [bank[f].item for f in s.checklist], [
+        _follow_up(f) for f in s.follow_up
+    ]
+
+
+@cache
+def _discrimination_questions(findings: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Each answer table finding's question (its ``expected_gain`` filled per case), built
+    once per table."""
+    why = knowledge.question_bank().why.discriminate
+    return [{**single_question(f), "why": why} for f in findings]
+
+
 class QuestionWriter:
     """Turns the rows of a plan into ``next_questions`` lists, at most ``listed`` long."""
 
     def __init__(self, plan: Plan, listed: int) -> None:
         self.listed = listed
-        s = screen()
-        self._names = s.checklist
-        self._groups = s.groups
-        bank = knowledge.question_bank().questions
-        self._items = [bank[f].item for f in s.checklist]
-        self._follow_ups = [_follow_up(f) for f in s.follow_up]
+        self._names, self._groups, self._items, self._follow_ups = _screen_parts()
         self._checklist = plan.checklist.tolist()
         self._pending = plan.checklist.any(axis=1).tolist()
         self._follow = plan.follow_up.tolist()
         self._any_follow = plan.follow_up.any(axis=1).tolist()
         self._ranked = plan.ranked.tolist()
         self._gains = np.round(plan.gain, GAIN_DIGITS).tolist()
-        findings = plan.table.findings if plan.table is not None else ()
-        why = knowledge.question_bank().why.discriminate
-        self._asks = [{**single_question(f), "why": why} for f in findings]
+        self._asks = _discrimination_questions(plan.table.findings if plan.table else ())
+        self._asked: dict[tuple[bool, ...], dict[str, Any]] = {}
 
     def __call__(self, i: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         if self._pending[i]:
             row = self._checklist[i]  # the screen's findings still to ask, in its order
-            fixed, own = _checklist_parts()
-            asked = {
-                **fixed,
-                "findings": list(compress(self._names, row)),
-                "items": list(compress(self._items, row)),
-            }
-            for j, finding, answers in own:
-                if row[j]:
-                    asked.setdefault("item_options", {})[finding] = answers
-            pending = set(asked["findings"])
-            asked["groups"] = [
-                {"title": title, "findings": [f for f in members if f in pending]}
-                for title, members in self._groups
-                if pending.intersection(members)
-            ]
-            out.append(asked)
+            key = tuple(row)
+            if key not in self._asked:  # the same lines make the same checklist
+                self._asked[key] = self._checklist_of(row)
+            out.append(self._asked[key])
         elif self._any_follow[i]:  # after the checklist: its answers change what to ask
             out.extend(compress(self._follow_ups, self._follow[i]))
         for g, gain in zip(self._ranked[i], self._gains[i], strict=True):
@@ -132,3 +133,23 @@ class QuestionWriter:
                 break
             out.append({**self._asks[g], "expected_gain": gain})
         return out[: self.listed]
+
+    def _checklist_of(self, row: list[bool]) -> dict[str, Any]:
+        """The checklist of the lines of ``row``. Built once per batch and set of lines, and
+        shared by the records that ask it (records are never changed once built)."""
+        fixed, own = _checklist_parts()
+        asked = {
+            **fixed,
+            "findings": list(compress(self._names, row)),
+            "items": list(compress(self._items, row)),
+        }
+        for j, finding, answers in own:
+            if row[j]:
+                asked.setdefault("item_options", {})[finding] = answers
+        pending = set(asked["findings"])
+        asked["groups"] = [
+            {"title": title, "findings": [f for f in members if f in pending]}
+            for title, members in self._groups
+            if pending.intersection(members)
+        ]
+        return asked

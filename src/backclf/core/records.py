@@ -93,7 +93,7 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
     chosen_all = decisions.chosen.tolist()
     abstained_all = decisions.abstained.tolist()
     red_flag_all = (decisions.fired & (rule_ranks >= URGENT_RANK)[None, :]).any(axis=1).tolist()
-    person = person_flags(decisions.columns, decisions.level)
+    person = person_flags(decisions.columns, decisions.level, decisions.infection_sign)
     also_all = _also_considered(decisions)
     setters = _level_setters(decisions)
     unusual_all = _unusual(decisions).tolist()
@@ -224,20 +224,23 @@ def _explanations(decisions: Decisions) -> list[list[dict]]:
     k = min(EXPLANATION_SIZE, strength.shape[1])
     top = np.argsort(-strength, axis=1, kind="stable")[:, :k]
     rows = np.arange(len(decisions))[:, None]
-    count = (strength[rows, top] > 0).sum(axis=1).tolist()
+    listed = strength[rows, top] > 0
+    count = listed.sum(axis=1).tolist()
     rounded = np.round(effects[rows, top], 3).tolist()
+    # Only the findings some explanation names are decoded (one case names a few).
+    named = np.zeros(len(features), dtype=bool)  # (np.unique would import numpy.ma: 17 ms)
+    named[top[listed]] = True
+    shown = {features[j].finding for j in np.flatnonzero(named).tolist()}
+    values_of = {f: decoded(decisions.columns, f) for f in shown}
     top = top.tolist()
-    findings = {feature.finding for feature in features}
-    values_of = {f: decoded(decisions.columns, f) for f in findings}
-    names = [(feature.finding, feature.name) for feature in features]
-    values = [values_of[feature.finding] for feature in features]
     out = []
     for i in range(len(decisions)):
         items = []
         for j, effect in zip(top[i][: count[i]], rounded[i], strict=False):
-            finding, name = names[j]
+            finding = features[j].finding
+            value = values_of[finding][i]
             items.append(
-                {"finding": finding, "value": values[j][i], "feature": name, "effect": effect}
+                {"finding": finding, "value": value, "feature": features[j].name, "effect": effect}
             )
         out.append(items)
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -18,18 +18,20 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import Columns
 from backclf.contract.fields import FIELDS
+from backclf.core.conditions import (
+    OR_UNKNOWN,
+    ConditionSet,
+    RuleError,
+    batch_size,
+    small_batch_values,
+)
 from backclf.knowledge import TRIAGE_LEVELS, RedFlagRule
 
 Check = Callable[[Columns], np.ndarray]
 COMPARISONS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
-#: The one comparison that holds while its finding is unknown (``{"unknown or <": 90}``): a
-#: red flag that counts until an answer rules it out (see red_flags.yaml). Adding that answer
-#: is the only way a known finding can make a rule stop firing.
-OR_UNKNOWN = "unknown or "
-
-
-class RuleError(ValueError):
-    """A rule in red_flags.yaml that does not fit the contract."""
+# OR_UNKNOWN ("unknown or <"), from backclf.core.conditions: the one comparison that holds
+# while its finding is unknown, a red flag that counts until an answer rules it out (see
+# red_flags.yaml). Adding that answer is the only way a known finding can stop a rule firing.
 
 
 def compile_condition(condition: dict[str, Any], where: str = "rule") -> Check:
@@ -84,13 +86,27 @@ def _nan_true(compare: Callable, values: np.ndarray, bound: float) -> np.ndarray
 
 @dataclass(frozen=True)
 class RuleSet:
+    """Checked rules. ``checks`` are each rule's condition as a function (the reference, and
+    what checked the rule); :meth:`fired` tests all of them at once (:attr:`compiled`)."""
+
     rules: tuple[RedFlagRule, ...]
     checks: tuple[Check, ...]
     ranks: np.ndarray  # each rule's triage rank (index into TRIAGE_LEVELS)
 
-    def fired(self, columns: Columns) -> np.ndarray:
-        """``(n, n_rules)`` boolean: which rules fire for each case."""
-        n = len(next(iter(columns.values())))
+    @cached_property
+    def compiled(self) -> ConditionSet:
+        """The rules' conditions compiled for batches, built once per rule set."""
+        return ConditionSet.of([rule.when for rule in self.rules])
+
+    def fired(self, columns: Columns, values: np.ndarray | None = None) -> np.ndarray:
+        """``(n, n_rules)`` boolean: which rules fire for each case. ``values``: the batch's
+        :func:`~backclf.core.conditions.finding_values` (a small batch's, see
+        :data:`~backclf.core.conditions.SMALL_BATCH`), if already read."""
+        if values is None:
+            values = small_batch_values(columns)
+        if values is not None:
+            return np.ascontiguousarray(self.compiled.holds(values))
+        n = batch_size(columns)
         if not self.checks:
             return np.zeros((n, 0), dtype=bool)
         stacked = np.column_stack([check(columns) for check in self.checks])
@@ -107,6 +123,20 @@ def infection_signs() -> Check:
     ``pyelonephritis_picture``: fever, chills, urinary symptoms, tenderness over a kidney)."""
     picture = knowledge.red_flag_rules().pyelonephritis_picture
     return compile_condition(picture, "red_flags.yaml pyelonephritis_picture")
+
+
+@cache
+def _infection_picture() -> ConditionSet:
+    infection_signs()  # checks the condition
+    return ConditionSet.of([knowledge.red_flag_rules().pyelonephritis_picture])
+
+
+def infection_sign(columns: Columns, values: np.ndarray | None = None) -> np.ndarray:
+    """``(n,)`` bool: :func:`infection_signs`, through the compiled picture for a small
+    batch's :func:`~backclf.core.conditions.finding_values`."""
+    if values is None:
+        return infection_signs()(columns)
+    return _infection_picture().holds(values)[:, 0]
 
 
 @cache

@@ -32,6 +32,13 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import Columns
 from backclf.contract.fields import FIELD_NAMES, FIELDS
+from backclf.core.conditions import (
+    MAX_TERMS,
+    ConditionSet,
+    batch_size,
+    condition_terms,
+    small_batch_values,
+)
 from backclf.core.red_flags import (
     OR_UNKNOWN,
     Check,
@@ -41,24 +48,7 @@ from backclf.core.red_flags import (
     rule_set,
 )
 
-#: A rule that expands into more terms than this is not one a person could read.
-MAX_TERMS = 4096
-
-
-def condition_terms(condition: dict[str, Any]) -> list[list[dict[str, Any]]]:
-    """The terms of a condition: lists of leaves, any one list of which makes it true."""
-    ((key, arg),) = condition.items()
-    if key == "any":
-        terms = [term for part in arg for term in condition_terms(part)]
-    elif key == "all":
-        terms = [[]]
-        for part in arg:
-            terms = [done + more for done in terms for more in condition_terms(part)]
-    else:
-        terms = [[condition]]
-    if len(terms) > MAX_TERMS:
-        raise RuleError(f"a rule expands into more than {MAX_TERMS} combinations of findings")
-    return terms
+__all__ = ["MAX_TERMS", "Screen", "build_screen", "condition_terms", "screen", "still_open"]
 
 
 def leaf_finding(leaf: dict[str, Any]) -> str:
@@ -97,12 +87,23 @@ def answerable(
     return out
 
 
-@dataclass(frozen=True)
+def grouped_any(mask: np.ndarray, groups: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """The rows and starts that make ``np.logical_or.reduceat(mask[rows], starts, axis=0)``
+    the ``any`` of each (non-empty) group of ``mask``'s rows."""
+    if any(not group for group in groups):
+        raise ValueError("every group needs a column")  # reduceat would not take its any
+    columns = np.array([j for group in groups for j in group], dtype=np.int64)
+    starts = np.cumsum([0] + [len(group) for group in groups]).astype(np.int64)[:-1]
+    return columns, starts
+
+
+@dataclass(frozen=True, eq=False)
 class Screen:
-    """The rules as terms over leaves, compiled for whole batches.
+    """The rules as terms over leaves, compiled for whole batches once (:func:`build_screen`).
 
     ``member[t, j]``: leaf ``j`` is in term ``t``. ``checklist`` and ``follow_up`` are the
-    findings asked each way, most urgent rule first."""
+    findings asked each way, most urgent rule first. The arrays after ``groups`` are the
+    case-independent index tables :meth:`pending` reads, built with the screen."""
 
     leaves: tuple[dict[str, Any], ...]
     checks: tuple[Check, ...]
@@ -113,7 +114,19 @@ class Screen:
     checklist: tuple[str, ...]
     follow_up: tuple[str, ...]
     #: The checklist's groups (questions.yaml), in its order: (title, findings).
-    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    groups: tuple[tuple[str, tuple[str, ...]], ...]
+    conditions: ConditionSet  # the rules' conditions, whose leaves are ``leaves``
+    findings: tuple[str, ...]  # (D,) the distinct findings the leaves test
+    finding_column: np.ndarray  # (D,) each one's column in finding_values
+    leaf_finding_index: np.ndarray  # (L,) each leaf's finding, an index into ``findings``
+    in_list: np.ndarray  # (L,) bool: the leaf tests a checklist finding
+    checklist_index: np.ndarray  # (C,) into ``findings``
+    follow_up_index: np.ndarray  # (U,) into ``findings``
+    checklist_terms: tuple[np.ndarray, np.ndarray]  # grouped_any: the terms testing each
+    follow_up_terms: tuple[np.ndarray, np.ndarray]
+    finding_leaves: tuple[np.ndarray, np.ndarray]  # grouped_any: each finding's leaves
+    position: dict[str, int]  # each of ``findings``' index
+    listed: frozenset[str]  # the checklist's findings
 
     def leaves_on(self, finding: str) -> np.ndarray:
         """``(L,)`` bool: the leaves that test ``finding``."""
@@ -126,29 +139,69 @@ class Screen:
         skipped: Mapping[str, np.ndarray],
         from_text: Mapping[str, np.ndarray] | None = None,
         above: np.ndarray | None = None,
+        values: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(n, len(checklist))`` and ``(n, len(follow_up))`` bool: what is still to be asked
         of each case. ``asked[f]`` marks "don't know" answers; ``skipped[f]`` questions that do
         not apply; ``from_text[f]`` values read from free text, not given by the person;
-        ``above[i]`` (a triage rank, or -1) asks case ``i`` only about rules above it."""
-        n = len(next(iter(columns.values())))
-        open_ = {f: still_open(columns, f, asked, skipped) for f in set(self.leaf_findings)}
+        ``above[i]`` (a triage rank, or -1) asks case ``i`` only about rules above it;
+        ``values``: the batch's :func:`~backclf.core.conditions.finding_values`, if read."""
+        if values is None:
+            values = small_batch_values(columns)
+        if values is None:
+            return self._pending_by_column(columns, asked, skipped, from_text, above)
+        n = len(values)
+        index = self.position
+        # Row per leaf (finding, term) and column per case: each step reads whole rows.
+        holds = self.conditions.tests.holds_by_test(values)  # (L, n)
+        allowed = np.ones((len(self.findings), n), dtype=bool)  # not "don't know", applies
+        for marks in (asked, skipped):
+            for finding, mask in marks.items():
+                if finding in index:
+                    allowed[index[finding]] &= ~mask
+        open_ = np.isnan(values.T[self.finding_column]) & allowed  # (D, n)
+        if from_text:
+            on_finding = _grouped(holds, self.finding_leaves)  # (D, n): some leaf holds
+            for finding, read in from_text.items():
+                if finding in self.listed:
+                    j = index[finding]
+                    not_there = read & ~on_finding[j]  # read as absent
+                    open_[j] |= not_there & allowed[j]
+        can_hold = holds | open_[self.leaf_finding_index]
+        live = self.conditions.terms(can_hold)  # (T, n): no leaf known to fail
+        if above is not None:
+            live &= self.term_rank[:, None] > above[None, :]
+        # A term is ready for its follow-ups when all of its checklist leaves hold.
+        ready = live & self.conditions.terms(holds | ~self.in_list[:, None])
+        checklist = open_[self.checklist_index] & _grouped(live, self.checklist_terms)
+        follow_up = open_[self.follow_up_index] & _grouped(ready, self.follow_up_terms)
+        return np.ascontiguousarray(checklist.T), np.ascontiguousarray(follow_up.T)
+
+    def _pending_by_column(
+        self,
+        columns: Columns,
+        asked: Mapping[str, np.ndarray],
+        skipped: Mapping[str, np.ndarray],
+        from_text: Mapping[str, np.ndarray] | None,
+        above: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`pending` for a large batch: one finding's (or leaf's) cases at a time."""
+        n = batch_size(columns)
+        open_ = {f: still_open(columns, f, asked, skipped) for f in self.findings}
         leaves = len(self.leaf_findings)
         holds = np.column_stack([check(columns) for check in self.checks]).reshape(n, leaves)
         for finding, read in (from_text or {}).items():
-            if finding in self.checklist:
+            if finding in self.listed:
                 not_there = read & ~holds[:, self.leaves_on(finding)].any(axis=1)  # read as absent
                 open_[finding] = open_[finding] | (not_there & answerable(finding, asked, skipped))
         open_leaves = np.column_stack([open_[f] for f in self.leaf_findings]).reshape(n, leaves)
-        can_hold = holds | open_leaves
-        live = self._every_leaf(can_hold)  # (n, T): no leaf known to fail
+        live = self._every_leaf(holds | open_leaves)  # (n, T): no leaf known to fail
         if above is not None:
             live &= self.term_rank[None, :] > above[:, None]
-        in_list = np.array([f in self.checklist for f in self.leaf_findings])
         # A term is ready for its follow-ups when all of its checklist leaves hold.
-        ready = live & self._every_leaf(holds | ~in_list)
-        checklist = self._asked_in(self.checklist, open_, live)
-        follow_up = self._asked_in(self.follow_up, open_, ready)
+        ready = live & self._every_leaf(holds | ~self.in_list)
+        checklist = self._asked_in(self.checklist, self.checklist_terms, open_, live)
+        follow_up = self._asked_in(self.follow_up, self.follow_up_terms, open_, ready)
         return checklist, follow_up
 
     def _every_leaf(self, leaf: np.ndarray) -> np.ndarray:
@@ -156,14 +209,28 @@ class Screen:
         padded = np.concatenate([leaf, np.ones((len(leaf), 1), dtype=bool)], axis=1)
         return padded[:, self.term_leaves].all(axis=2)
 
+    @staticmethod
     def _asked_in(
-        self, findings: tuple[str, ...], open_: dict[str, np.ndarray], terms: np.ndarray
+        findings: tuple[str, ...],
+        grouping: tuple[np.ndarray, np.ndarray],
+        open_: dict[str, np.ndarray],
+        terms: np.ndarray,
     ) -> np.ndarray:
+        rows, starts = grouping
+        ends = [*starts[1:].tolist(), len(rows)]
         out = np.zeros((len(terms), len(findings)), dtype=bool)
         for i, finding in enumerate(findings):
-            has = self.member[:, self.leaves_on(finding)].any(axis=1)  # (T,) the terms testing it
+            has = rows[starts[i] : ends[i]]  # the terms testing it
             out[:, i] = open_[finding] & terms[:, has].any(axis=1)
         return out
+
+
+def _grouped(mask: np.ndarray, grouping: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """``(G, n)``: the ``any`` of each group of ``mask``'s rows (see :func:`grouped_any`)."""
+    rows, starts = grouping
+    if len(starts) == 0:
+        return np.zeros((0, mask.shape[1]), dtype=bool)
+    return np.logical_or.reduceat(mask[rows], starts, axis=0)
 
 
 @cache
@@ -174,30 +241,17 @@ def screen() -> Screen:
 
 def build_screen(rules: RuleSet) -> Screen:
     """The screen of a set of rules."""
-    leaves: dict[str, dict[str, Any]] = {}
-    terms: list[tuple[int, list[str]]] = []
-    for r, rule in enumerate(rules.rules):
-        for term in condition_terms(rule.when):
-            keys = []
-            for leaf in term:
-                key = json.dumps(leaf, sort_keys=True)
-                leaves.setdefault(key, leaf)
-                keys.append(key)
-            terms.append((r, keys))
-    order = list(leaves)
-    member = np.zeros((len(terms), len(order)), dtype=bool)
-    for t, (_, keys) in enumerate(terms):
-        member[t, [order.index(k) for k in keys]] = True
-    widest = max((len(keys) for _, keys in terms), default=0)
-    term_leaves = np.full((len(terms), widest), len(order), dtype=np.int64)
-    for t, (_, keys) in enumerate(terms):
-        term_leaves[t, : len(keys)] = [order.index(k) for k in keys]
-    term_rank = np.array([int(rules.ranks[r]) for r, _ in terms], dtype=np.int64)
-    findings = tuple(leaf_finding(leaves[k]) for k in order)
+    compiled = rules.compiled
+    leaves = compiled.leaves
+    member = np.zeros((len(compiled.term_owner), len(leaves)), dtype=bool)
+    for t, row in enumerate(compiled.term_leaves):
+        member[t, row[row < len(leaves)]] = True
+    term_rank = np.array([int(rules.ranks[r]) for r in compiled.term_owner], dtype=np.int64)
+    findings = tuple(leaf_finding(leaf) for leaf in leaves)
     # A leaf that holds while its finding is unknown ("unknown or <") asks nothing first.
-    answered = np.array([not _holds_unknown(leaves[k]) for k in order], dtype=bool)
+    answered = np.array([not _holds_unknown(leaf) for leaf in leaves], dtype=bool)
     needed = (member & answered[None, :]).sum(axis=1)
-    alone = {findings[j] for j in range(len(order)) if (member[:, j] & (needed == 1)).any()}
+    alone = {findings[j] for j in range(len(leaves)) if (member[:, j] & (needed == 1)).any()}
     tested = set(findings)
     on_list = {
         f for f in tested if FIELDS[f].kind == "bool" or (FIELDS[f].kind == "enum" and f in alone)
@@ -210,26 +264,57 @@ def build_screen(rules: RuleSet) -> Screen:
     def ranked(names: set[str]) -> tuple[str, ...]:
         return tuple(sorted(names, key=lambda f: (-urgency[f], FIELD_NAMES.index(f))))
 
-    checks = tuple(compile_condition(leaves[k], f"screen leaf {k}") for k in order)
+    checks = tuple(compile_condition(leaf, f"screen leaf {_key(leaf)}") for leaf in leaves)
     bank = knowledge.question_bank().questions
     missing = [f for f in on_list if not (bank.get(f) and bank[f].item)]
     if missing:
         raise RuleError(f"questions.yaml: no checklist item for {sorted(missing)}")
-    groups = _grouped(on_list, urgency)
+    groups = _grouped_checklist(on_list, urgency)
+    checklist = tuple(f for _, members in groups for f in members)
+    follow_up = ranked(tested - on_list)
+    distinct = tuple(dict.fromkeys(findings))
+    position = {f: j for j, f in enumerate(distinct)}
+
+    def terms_testing(names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        tests = [member[:, _on(findings, f)].any(axis=1) for f in names]
+        return grouped_any(member, [np.flatnonzero(t).tolist() for t in tests])
+
     return Screen(
-        tuple(leaves[k] for k in order),
+        leaves,
         checks,
         findings,
         member,
-        term_leaves,
+        compiled.term_leaves,
         term_rank,
-        tuple(f for _, members in groups for f in members),
-        ranked(tested - on_list),
+        checklist,
+        follow_up,
         groups,
+        compiled,
+        distinct,
+        np.array([FIELD_NAMES.index(f) for f in distinct], dtype=np.int64),
+        np.array([position[f] for f in findings], dtype=np.int64),
+        np.array([f in checklist for f in findings], dtype=bool),
+        np.array([position[f] for f in checklist], dtype=np.int64),
+        np.array([position[f] for f in follow_up], dtype=np.int64),
+        terms_testing(checklist),
+        terms_testing(follow_up),
+        grouped_any(member, [np.flatnonzero(_on(findings, f)).tolist() for f in distinct]),
+        position,
+        frozenset(checklist),
     )
 
 
-def _grouped(on_list: set[str], urgency: dict[str, int]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _on(findings: tuple[str, ...], finding: str) -> np.ndarray:
+    return np.array([f == finding for f in findings], dtype=bool)
+
+
+def _key(leaf: dict[str, Any]) -> str:
+    return json.dumps(leaf, sort_keys=True)
+
+
+def _grouped_checklist(
+    on_list: set[str], urgency: dict[str, int]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The checklist in the groups of questions.yaml: groups by their most urgent line, lines
     most urgent first (then in the file's order). Every line is in exactly one group."""
     written = knowledge.question_bank().checklist_groups

@@ -22,12 +22,15 @@ added, and the floor never falls.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
 import numpy as np
 
 from backclf.contract.columns import Columns
 from backclf.contract.fields import FIELDS
+from backclf.core.conditions import ConditionSet, Intervals, bin_interval, small_batch_values
 from backclf.core.model import ReadableModel
 from backclf.core.model_file import Typicality
 from backclf.core.red_flags import compile_condition
@@ -41,12 +44,72 @@ SEVERE_AND_SUDDEN = {"all": [{"pain_severity": {">=": 7}}, {"onset": "sudden"}]}
 
 
 Table = tuple[str, np.ndarray, np.ndarray, np.ndarray]
+#: Rows scored at a time (bounds the ``(rows, answers, causes)`` array of costs).
+_BLOCK = 8192
+
+
+@dataclass(frozen=True, eq=False)
+class Answers:
+    """Every answer of every finding of a typicality section, compiled once per model: where
+    each holds (:class:`~backclf.core.conditions.Intervals`), its costs ``(A, K)``, and the
+    groups of answers of which at most one can hold (a finding's answers, when its bins do
+    not overlap and its codes differ; otherwise each answer alone)."""
+
+    tests: Intervals
+    cost: np.ndarray  # (A + 1, K): row 0 is "no answer", costing nothing
+    starts: np.ndarray  # (G,) each group's first answer
+
+    @classmethod
+    def of(cls, tables: tuple[Table, ...]) -> Answers:
+        intervals, costs, starts = [], [], []
+        for finding, low, high, cost in tables:
+            bounds = []
+            for a in range(len(low)):
+                if FIELDS[finding].numeric:
+                    bounds.append(bin_interval(low[a], high[a]))
+                else:
+                    bounds.append((float(low[a]), float(low[a])))
+                intervals.append((finding, *bounds[-1], False))
+                costs.append(cost[a])
+            first = len(intervals) - len(bounds)
+            ordered = sorted(bounds)
+            apart = all(hi < lo for (_, hi), (lo, _) in pairwise(ordered))
+            starts.extend([first] if apart and bounds else range(first, len(intervals)))
+        cost_rows = np.array(costs, dtype=np.float64).reshape(len(costs), len(CAUSE_IDS))
+        return cls(
+            Intervals.of(intervals),
+            np.vstack([np.zeros((1, len(CAUSE_IDS))), cost_rows]),
+            np.array(starts, dtype=np.int64),
+        )
+
+    def scores(self, values: np.ndarray) -> np.ndarray:
+        """``(n,)``: each case's least total cost over the causes. The costs of the answers
+        given are added one group after another in the section's order (``cumsum``: each
+        sum is the last plus the next), with 0 for a group with no answer given (adding 0
+        changes no sum), so every total is the same float as adding only the answers given,
+        one at a time in the section's order."""
+        out = np.zeros(len(values))
+        if len(self.starts) == 0:
+            return out
+        number = np.arange(1, len(self.cost), dtype=np.int64)  # each answer's row in cost
+        for start in range(0, len(values), _BLOCK):
+            block = values[start : start + _BLOCK]
+            given = np.where(self.tests.holds_by_test(block), number[:, None], 0)  # (A, b)
+            row = np.maximum.reduceat(given, self.starts, axis=0)  # (G, b): 0 or the answer
+            total = np.cumsum(self.cost[row], axis=0)[-1]  # (b, K)
+            out[start : start + len(block)] = total.min(axis=1)
+        return out
 
 
 @cache
 def _tables(model: ReadableModel) -> tuple[Table, ...]:
     section = model.file.typicality
     return () if section is None else compile_section(section)
+
+
+@cache
+def _answers(model: ReadableModel) -> Answers:
+    return Answers.of(_tables(model))
 
 
 def compile_section(section: Typicality) -> tuple[Table, ...]:
@@ -61,14 +124,21 @@ def compile_section(section: Typicality) -> tuple[Table, ...]:
     return tuple(out)
 
 
-def scores(model: ReadableModel, columns: Columns) -> np.ndarray:
+def scores(
+    model: ReadableModel, columns: Columns, values: np.ndarray | None = None
+) -> np.ndarray:
     """``(n,)``: each case's least total cost over the causes (0 without a typicality
-    section)."""
+    section). ``values``: a small batch's :func:`~backclf.core.conditions.finding_values`."""
+    if values is None:
+        values = small_batch_values(columns)
+    if values is not None:
+        return _answers(model).scores(values)
     return table_scores(_tables(model), columns)
 
 
 def table_scores(tables: tuple[Table, ...], columns: Columns) -> np.ndarray:
-    """``(n,)``: :func:`scores` over compiled tables."""
+    """``(n,)``: :func:`scores` over compiled tables, one answer's cases at a time (the
+    answers' costs added in the section's order, as :meth:`Answers.scores` adds them)."""
     n = len(next(iter(columns.values())))
     total = np.zeros((n, len(CAUSE_IDS)))
     for finding, low, high, cost in tables:
@@ -84,18 +154,26 @@ def table_scores(tables: tuple[Table, ...], columns: Columns) -> np.ndarray:
 
 
 @cache
-def _severe_and_sudden():
-    return compile_condition(SEVERE_AND_SUDDEN, "typicality floor")
+def _severe_and_sudden() -> ConditionSet:
+    compile_condition(SEVERE_AND_SUDDEN, "typicality floor")  # checks it
+    return ConditionSet.of([SEVERE_AND_SUDDEN])
 
 
-def unusual(model: ReadableModel, columns: Columns) -> tuple[np.ndarray, np.ndarray]:
+def unusual(
+    model: ReadableModel, columns: Columns, values: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``(n,)`` bool: unusual cases; ``(n,)`` their floor's triage rank (0 elsewhere)."""
     section = model.file.typicality
     n = len(next(iter(columns.values())))
     if section is None:
         return np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
-    odd = scores(model, columns) >= section.threshold
-    severe = _severe_and_sudden()(columns)
+    if values is None:
+        values = small_batch_values(columns)
+    odd = scores(model, columns, values) >= section.threshold
+    if values is None:
+        severe = compile_condition(SEVERE_AND_SUDDEN, "typicality floor")(columns)
+    else:
+        severe = _severe_and_sudden().holds(values)[:, 0]
     rank = np.where(
         odd,
         np.where(severe, TRIAGE_LEVELS.index(FLOOR_SEVERE), TRIAGE_LEVELS.index(FLOOR)),

@@ -66,7 +66,11 @@ def read_item(item: Item) -> Case:
         codes, problems = {}, [*record.problems, *exc.problems]
     if problems:
         return Case(item.line, record.id, error="; ".join(problems))
-    dont_know = tuple(name for name, value in record.findings.items() if is_missing(value))
+    dont_know = tuple(
+        name
+        for name, value in record.findings.items()
+        if value is None or (not isinstance(value, bool | int | str) and is_missing(value))
+    )
     return Case(item.line, record.id, codes, record.text, dont_know=dont_know)
 
 
