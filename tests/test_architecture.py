@@ -23,11 +23,18 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("contract",),
     ("core",),
     ("synth", "text", "io"),
-    ("cli", "pipeline", "serve", "spark"),
+    ("cli", "pipeline", "serve", "spark", "interview_study"),
+    # The assumption-sensitivity study runs the pipeline's training and metrics in perturbed
+    # worlds: it sits above the pipeline, which never imports it (but see UPWARD).
+    ("study",),
 )
 #: The one import across packages of the same layer: `backclf serve` (cli) starts the server
 #: (serve), lazily. The server never imports the command line.
 ACROSS = {("cli", "serve")}
+#: The one upward import, module to module: the model card (stage `evaluate`) renders its
+#: "Robustness" section from the study's files. `study.card` stays light (the standard
+#: library and the study's file format; test_the_pipeline_reaches_the_study_through_its_card).
+UPWARD = {("backclf.pipeline.model_card", "backclf.study.card")}
 #: Modules outside the layers: the version, and the program entry (which starts the CLI).
 UNLAYERED = {"backclf", "backclf.__main__"}
 
@@ -88,8 +95,40 @@ def test_lower_layers_never_import_upper_ones(name):
         if other is None or other == package:
             assert target != "backclf.__main__", name
             continue
-        allowed = layer_of(other) < own or (package, other) in ACROSS
+        allowed = (
+            layer_of(other) < own or (package, other) in ACROSS or (name, target) in UPWARD
+        )
         assert allowed, f"{name} imports {target}"
+
+
+def _module_closure(name: str) -> set[str]:
+    seen, todo = set(), [name]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(imports_of(current))
+    return seen
+
+
+def test_the_pipeline_reaches_the_study_through_its_card():
+    """The study may import the pipeline, not the reverse, except through the card: the model
+    card's section, which reads the study's two files and needs nothing heavier."""
+    into_study = {
+        (name, target)
+        for name in modules()
+        if package_of(name) != "study"
+        for target in imports_of(name)
+        if package_of(target) == "study"
+    }
+    assert into_study == UPWARD
+    # What the card pulls in: its own light modules (and the package's __init__, a docstring),
+    # nothing of the pipeline (no cycle) and nothing that runs the study.
+    assert _module_closure("backclf.study.card") == {
+        "backclf.study.card",
+        "backclf.study.files",
+        "backclf.study.summary",
+    }
 
 
 def test_no_import_cycles():

@@ -8,7 +8,7 @@ from backclf import knowledge
 from backclf.core.explain import strongest_findings, tree_rules
 from backclf.core.model import ReadableModel, TreeModel
 from backclf.pipeline.params import Params
-from backclf.pipeline.sensitivity_report import robustness_section
+from backclf.study.card import robustness_section
 
 COLUMNS = (
     "accuracy",

@@ -14,13 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from backclf.pipeline.metrics import flatten, numeric_metrics
-from backclf.pipeline.sensitivity_report import (
-    REFERENCE,
-    TESTED_THERE,
-    TRAINED_THERE,
-    summarise,
-)
 from backclf.pipeline.tracking import tracking_uri
+from backclf.study.files import REFERENCE, TESTED_THERE, TRAINED_THERE
+from backclf.study.summary import summarise
 
 STUDY_TAG = "sensitivity_study_sha256"
 
