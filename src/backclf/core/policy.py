@@ -220,6 +220,9 @@ def not_applicable(columns: Columns) -> dict[str, np.ndarray]:
     return {finding: check(columns) for finding, check in _skip_checks().items()}
 
 
+# Long on purpose: one vectorised pass over every case, each step narrowing the rows (and
+# their beliefs and information) the next step scores; split, the helpers would pass the
+# same arrays back and forth and hide the order of the stopping rule's tests.
 def plan_questions(
     model: ReadableModel,
     columns: Columns,

@@ -131,6 +131,7 @@ def _negated(tok: Tokens, span: Span, key: str, value: Any, uncertain: bool, con
     return None
 
 
+# Long on purpose: see the first comment inside (the rules in their order, in one pass).
 def mention_of(doc: Doc, span: Span) -> Mention | None:
     """The mention one finding span makes, or ``None`` (see the module's docstring)."""
     # The rules in the order the module's docstring gives them: one pass, no helper hides
