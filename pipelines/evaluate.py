@@ -17,7 +17,7 @@ from backclf.pipeline.model_card import render_model_card
 from backclf.pipeline.params import params_or_exit
 from backclf.pipeline.plots import save_plots
 from backclf.pipeline.presentations import load_presentations, presentation_audit
-from backclf.pipeline.sensitivity_report import read_report
+from backclf.study.files import read_report
 from backclf.synth.sampler import label_indices, read_labelled, read_sample
 
 REPORTS = Path("reports")

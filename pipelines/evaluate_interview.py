@@ -10,7 +10,7 @@ from pathlib import Path
 from backclf.contract.columns import from_codes
 from backclf.contract.rules import CaseError, check_record
 from backclf.core.model import load_model
-from backclf.pipeline.interview_evaluation import evaluate, headline, plot_curves
+from backclf.interview_study.evaluation import evaluate, headline, plot_curves
 from backclf.pipeline.params import params_or_exit
 from backclf.synth.sampler import read_labelled
 

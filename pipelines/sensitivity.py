@@ -13,9 +13,11 @@ from pathlib import Path
 
 from backclf.core.model import load_model
 from backclf.pipeline.params import params_or_exit
-from backclf.pipeline.sensitivity import default_workers, red_flags_at_self_care, run_study
-from backclf.pipeline.sensitivity_report import render_report, save_plot, write_report
-from backclf.pipeline.sensitivity_tracking import log_study
+from backclf.study.files import write_report
+from backclf.study.plot import save_plot
+from backclf.study.report import render_report
+from backclf.study.run import default_workers, red_flags_at_self_care, run_study
+from backclf.study.tracking import log_study
 
 REPORTS = Path("reports")
 

@@ -7,8 +7,8 @@ import pytest
 
 from backclf.contract.fields import FIELD_NAMES
 from backclf.core.screen import unknown
-from backclf.pipeline.interview_evaluation import red_flag_screen, stopped
-from backclf.pipeline.interview_simulation import Interviews, start_from, step
+from backclf.interview_study.evaluation import red_flag_screen, stopped
+from backclf.interview_study.simulation import Interviews, start_from, step
 from backclf.synth.config import GenerationConfig
 from backclf.synth.sampler import sample_rows
 

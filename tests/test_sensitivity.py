@@ -15,8 +15,7 @@ from backclf.contract.columns import row_findings
 from backclf.contract.findings import parse_case
 from backclf.knowledge import CAUSE_IDS, GeneratorSpec
 from backclf.pipeline.params import ParamsError, load_params
-from backclf.synth.config import GenerationConfig
-from backclf.synth.perturb import (
+from backclf.study.worlds import (
     Perturbation,
     default_world,
     direction,
@@ -25,6 +24,7 @@ from backclf.synth.perturb import (
     shift_rows,
     table_rows,
 )
+from backclf.synth.config import GenerationConfig
 from backclf.synth.sampler import compile_spec, sample_rows, write_parquet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +42,7 @@ def params():
 
 @pytest.fixture(scope="module")
 def grid(params):
-    from backclf.pipeline.sensitivity import study_worlds
+    from backclf.study.grid import study_worlds
 
     return study_worlds(params)
 
@@ -129,7 +129,7 @@ def test_priors_and_missingness_move_as_asked():
 
 
 def test_sourced_rows_stay_within_the_band(params):
-    from backclf.pipeline.sensitivity import world_perturbation
+    from backclf.study.grid import world_perturbation
 
     family = params.sensitivity.families["sourced"]
     band = params.sensitivity.sourced_band
@@ -219,13 +219,13 @@ def tiny_params(params):
 @pytest.fixture(scope="module")
 def tiny_study(tiny_params):
     from backclf.core.model import load_model
-    from backclf.pipeline.sensitivity import run_study
+    from backclf.study.run import run_study
 
     return run_study(tiny_params, load_model(), workers=1)
 
 
 def test_the_study_reports_every_world_and_holds_the_red_flag_rule(tiny_study, tiny_params):
-    from backclf.pipeline.sensitivity import red_flags_at_self_care
+    from backclf.study.run import red_flags_at_self_care
 
     assert sorted(tiny_study["worlds"]) == [
         "assumptions/0.5/r0",
@@ -248,7 +248,7 @@ def test_the_study_reports_every_world_and_holds_the_red_flag_rule(tiny_study, t
 
 def test_the_study_is_deterministic_whatever_the_number_of_workers(tiny_study, tiny_params):
     from backclf.core.model import load_model
-    from backclf.pipeline.sensitivity import run_study
+    from backclf.study.run import run_study
 
     assert run_study(tiny_params, load_model(), workers=2) == tiny_study
 
@@ -270,7 +270,7 @@ def test_rows_the_model_does_not_read_leave_accuracy_unchanged(tiny_study):
 
 
 def test_ranking_arithmetic_on_hand_made_figures():
-    from backclf.pipeline.sensitivity import rank_rows
+    from backclf.study.run import rank_rows
 
     rows = [table_rows()["spasm|facet_joint_dysfunction"], table_rows()["confusion|all_causes"]]
 
@@ -315,7 +315,8 @@ def test_one_row_world_moves_that_row_only():
 
 
 def test_the_report_states_each_size_and_names_the_top_rows(tiny_study, tmp_path):
-    from backclf.pipeline.sensitivity_report import render_report, save_plot
+    from backclf.study.plot import save_plot
+    from backclf.study.report import render_report
 
     text = render_report(tiny_study)
     for size in ("0.5", "1"):
@@ -330,7 +331,7 @@ def test_the_report_states_each_size_and_names_the_top_rows(tiny_study, tmp_path
 
 
 def test_the_study_is_stored_as_figures_and_description_and_read_back(tiny_study, tmp_path):
-    from backclf.pipeline.sensitivity_report import read_report, write_report
+    from backclf.study.files import read_report, write_report
 
     assert read_report(tmp_path) is None
     figures, description = write_report(tiny_study, tmp_path)
@@ -355,7 +356,7 @@ def numeric_leaves(tree):
 
 def test_the_model_card_section_is_the_study_only_for_its_champion_and_tables(tiny_study):
     from backclf.core.model import load_model
-    from backclf.pipeline.sensitivity_report import robustness_section
+    from backclf.study.card import robustness_section
 
     champion = load_model()
     section = "\n".join(robustness_section(tiny_study, champion.sha256))
@@ -370,7 +371,7 @@ def test_mlflow_holds_one_parent_run_with_a_run_per_world_and_logs_it_once(tiny_
     import mlflow
     from mlflow import MlflowClient
 
-    from backclf.pipeline.sensitivity_tracking import log_study
+    from backclf.study.tracking import log_study
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     report = tmp_path / "sensitivity.md"

@@ -6,84 +6,23 @@ unreadable input (missing file, wrong file type, empty input, missing or broken 
 73 the output cannot be written. Heavy imports happen inside the commands that need them.
 
 Start-up matters (apps run ``backclf predict`` once per case), so the program builds only the
-command it runs (:class:`OnDemandCommands`), and annotations here are plain objects, not
+command it runs (:mod:`backclf.cli.on_demand`), and annotations here are plain objects, not
 strings: Typer would otherwise ``eval`` each one on every start.
 """
 
-import inspect
 import json
 import sys
-from collections.abc import Iterator, MutableMapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-import typer.main
-from typer.core import TyperGroup
-from typer.models import CommandInfo
 
 from backclf import __version__
-from backclf.contract.fields import FIELDS
+from backclf.cli.finding_options import with_finding_options
+from backclf.cli.on_demand import OnDemandCommands, on_demand
 
 EXIT_USAGE, EXIT_NOINPUT = 2, 66
-
-
-class OnDemandCommands(TyperGroup):
-    """The program's command group: each command (its options, their types) is built the
-    first time it is looked up: to run it, or to list it in ``backclf --help``.
-
-    Typer builds every registered command before running any; the commands registered with
-    ``@app.command()`` in this module are handed to this group instead (:func:`_on_demand`).
-    """
-
-    def __init__(self, **attrs: Any) -> None:
-        super().__init__(**attrs)
-        self.commands = _Commands(_DEFERRED, built=self.commands)
-
-
-class _Commands(MutableMapping[str, Any]):
-    """Name -> command, built from its registration on first access, in registration order."""
-
-    def __init__(self, deferred: dict[str, CommandInfo], built: MutableMapping[str, Any]):
-        self._deferred = dict(deferred)
-        self._built = dict(built)
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in self._built:
-            info = self._deferred[name]  # KeyError: no such command
-            self._built[name] = typer.main.get_command_from_info(
-                info,
-                pretty_exceptions_short=app.pretty_exceptions_short,
-                rich_markup_mode=app.rich_markup_mode,
-            )
-        return self._built[name]
-
-    def __setitem__(self, name: str, command: Any) -> None:
-        self._built[name] = command
-
-    def __delitem__(self, name: str) -> None:
-        self._built.pop(name, None)
-        self._deferred.pop(name)
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._deferred
-        yield from (name for name in self._built if name not in self._deferred)
-
-    def __len__(self) -> int:
-        return len(self._deferred.keys() | self._built.keys())
-
-
-#: Commands registered in this module, built on demand by :class:`OnDemandCommands`.
-_DEFERRED: dict[str, CommandInfo] = {}
-
-
-def _on_demand(typer_app: typer.Typer) -> None:
-    """Hand the commands registered so far over to the group, which builds them on demand."""
-    for info in typer_app.registered_commands:
-        name = info.name or typer.main.get_command_name(info.callback.__name__)
-        _DEFERRED[name] = info
-    typer_app.registered_commands = []
 
 
 app = typer.Typer(
@@ -299,59 +238,7 @@ def predict(
     raise typer.Exit(code)
 
 
-def _finding_parameters() -> list[inspect.Parameter]:
-    """One option per finding of the contract (``--age 40``, ``--fever/--no-fever``)."""
-    params = []
-    for name, spec in FIELDS.items():
-        dashed = name.replace("_", "-")
-        words = spec.description or spec.label
-        if spec.kind == "bool":
-            option = typer.Option(
-                None,
-                f"--{dashed}/--no-{dashed}",
-                help=words,
-                rich_help_panel="Findings",
-                show_default=False,
-            )
-            annotation: Any = Optional[bool]
-        elif spec.kind == "enum":
-            option = typer.Option(
-                None,
-                f"--{dashed}",
-                help=" | ".join(spec.values),
-                rich_help_panel="Findings",
-                show_default=False,
-            )
-            annotation = Optional[str]
-        else:
-            option = typer.Option(
-                None, f"--{dashed}", help=words, rich_help_panel="Findings", show_default=False
-            )
-            annotation = Optional[int] if spec.kind == "int" else Optional[float]
-        params.append(
-            inspect.Parameter(
-                name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation
-            )
-        )
-    return params
-
-
-def _with_finding_options(func):
-    signature = inspect.signature(func, eval_str=True)
-    fixed = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
-    fixed = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in fixed]
-
-    def wrapper(**kwargs: Any) -> None:
-        own = {p.name: kwargs.pop(p.name) for p in fixed}
-        return func(**own, **kwargs)
-
-    wrapper.__signature__ = signature.replace(parameters=fixed + _finding_parameters())
-    wrapper.__doc__ = func.__doc__
-    wrapper.__name__ = func.__name__
-    return wrapper
-
-
-app.command("predict")(_with_finding_options(predict))
+app.command("predict")(with_finding_options(predict))
 
 
 # -- interview -------------------------------------------------------------------------------
@@ -388,6 +275,8 @@ def interview(
 EXIT_UNAVAILABLE = 69  # sysexits' EX_UNAVAILABLE: the serve extra is not installed
 
 
+# Long on purpose: a Typer command declares its options in its signature; 13 options take
+# 45 of its lines, the body 25.
 @app.command()
 def serve(
     # Plain annotations, options as defaults: Typer evaluates every command's annotations at
@@ -461,4 +350,4 @@ def serve(
     raise typer.Exit(run(settings, host, port, workers, access_log))
 
 
-_on_demand(app)  # last: every command above is built only when it is run or listed
+on_demand(app)  # last: every command above is built only when it is run or listed

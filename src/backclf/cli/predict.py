@@ -55,6 +55,9 @@ def run_predict(**options: Any) -> int:
         return EXIT_CANTCREAT
 
 
+# Long on purpose: the invocation's checks in the order they apply, each an early return
+# with its documented exit code (the module's docstring), then the one write; helpers would
+# hand the code and the half-checked arguments back and forth.
 def _predict(
     *,
     input_path: str | None,

@@ -240,6 +240,9 @@ def not_applicable(columns: Columns, values: np.ndarray | None = None) -> dict[s
     return {finding: holds[:, j] for j, finding in enumerate(findings)}
 
 
+# Long on purpose: one vectorised pass over every case, each step narrowing the rows (and
+# their beliefs and information) the next step scores; split, the helpers would pass the
+# same arrays back and forth and hide the order of the stopping rule's tests.
 def plan_questions(
     model: ReadableModel,
     columns: Columns,

@@ -12,6 +12,11 @@
 Each loader reads its file once per process.
 """
 
+# Long on purpose (a module over 400 lines): one short section per YAML file, its typed
+# schema and its loader, and every user imports them together. Split, `backclf predict` would
+# import six modules on every start instead of one, and each module would share its name with
+# the loader it defines (`article()`, `guidance()`: the package's API).
+
 from __future__ import annotations
 
 from functools import cache

@@ -116,6 +116,16 @@ def decide(candidate: GateMetrics, champion: GateMetrics | None, tol: Tolerances
             return Decision(False, tuple(failures))
         return Decision(True, ("no champion yet; no red-flag case ends at self-care",))
 
+    failures += _regressions(candidate, champion, tol)
+    if failures:
+        return Decision(False, tuple(failures))
+    return Decision(True, (_not_worse(candidate, champion),))
+
+
+def _regressions(candidate: GateMetrics, champion: GateMetrics, tol: Tolerances) -> list[str]:
+    """One reason per figure on which the candidate is worse than the champion beyond its
+    tolerance."""
+    failures = []
     drop = round(champion.accuracy - candidate.accuracy, 6)
     if drop > tol.accuracy_drop:
         failures.append(
@@ -156,19 +166,19 @@ def decide(candidate: GateMetrics, champion: GateMetrics | None, tol: Tolerances
             f"{champion.dangerous_presentations_below_minimum} "
             f"(tolerance {tol.dangerous_presentations_rise})"
         )
-    if failures:
-        return Decision(False, tuple(failures))
-    return Decision(
-        True,
-        (
-            f"not worse than the champion beyond tolerance on the reference data (accuracy "
-            f"{candidate.accuracy:.4f} vs {champion.accuracy:.4f}, ECE {candidate.ece:.4f} vs "
-            f"{champion.ece:.4f}, pyelonephritis under-triage "
-            f"{candidate.pyelonephritis_under_triage_rate:.2%} vs "
-            f"{champion.pyelonephritis_under_triage_rate:.2%}, development vignettes "
-            f"{candidate.dev_cause_first} vs {champion.dev_cause_first}, dangerous "
-            f"presentations below minimum {candidate.dangerous_presentations_below_minimum} vs "
-            f"{champion.dangerous_presentations_below_minimum}); no red-flag case ends at "
-            "self-care",
-        ),
+    return failures
+
+
+def _not_worse(candidate: GateMetrics, champion: GateMetrics) -> str:
+    """Why a candidate passed: each figure beside the champion's."""
+    return (
+        f"not worse than the champion beyond tolerance on the reference data (accuracy "
+        f"{candidate.accuracy:.4f} vs {champion.accuracy:.4f}, ECE {candidate.ece:.4f} vs "
+        f"{champion.ece:.4f}, pyelonephritis under-triage "
+        f"{candidate.pyelonephritis_under_triage_rate:.2%} vs "
+        f"{champion.pyelonephritis_under_triage_rate:.2%}, development vignettes "
+        f"{candidate.dev_cause_first} vs {champion.dev_cause_first}, dangerous "
+        f"presentations below minimum {candidate.dangerous_presentations_below_minimum} vs "
+        f"{champion.dangerous_presentations_below_minimum}); no red-flag case ends at "
+        "self-care"
     )

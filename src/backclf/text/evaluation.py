@@ -250,6 +250,8 @@ def modifier_scores(cases: list[WrittenCase], docs, predicted) -> dict[str, Any]
     }
 
 
+# Long on purpose: half of it is the report's shape, one dict literal, so every score's key
+# and the rows it counts read in one place.
 def written_set_scores(cases: list[WrittenCase], model: ReadableModel) -> dict[str, Any]:
     """Every score of one written set (see the module's docstring)."""
     from backclf.text.extract import pipeline

@@ -150,6 +150,7 @@ def _only_pain_stops_it(context, rules) -> bool:
     return bool(cues) and all(cue in excluded for cue in cues)
 
 
+# Long on purpose: see the first comment inside (the rules in their order, in one pass).
 def mention_of(doc: Doc, span: Span) -> Mention | None:
     """The mention one finding span makes, or ``None`` (see the module's docstring)."""
     # The rules in the order the module's docstring gives them: one pass, no helper hides

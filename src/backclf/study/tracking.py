@@ -14,13 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from backclf.pipeline.metrics import flatten, numeric_metrics
-from backclf.pipeline.sensitivity_report import (
-    REFERENCE,
-    TESTED_THERE,
-    TRAINED_THERE,
-    summarise,
-)
 from backclf.pipeline.tracking import tracking_uri
+from backclf.study.files import REFERENCE, TESTED_THERE, TRAINED_THERE
+from backclf.study.summary import summarise
 
 STUDY_TAG = "sensitivity_study_sha256"
 
@@ -39,12 +35,7 @@ def log_study(
 
     mlflow.set_tracking_uri(tracking_uri(root))
     client = MlflowClient()
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
-        location = (root.resolve() / "mlartifacts").as_uri()
-        experiment_id = client.create_experiment(experiment, artifact_location=location)
-    else:
-        experiment_id = found.experiment_id
+    experiment_id = _experiment_id(client, experiment, root)
     digest = study_digest(report)
     existing = client.search_runs(
         [experiment_id], filter_string=f"tags.{STUDY_TAG} = '{digest}'", max_results=1
@@ -84,21 +75,37 @@ def log_study(
         for path in artifacts:
             mlflow.log_artifact(str(path))
         for name, world in report["worlds"].items():
-            with mlflow.start_run(run_name=name, nested=True, experiment_id=experiment_id):
-                mlflow.set_tags({"family": world["family"], "role": "perturbed world"})
-                moves = {k: v for k, v in world["moves"].items() if k != "priors"}
-                mlflow.log_params(
-                    {
-                        "family": world["family"],
-                        "size": world["size"],
-                        "replicate": world["replicate"],
-                        **moves,
-                        **{f"priors.{c}": p for c, p in world["moves"]["priors"].items()},
-                    }
-                )
-                figures = {d: world[d] for d in (TESTED_THERE, TRAINED_THERE)}
-                mlflow.log_metrics(_mlflow_names(numeric_metrics(figures)))
+            _log_world(name, world, experiment_id)
         return run.info.run_id, True
+
+
+def _experiment_id(client, experiment: str, root: Path) -> str:
+    """The study's experiment, created (artifacts under ``root/mlartifacts``) if new."""
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        location = (root.resolve() / "mlartifacts").as_uri()
+        return client.create_experiment(experiment, artifact_location=location)
+    return found.experiment_id
+
+
+def _log_world(name: str, world: dict[str, Any], experiment_id: str) -> None:
+    """One world as a run nested in the study's run: its moves and its figures."""
+    import mlflow
+
+    with mlflow.start_run(run_name=name, nested=True, experiment_id=experiment_id):
+        mlflow.set_tags({"family": world["family"], "role": "perturbed world"})
+        moves = {k: v for k, v in world["moves"].items() if k != "priors"}
+        mlflow.log_params(
+            {
+                "family": world["family"],
+                "size": world["size"],
+                "replicate": world["replicate"],
+                **moves,
+                **{f"priors.{c}": p for c, p in world["moves"]["priors"].items()},
+            }
+        )
+        figures = {d: world[d] for d in (TESTED_THERE, TRAINED_THERE)}
+        mlflow.log_metrics(_mlflow_names(numeric_metrics(figures)))
 
 
 def _mlflow_names(metrics: dict[str, float]) -> dict[str, float]:

@@ -1,5 +1,5 @@
 """How well the question policy interviews: simulated patients of a labelled set
-(:mod:`backclf.pipeline.interview_simulation`), from a starting point (age and sex, or
+(:mod:`backclf.interview_study.simulation`), from a starting point (age and sex, or
 what their narrative says), compared with the full form.
 
 - **curves**: accuracy after k = 0..K questions for the policy, greedy entropy reduction, the
@@ -22,14 +22,14 @@ from backclf import knowledge
 from backclf.contract.columns import Columns
 from backclf.core.decide import assess_batch
 from backclf.core.model import ReadableModel
-from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
-from backclf.pipeline.interview_simulation import (
+from backclf.interview_study.simulation import (
     Interviews,
     predictions,
     rule_ranks,
     start_from,
     step,
 )
+from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
 
 CURVE_STRATEGIES = ("policy", "entropy", "fixed", "random")
 STOPPING_STRATEGIES = ("policy", "entropy")

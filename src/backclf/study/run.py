@@ -1,7 +1,7 @@
 """The assumption-sensitivity study: how far the champion's accuracy and safety move when the
 generator's numbers are wrong.
 
-Worlds (:mod:`backclf.synth.perturb`) come in families (which parts move: assumption rows,
+Worlds (:mod:`backclf.study.worlds`) come in families (which parts move: assumption rows,
 sourced rows, priors, missingness, or all) and sizes; each family and size has
 ``replicates`` worlds moving in their own random directions (a replicate keeps its
 directions across sizes, so its figures trace one line as the size grows). In each world:
@@ -24,27 +24,20 @@ Each metric is the one of :mod:`backclf.pipeline.metrics`; the ceiling is
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from backclf.core.features import encode
-from backclf.core.model import ReadableModel, model_from_file
+from backclf.core.model import ReadableModel
 from backclf.knowledge import CAUSE_IDS
-from backclf.pipeline.metrics import DIGITS, model_figures
-from backclf.pipeline.params import Params, WorldFamily
-from backclf.pipeline.sensitivity_report import (
-    REFERENCE,
-    TESTED_THERE,
-    TRAINED_THERE,
-    generator_sha256,
-)
-from backclf.pipeline.train import fit_candidate
-from backclf.synth.config import GenerationConfig
-from backclf.synth.perturb import (
+from backclf.pipeline.metrics import DIGITS
+from backclf.pipeline.params import Params
+from backclf.study.files import REFERENCE, TESTED_THERE, TRAINED_THERE, generator_sha256
+from backclf.study.grid import study_worlds
+from backclf.study.scoring import draw, score, train_in
+from backclf.study.worlds import (
     Perturbation,
     TableRow,
     World,
@@ -53,109 +46,12 @@ from backclf.synth.perturb import (
     perturb,
     table_rows,
 )
-from backclf.synth.posterior import bayes_accuracy
-from backclf.synth.sampler import Sample, sample_rows
+from backclf.synth.config import GenerationConfig
+from backclf.synth.sampler import Sample
 
 #: The top rows are re-measured on the set of seed + this (independent of the first).
 CHECK_SEED_OFFSET = 5000
 DIRECTION_TASKS = (("tested", TESTED_THERE), ("trained", TRAINED_THERE))
-
-
-@dataclass(frozen=True)
-class StudyWorld:
-    """One world of the study's grid."""
-
-    family: str
-    size: float
-    replicate: int
-    perturbation: Perturbation
-
-    @property
-    def name(self) -> str:
-        return f"{self.family}/{self.size:g}/r{self.replicate}"
-
-
-def world_perturbation(
-    family: WorldFamily, size: float, sourced_band: float, seed: int
-) -> Perturbation:
-    """What a world of ``family`` and ``size`` moves; sourced rows never beyond the band."""
-    return Perturbation(
-        assumption_shift=size * family.assumption_shift,
-        sourced_shift=min(size * family.sourced_shift, sourced_band),
-        prior_shift=size * family.prior_shift,
-        missing_raise=size * family.missing_raise,
-        seed=seed,
-    )
-
-
-def study_worlds(params: Params) -> list[StudyWorld]:
-    """The grid: every family, size and replicate (replicate ``r`` uses seed + r)."""
-    study = params.sensitivity
-    return [
-        StudyWorld(
-            name,
-            size,
-            r,
-            world_perturbation(family, size, study.sourced_band, study.seed + r),
-        )
-        for name, family in study.families.items()
-        for size in study.sizes
-        for r in range(study.replicates)
-    ]
-
-
-# -- scoring ---------------------------------------------------------------------------------
-
-
-def draw(world: World, n: int, seed: int) -> Sample:
-    """``n`` vignettes of ``world`` from ``seed``."""
-    w = world.with_set(n, seed)
-    return sample_rows(w.config, 0, n, w.tables)
-
-
-def score(model: ReadableModel, sample: Sample, world: World, params: Params) -> dict[str, Any]:
-    """The champion's figures on a set drawn from ``world`` (:func:`model_figures`, the one
-    definition every report uses), with the world's exact Bayes ceiling."""
-    figures = model_figures(model, sample, params.evaluate.ece_bins)
-    ceiling = bayes_accuracy(sample.columns, sample.label, world.config, world.tables)
-    ceiling = round(ceiling, DIGITS)
-    return {
-        "accuracy": figures["accuracy"],
-        "bayes_ceiling": ceiling,
-        "gap_points": round(100 * (ceiling - figures["accuracy"]), 2),
-        "ece": figures["ece"],
-        "log_loss": figures["log_loss"],
-        "red_flag_cases": figures["red_flag_cases"],
-        "red_flag_cases_at_self_care": figures["red_flag_cases_at_self_care"],
-        "pyelonephritis_under_triage_rate": figures["pyelonephritis_under_triage_rate"],
-        "over_triage_rate": figures["over_triage_rate"],
-    }
-
-
-def train_in(world: World, champion: ReadableModel, params: Params) -> ReadableModel:
-    """The champion's recipe (kind, C, tree settings) trained and calibrated in ``world``."""
-    study = params.sensitivity
-    features = list(champion.features)
-    train = draw(world, study.n_train, study.seed + 1001)
-    validation = draw(world, study.n_validation, study.seed + 1002)
-    data = (
-        encode(train.columns, features),
-        train.label,
-        encode(validation.columns, features),
-        validation.label,
-    )
-    config = params.train
-    if champion.file.training.C is not None:
-        config = config.model_copy(update={"c_grid": [champion.file.training.C]})
-    digest = hashlib.sha256(data[0].tobytes() + data[1].tobytes()).hexdigest()
-    training = {
-        "data": "a perturbed world of the sensitivity study",
-        "data_sha256": digest,
-        "n": study.n_train,
-        "seed": config.seed,
-    }
-    file = fit_candidate(champion.kind, data, features, config, params.assess, training)
-    return model_from_file(file)
 
 
 # -- the study -------------------------------------------------------------------------------
