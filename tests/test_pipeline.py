@@ -95,6 +95,11 @@ def tiny_run(tmp_path_factory, root: Path):
         "model": (work / "models/champion.json").read_bytes(),
         "publish": outputs["publish"],
         "publish_stderr": errors[-1],
+        # the generated sets as this run read them (knobs_experiment generates others)
+        "data_sha256": {
+            p.stem: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in (work / "data").glob("*.parquet")
+        },
         # the registry as the first run left it (later fixtures register more versions)
         "versions": [str(v.version) for v in store(env)[2]],
         "state": registry_state(env, work),
@@ -258,7 +263,7 @@ CONTEXT = "mlflow.data.context"
 
 
 def test_the_data_sets_are_the_runs_inputs_with_their_digests(tiny_run):
-    work, env, _ = tiny_run
+    _, env, first = tiny_run
     client, _, _ = store(env)
     run = client.get_run(client.get_model_version("backclf", "1").run_id)
     inputs = {
@@ -271,7 +276,7 @@ def test_the_data_sets_are_the_runs_inputs_with_their_digests(tiny_run):
     }  # fmt: skip
     assert sorted(inputs) == sorted(expected_context)
     for name, (digest, context) in inputs.items():
-        sha256 = hashlib.sha256((work / "data" / f"{name}.parquet").read_bytes()).hexdigest()
+        sha256 = first["data_sha256"][name]
         assert digest == sha256[:32] and sha256 == run.data.tags[f"data_sha256/{name}"]
         assert context == [expected_context[name]]
     train = next(i.dataset for i in run.inputs.dataset_inputs if i.dataset.name == "train")
