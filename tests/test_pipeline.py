@@ -295,6 +295,14 @@ def test_the_experiment_kind_and_the_registered_models_description(tiny_run):
     client, _, _ = store(env)
     experiment = client.get_experiment_by_name("backclf")
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    # the runs table's shared view "headline": its columns are the headline figures
+    view = json.loads(experiment.tags["mlflow.sharedViewState.headline"])
+    assert view["selectedColumns"][:3] == [
+        "attributes.`Source`", "attributes.`Models`", "attributes.`Dataset`",
+    ]  # fmt: skip
+    assert {"metrics.`test accuracy`", "metrics.`ECE`", "metrics.`log loss`"} <= set(
+        view["selectedColumns"]
+    )
     description = client.get_registered_model("backclf").description
     assert "What causes sudden lower back soreness?" in description
     assert "not a diagnosis" in description and "promotion gate" in description

@@ -29,8 +29,10 @@ from backclf.pipeline.provenance import (
     run_params,
 )
 from backclf.pipeline.tracking import (
+    HEADLINE_VIEW,
     experiment,
     quiet_mlflow,
+    share_view,
     tracking_uri,
     without_uv_project_files,
 )
@@ -261,9 +263,9 @@ class Store:
                 }
             )
             mlflow.log_params(run_params(run.params))
-            mlflow.log_metrics(
-                {**headline_metrics(run.reports), PROMOTED: float(run.decision.promote)}
-            )
+            headline = {**headline_metrics(run.reports), PROMOTED: float(run.decision.promote)}
+            mlflow.log_metrics(headline)
+            share_view(self.client, self.experiment_id, HEADLINE_VIEW, list(headline))
             for role, gate in run.gate.items():
                 if gate is not None:
                     mlflow.log_metrics({f"gate/{role}/{k}": v for k, v in gate.as_dict().items()})

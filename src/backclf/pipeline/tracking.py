@@ -21,6 +21,7 @@ where the store says) and stops with that command.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sqlite3
@@ -38,6 +39,13 @@ if TYPE_CHECKING:
 #: ``ExperimentKind.CUSTOM_MODEL_DEVELOPMENT`` (mlflow/server/js, experiment-tracking
 #: constants; also mlflow/assistant/skills/mlflow-onboarding/SKILL.md in the wheel).
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+#: The MLflow 3 runs table shows no metric column by default (its default columns are the
+#: Source, Models and Dataset attributes). A view shared through an experiment tag
+#: ``mlflow.sharedViewState.<key>`` (plain JSON of the table's state, the UI's own share
+#: format, columns keyed ``metrics.`name```) opens it with chosen metrics:
+#: ``#/experiments/<id>/runs?viewStateShareKey=headline``.
+HEADLINE_VIEW = "headline"
+VIEW_ATTRIBUTES = ("Source", "Models", "Dataset")
 #: MLflow's own switches for a quiet pipeline (mlflow/environment_variables.py): WARNING and
 #: above only (``MLFLOW_LOGGING_LEVEL`` must be set before mlflow is imported), and no
 #: progress bars on artifact uploads and downloads. Set only where the user has not.
@@ -93,6 +101,14 @@ def experiment(client: MlflowClient, name: str, root: Path) -> str:
             client.set_experiment_tag(found.experiment_id, key, value)
     _stop_if_moved(found.artifact_location, root)
     return found.experiment_id
+
+
+def share_view(client: MlflowClient, experiment_id: str, key: str, metrics: list[str]) -> None:
+    """Share a runs-table view with these metric columns under ``key`` (if it differs)."""
+    columns = [f"attributes.`{a}`" for a in VIEW_ATTRIBUTES] + [f"metrics.`{m}`" for m in metrics]
+    tag, view = f"mlflow.sharedViewState.{key}", json.dumps({"selectedColumns": columns})
+    if client.get_experiment(experiment_id).tags.get(tag) != view:
+        client.set_experiment_tag(experiment_id, tag, view)
 
 
 def _stop_if_moved(location: str, root: Path) -> None:
