@@ -12,6 +12,9 @@ promote it only through the gate.
 4. Only a promoted model is packaged: src/backclf/published/champion.json and its card.
 5. Last, the registry's @champion, the packaged model and its card are checked to name the
    same model; if they do not, the stage says why and how to make them agree.
+
+All of it is said in one line, `publish: ...` (MLflow's own INFO lines and progress bars
+are off: backclf.pipeline.tracking.quiet_mlflow).
 """
 
 import json
@@ -24,7 +27,7 @@ from backclf.pipeline.params import Params, params_or_exit
 from backclf.pipeline.presentations import load_presentations
 from backclf.pipeline.promotion import Decision, Reference, Tolerances, decide, measure
 from backclf.pipeline.provenance import run_tags
-from backclf.pipeline.publication import PACKAGED, agreement, package
+from backclf.pipeline.publication import PACKAGED, agreement, model_description, package
 from backclf.pipeline.registry import Champion, PipelineRun, Store
 from backclf.pipeline.tracking import dvc_experiment
 from backclf.synth.sampler import read_sample
@@ -39,6 +42,7 @@ PIPELINE_REPORTS = (
     "candidates.json",
     "evaluation.json",
     "text_metrics.json",
+    "interview_metrics.json",
 )
 # This run's plots (dvc.yaml); the study's plot is drawn by another pipeline, for the champion
 # of its own run, so it is not logged as this run's.
@@ -85,27 +89,33 @@ def judge(params: Params, baseline: Champion | None, experiment: str) -> tuple[D
 
 
 def main() -> None:
+    print("publish: " + "; ".join(publish()))
+
+
+def publish() -> list[str]:
+    """Register, judge and package; what happened, in the parts of one summary line."""
     params = params_or_exit()
     section = params.publish
-    tags = run_tags(Path.cwd(), CANDIDATE, Path("data").glob("*.parquet")) | dvc_experiment()
+    data_files = sorted(Path("data").glob("*.parquet"))
+    tags = run_tags(Path.cwd(), CANDIDATE, data_files) | dvc_experiment()
     experiment = tags["dvc_experiment"]
     store = Store(Path.cwd(), section.experiment, section.registered_model)
     existing = store.find(tags["identity"])
+    said = []
     with tempfile.TemporaryDirectory() as tmp:
         baseline = store.champion(Path(tmp)) or store.packaged_baseline(PACKAGED)
         if existing is not None:
             held = ", ".join(f"@{a}" for a in existing.aliases) or "no alias"
-            print(
-                f"MLflow: this model (identity {tags['identity'][:12]}) is already registered "
-                f"as {section.registered_model} version {existing.version} ({held}); nothing "
-                "logged"
+            said.append(
+                f"this model (identity {tags['identity'][:12]}) is already registered as "
+                f"{section.registered_model} version {existing.version} ({held}); nothing logged"
             )
             if "champion" not in existing.aliases and not experiment:
                 decision, _ = judge(params, baseline, experiment)
                 if decision.promote:
                     store.promote(existing.version, decision)
                     package(CANDIDATE, REPORTS / "model_card.md")
-                print(f"the gate again, on the reference data: {decision.summary()}")
+                said.append(f"the gate again, on the reference data: {decision.summary()}")
         else:
             decision, gate = judge(params, baseline, experiment)
             report_files = [REPORTS / n for n in PIPELINE_REPORTS if (REPORTS / n).exists()]
@@ -124,18 +134,21 @@ def main() -> None:
                     decision=decision,
                     gate=gate,
                     champion=baseline,
+                    data_files=data_files,
+                    model_description=model_description(),
                 )
             )
-            print(
-                f"MLflow run {registered.run_id}: registered {section.registered_model} version "
+            said.append(
+                f"MLflow run {registered.run_id} registered {section.registered_model} version "
                 f"{registered.version}, {decision.summary()}"
             )
             if decision.promote:
                 package(CANDIDATE, REPORTS / "model_card.md")
-                print(f"packaged {CANDIDATE} -> {PACKAGED}")
+                said.append(f"packaged {CANDIDATE} -> {PACKAGED}")
             else:
-                print(f"{PACKAGED} left as it was (the champion's)")
-    print(agreement(store))
+                said.append(f"{PACKAGED} left as it was (the champion's)")
+    said.append(agreement(store))
+    return said
 
 
 if __name__ == "__main__":

@@ -122,3 +122,72 @@ def test_the_package_hash_covers_code_and_knowledge_but_not_the_packaged_model(t
     (package / "core/decide.py").rename(package / "core/decision.py")  # a rename counts
     assert provenance.package_hash(package) != before
     assert set(provenance.knowledge_hashes()) >= {"red_flags.yaml", "article.yaml", "article.txt"}
+
+
+def _git(repo, *args):
+    import subprocess
+
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=repo, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def test_the_dirty_flag_means_the_commits_code_differs_not_that_a_stage_wrote(tmp_path):
+    files = {
+        "src/backclf/core/decide.py": "x = 1\n",
+        "src/backclf/published/champion.json": "{}",
+        "pipelines/train.py": "pass\n",
+        "params.yaml": "train: {seed: 7}\n",
+        "reports/metrics.json": "{}",
+        "dvc.lock": "stages: {}\n",
+        "README.md": "# r\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "c")
+    assert provenance.git_dirty(tmp_path) == "false"
+    # what the stages and a promotion write: outputs, not code
+    for name in ("reports/metrics.json", "src/backclf/published/champion.json", "dvc.lock"):
+        (tmp_path / name).write_text('{"changed": true}')
+    (tmp_path / "reports/plots").mkdir()
+    (tmp_path / "reports/plots/new.png").write_text("png")
+    (tmp_path / "README.md").write_text("# edited\n")
+    assert provenance.git_dirty(tmp_path) == "false"
+    for name in ("src/backclf/core/decide.py", "pipelines/train.py", "params.yaml"):
+        (tmp_path / name).write_text(files[name] + "# changed\n")
+        assert provenance.git_dirty(tmp_path) == "true", name
+        (tmp_path / name).write_text(files[name])
+    assert provenance.git_dirty(tmp_path) == "false"
+    (tmp_path / "src/backclf/core/new.py").write_text("y = 2\n")  # new code, not yet committed
+    assert provenance.git_dirty(tmp_path) == "true"
+    assert provenance.git_dirty(tmp_path / "nowhere") == "unknown"
+
+
+def test_params_are_logged_as_they_took_effect_never_as_none(root):
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    from backclf.pipeline.params import load_params
+
+    logged = provenance.run_params(load_params(root / "params.yaml").model_dump())
+    assert "None" not in logged.values()
+    knobs = params["generate"]["knobs"]
+    # a set that sets no knob of its own was generated with the shared ones
+    assert logged["generate.train.missing_rate"] == str(knobs["missing_rate"])
+    assert logged["generate.test.label_noise"] == str(knobs["label_noise"])
+    # its own value wins: the shifted set leaves more findings unanswered
+    shifted = params["generate"]["shifted"]
+    assert logged["generate.shifted.missing_rate"] == str(shifted["missing_rate"])
+    assert logged["generate.shifted.priors.pyelonephritis"] == str(
+        shifted["priors"]["pyelonephritis"]
+    )
+    assert logged["generate.train.priors"] == "generator.yaml"
+    assert logged["generate.train.family"] == "none (no text column)"
+    assert logged["generate.text_heldout.family"] == "heldout"
+    assert logged["train.model"] == params["train"]["model"]
+    assert logged["train.c_grid"] == str(params["train"]["c_grid"])  # a list, as written
+    assert not [k for k in logged if k.startswith("sensitivity.")]  # the study logs its own
+    with pytest.raises(ValueError, match=r"generate\.train\.seed"):
+        provenance.run_params({"generate": {"knobs": {}, "train": {"n": 1, "seed": None}}})

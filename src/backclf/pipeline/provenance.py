@@ -5,23 +5,42 @@ A run's *identity* is the hash of what decides the registered model's behaviour:
 file, the data it was trained and tested on, the knowledge files (red-flag rules, advice) and
 the package's code, which the registered model bundles. Two runs with one identity would
 register the same model twice, so the registration step logs a run only for a new identity.
-The git commit and a dirty-tree flag (and the DVC experiment name, which
+The git commit and a flag for code that differs from it (and the DVC experiment name, which
 :func:`backclf.pipeline.tracking.dvc_experiment` reads) tell runs apart for people, but are
 not part of the identity: the same code and data at two commits is the same model.
+
+What else a run records of its making: its parameters as they took effect
+(:func:`run_params`) and the generated sets as MLflow inputs with their digests
+(:func:`log_inputs`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import subprocess
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import backclf
+from backclf.pipeline.metrics import flatten
 
 PACKAGE = Path(backclf.__file__).resolve().parent
 KNOWLEDGE = PACKAGE / "knowledge"
 NOT_CODE = ("published", "__pycache__")  # the packaged champion is an output, not code
+#: What "the commit's code" is, as git pathspecs: the package (less the packaged champion,
+#: which ``publish`` writes), the stages, their parameters and the locked environment.
+#: Not ``reports/``, ``models/`` or ``data/``: outputs the pipeline writes.
+CODE_PATHS = (
+    "src",
+    ":(exclude)src/backclf/published",
+    "pipelines",
+    "params.yaml",
+    "dvc.yaml",
+    "pyproject.toml",
+    "uv.lock",
+)
 
 
 def sha256_file(path: Path) -> str:
@@ -86,9 +105,11 @@ def git_commit(root: Path) -> str:
 
 
 def git_dirty(root: Path) -> str:
-    """``true`` when tracked files differ from the commit or untracked files are present
-    (ignored ones, such as data/ and mlflow.db, do not count); ``unknown`` outside git."""
-    out = _git(root, "status", "--porcelain")
+    """``true`` when the code differs from the commit: a file of :data:`CODE_PATHS` changed,
+    or a new one not ignored (``data/``, ``mlflow.db`` and ``__pycache__`` are); ``unknown``
+    outside git. Outputs do not count: the stages before ``publish`` rewrite the tracked
+    reports, and a promotion the packaged champion, on every run."""
+    out = _git(root, "status", "--porcelain", "--", *CODE_PATHS)
     if out is None:
         return "unknown"
     return "true" if out.strip() else "false"
@@ -110,3 +131,80 @@ def run_tags(root: Path, model_file: Path, data_files: Iterable[Path]) -> dict[s
         **{f"data_sha256/{k}": v for k, v in data.items()},
         **{f"knowledge_sha256/{k}": v for k, v in knowledge.items()},
     }
+
+
+#: Where each generated set was used, as the context of its logged input.
+DATA_CONTEXTS = {
+    "train": "train",
+    "validation": "validation",
+    "test": "test",
+    "shifted": "test",
+    "text_heldout": "test",
+    "reference": "reference",
+}
+CANDIDATE_DATA = ("train", "validation", "test", "shifted")
+#: Sections of params.yaml a pipeline run does not use: the study logs its own runs.
+OTHER_PIPELINES = ("sensitivity",)
+
+
+def run_params(params: dict[str, Any]) -> dict[str, str]:
+    """The run's parameters as they took effect, never ``None``: a generated set's unset knob
+    is the shared one (``generate.knobs``), unset priors are ``generator.yaml``'s (the
+    article's), an unset text family means the set has no text column; the sections of other
+    pipelines are left out."""
+    own = {k: v for k, v in params.items() if k not in OTHER_PIPELINES}
+    generate = own.get("generate", {})
+    knobs = generate.get("knobs", {})
+    sets = {}
+    for name, section in generate.items():
+        if name == "knobs" or not isinstance(section, dict):
+            sets[name] = section
+            continue
+        effective = {k: knobs[k] if v is None and k in knobs else v for k, v in section.items()}
+        if effective.get("priors", "") is None:
+            effective["priors"] = "generator.yaml"
+        if effective.get("family", "") is None:
+            effective["family"] = "none (no text column)"
+        sets[name] = effective
+    flat = flatten({**own, "generate": sets} if generate else own, sep=".")
+    missing = [k for k, v in flat.items() if v is None]
+    if missing:
+        raise ValueError(f"params without a value: {', '.join(missing)} (say what None means)")
+    return {k: str(v) for k, v in flat.items()}
+
+
+def data_sets(data_files: Iterable[Path], tags: dict[str, str]) -> dict[str, Any]:
+    """The generated sets as MLflow data sets, by name: read with pandas, the label as target,
+    the source a path relative to the checkout, and as digest the first 32 hex digits of the
+    file's sha256 (MLflow keeps 36 characters; the whole hash is the run's
+    ``data_sha256/<set>`` tag). Build them once per run: MLflow infers a set's schema from
+    every row when it is first logged (seconds each), then keeps it."""
+    import mlflow
+    import pandas as pd
+
+    sets = {}
+    for path in data_files:
+        with warnings.catch_warnings():
+            # a local path matches two of MLflow's artifact sources; both are the same file
+            warnings.filterwarnings("ignore", "The specified dataset source can be interpreted")
+            sets[path.stem] = mlflow.data.from_pandas(
+                pd.read_parquet(path),
+                source=path.as_posix(),
+                name=path.stem,
+                targets="label",
+                digest=tags[f"data_sha256/{path.stem}"][:32],
+            )
+    return sets
+
+
+def log_inputs(sets: dict[str, Any], names: Iterable[str]) -> None:
+    """The sets among ``names`` as the active run's inputs, each with its context."""
+    import mlflow
+
+    for name in names:
+        if name in sets:
+            with warnings.catch_warnings():
+                # MLflow's hint on integer columns is for model signatures (a model fed
+                # missing values), not for a logged data set's description
+                warnings.filterwarnings("ignore", "Hint: Inferred schema contains integer")
+                mlflow.log_input(sets[name], context=DATA_CONTEXTS[name])

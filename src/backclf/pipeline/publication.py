@@ -6,7 +6,8 @@ store), the packaged model ``src/backclf/published/champion.json`` (what git shi
 serves) and its card, ``src/backclf/published/model_card.md``. Only a promotion writes the
 package, model and card together (:func:`package`), and every ``publish`` ends by checking
 that the three name one model (:func:`agreement`), saying why not and how to mend it if they
-do not.
+do not. What the registry says of the model as a whole (its description) is
+:func:`model_description`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from backclf import knowledge
 from backclf.pipeline.provenance import sha256_file
 
 if TYPE_CHECKING:
@@ -74,3 +76,30 @@ def agreement(store: Store) -> str:
             f"(git checkout -- {PUBLISHED})"
         )
     return "champion: NOT in agreement: " + "; ".join(problems)
+
+
+def model_description() -> str:
+    """What the registered model is, where it comes from, how a version is chosen, and the
+    article's disclaimer (Markdown, as the MLflow UI renders it)."""
+    article = knowledge.article()
+    return (
+        "**backclf**: an interpretable classifier of the likely cause of sudden lower back "
+        "soreness and the triage level that follows, built from one health article, "
+        f'"{article.source.title}" (`src/backclf/knowledge/{article.source.file}`, sha256 '
+        f"`{article.source.sha256[:12]}`): its five causes, advice and warnings are versioned "
+        "data. Trained on synthetic vignettes generated from the article and the cited "
+        "clinical sources (`docs/clinical-sources.md`), never on patient data. Red-flag rules "
+        "override the model: a case with a red flag is sent to care whatever the model says.\n\n"
+        "**How a version is chosen.** `dvc repro` trains the candidates (logistic regression, "
+        "points scorecard, shallow tree; nested runs) and registers the pipeline's model as a "
+        "new version. The promotion gate scores it beside the current `@champion` on the same "
+        "reference data (`params.yaml` publish.gate): no red-flag case may end at self-care, "
+        "and reference accuracy, calibration (ECE), pyelonephritis under-triage, development "
+        "vignettes and dangerous presentations may not be worse beyond the tolerances. It "
+        "becomes `@champion` only if it passes, else `@challenger`; each version's "
+        "description says why. A `dvc exp run` model is never promoted.\n\n"
+        "**Each version** is a pyfunc model that reads a table of findings as `backclf "
+        "predict` reads JSON (`docs/contract.md`), with the package's wheel among its "
+        "artifacts.\n\n"
+        f"**Disclaimer.** {article.disclaimer}"
+    )

@@ -2,10 +2,13 @@
 Needs the ``pipeline`` extra.
 
 :class:`Store` finds a run by its identity (:mod:`backclf.pipeline.provenance`), fetches the
-current ``@champion``'s model file, and logs a run: params, the numeric leaves of every
-report, plots, the model file and card, the gate's comparison, one nested run per candidate
-with its own params and metrics, and the pyfunc model registered as a new version with the
-alias the promotion gate gave it. Where the store is: :mod:`backclf.pipeline.tracking`.
+current ``@champion``'s model file, and logs a run as a reviewer reads it in the MLflow UI:
+the parameters as they took effect (:func:`run_params`: no ``None``), the headline figures
+under readable names (:data:`HEADLINE`, a few dozen at most with the gate's comparison; every
+other figure stays in the reports, logged as JSON artifacts), the data sets as inputs with
+their digests, plots, the model file and card, one nested run per candidate with the same
+headline names, and the pyfunc model registered as a new version with the alias the
+promotion gate gave it. Where the store is: :mod:`backclf.pipeline.tracking`.
 """
 
 from __future__ import annotations
@@ -16,13 +19,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backclf.pipeline.metrics import flatten, numeric_metrics
+from backclf.pipeline.metrics import flatten
 from backclf.pipeline.promotion import CHAMPION, Decision, GateMetrics
-from backclf.pipeline.tracking import tracking_uri, without_uv_project_files
+from backclf.pipeline.provenance import (
+    CANDIDATE_DATA,
+    DATA_CONTEXTS,
+    data_sets,
+    log_inputs,
+    run_params,
+)
+from backclf.pipeline.tracking import (
+    HEADLINE_VIEW,
+    experiment,
+    quiet_mlflow,
+    share_view,
+    tracking_uri,
+    without_uv_project_files,
+)
 
 MODEL_CODE = Path(__file__).with_name("mlflow_model.py")
 HEADLINE_REPORT = "metrics"  # reports/metrics.json: its metrics keep their own names
-DETAILS_REPORT = "evaluation"  # reports/evaluation.json: every candidate on every set
+DETAILS_REPORT = "candidates"  # reports/candidates.json: every candidate on every set
 #: The training parameters (``params.yaml`` ``train``) each kind of candidate uses.
 TRAIN_PARAMS = {
     "logistic": ("seed", "cv_folds", "c_grid"),
@@ -31,14 +48,69 @@ TRAIN_PARAMS = {
 }
 
 
-def report_metrics(reports: dict[str, dict[str, Any]]) -> dict[str, float]:
-    """The numeric leaves of every report, keyed by path; reports other than the headline
-    ``metrics.json`` are prefixed with their name (``evaluation/test/tree/per_cause/...``,
-    ``text_metrics/heldout_narratives/...``)."""
-    out: dict[str, float] = {}
-    for name, tree in sorted(reports.items()):
-        prefix = "" if name == HEADLINE_REPORT else f"{name}/"
-        out.update({prefix + k: v for k, v in numeric_metrics(tree).items()})
+#: The parent run's metrics: the headline figures, each under a readable name, from one leaf
+#: of one report (``report``, ``a/b/c``). A report the run does not have is skipped; a leaf
+#: missing from a report it has is an error (the table and the report must agree).
+HEADLINE = {
+    "test accuracy": ("metrics", "champion/test_accuracy"),
+    "Bayes ceiling": ("metrics", "champion/bayes_ceiling"),
+    "gap to Bayes ceiling points": ("metrics", "champion/gap_to_bayes_points"),
+    "ECE": ("metrics", "champion/ece"),
+    "log loss": ("metrics", "champion/log_loss"),
+    "shifted accuracy": ("metrics", "champion/shifted_accuracy"),
+    "over-triage rate": ("metrics", "champion/triage/over_triage_rate"),
+    "pyelonephritis under-triage rate": (
+        "metrics",
+        "champion/triage/pyelonephritis_under_triage_rate",
+    ),
+    "red-flag cases at self-care": ("metrics", "champion/triage/red_flag_cases_at_self_care"),
+    "dangerous presentations below minimum": (
+        "metrics",
+        "champion/dangerous_presentations/below_minimum",
+    ),
+    "blind presentations below minimum": ("metrics", "champion/blind_presentations/below_minimum"),
+    "dev cause first rate": ("metrics", "champion/dev_cause_first_rate"),
+    "interview gap points": ("interview_metrics", "headline/age_and_sex/gap_to_full_form_points"),
+    "interview gap from narrative points": (
+        "interview_metrics",
+        "headline/narrative/gap_to_full_form_points",
+    ),
+}
+WRITTEN_BELOW_MINIMUM = "written-text red flags below minimum"
+#: 1 if the gate promoted the model when it was registered. A later promotion (after
+#: ``dvc exp apply``) moves the alias and tags the version, and logs nothing on the run.
+PROMOTED = "promoted when registered"
+#: A candidate's nested run: its figures under the parent's names, from evaluation.json.
+CANDIDATE_HEADLINE = {
+    "test accuracy": ("test", "accuracy"),
+    "ECE": ("test", "ece"),
+    "log loss": ("test", "log_loss"),
+    "shifted accuracy": ("shifted", "accuracy"),
+    "dev cause first rate": ("dev", "cause_first_rate"),
+}
+
+
+def _leaf(tree: dict[str, Any], report: str, path: str) -> float:
+    node: Any = tree
+    for part in path.split("/"):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(f"reports/{report}.json has no {path} (registry.HEADLINE names it)")
+        node = node[part]
+    return float(node)
+
+
+def headline_metrics(reports: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """The headline figures of the reports this run has, under their readable names; the
+    written texts' red-flag cases below their minimum are summed over the rounds."""
+    out = {
+        name: _leaf(reports[report], report, path)
+        for name, (report, path) in HEADLINE.items()
+        if report in reports
+    }
+    if "text_metrics" in reports:
+        rounds = reports["text_metrics"]["written_sets"].values()
+        reaching = [r["red_flag_cases_reaching_triage_min"] for r in rounds]
+        out[WRITTEN_BELOW_MINIMUM] = float(sum(r["cases"] - r["reached"] for r in reaching))
     return out
 
 
@@ -87,6 +159,9 @@ class PipelineRun:
     candidate_files: dict[str, Path]
     tags: dict[str, str]
     decision: Decision
+    data_files: list[Path] = field(default_factory=list)  # data/<set>.parquet
+    #: The registered model's (publication.model_description), set when it differs.
+    model_description: str = ""
     gate: dict[str, GateMetrics | None] = field(default_factory=dict)  # candidate, champion
     champion: Champion | None = None
 
@@ -94,21 +169,15 @@ class PipelineRun:
 class Store:
     """The MLflow experiment and registered model of the pipeline (``params.yaml`` publish)."""
 
-    def __init__(self, root: Path, experiment: str, registered_model: str):
+    def __init__(self, root: Path, experiment_name: str, registered_model: str):
+        quiet_mlflow()
         import mlflow
         from mlflow import MlflowClient
 
         mlflow.set_tracking_uri(tracking_uri(root))
         self.client = MlflowClient()
         self.name = registered_model
-        found = self.client.get_experiment_by_name(experiment)
-        if found is None:
-            artifacts = (root.resolve() / "mlartifacts").as_uri()
-            self.experiment_id = self.client.create_experiment(
-                experiment, artifact_location=artifacts
-            )
-        else:
-            self.experiment_id = found.experiment_id
+        self.experiment_id = experiment(self.client, experiment_name, root)
 
     def find(self, identity: str) -> Registered | None:
         """The finished run that registered a model with this identity, if any."""
@@ -193,11 +262,15 @@ class Store:
                     "compared_with": run.champion.label if run.champion else "none",
                 }
             )
-            mlflow.log_params({k: str(v) for k, v in flatten(run.params, sep=".").items()})
-            mlflow.log_metrics(report_metrics(run.reports))
+            mlflow.log_params(run_params(run.params))
+            headline = {**headline_metrics(run.reports), PROMOTED: float(run.decision.promote)}
+            mlflow.log_metrics(headline)
+            share_view(self.client, self.experiment_id, HEADLINE_VIEW, list(headline))
             for role, gate in run.gate.items():
                 if gate is not None:
                     mlflow.log_metrics({f"gate/{role}/{k}": v for k, v in gate.as_dict().items()})
+            sets = data_sets(run.data_files, run.tags)
+            log_inputs(sets, DATA_CONTEXTS)
             mlflow.log_artifact(str(run.model_file), artifact_path="model_file")
             mlflow.log_artifact(str(run.model_card))
             for path in run.report_files:
@@ -205,17 +278,23 @@ class Store:
             for plot in run.plots:
                 mlflow.log_artifact(str(plot), artifact_path="plots")
             version = self._register(run.model_file)
+            self.describe_model(run.model_description)
             self.client.set_registered_model_alias(self.name, run.decision.alias, version)
             self.client.update_model_version(self.name, version, description=description)
             for key in ("identity", "model_sha256", "git_commit", "git_dirty", "dvc_experiment"):
                 self.client.set_model_version_tag(self.name, version, key, run.tags[key])
             self.client.set_model_version_tag(self.name, version, "promotion", run.decision.alias)
             for candidate, path in run.candidate_files.items():
-                _log_candidate(candidate, path, run, kind)
+                _log_candidate(candidate, path, run, kind, sets)
             mlflow.set_tag("registered_version", version)
             mlflow.set_tag("identity", run.tags["identity"])  # last: marks the run complete
             aliases = list(self.client.get_model_version(self.name, version).aliases)
             return Registered(active.info.run_id, version, aliases)
+
+    def describe_model(self, text: str) -> None:
+        """Set the registered model's description, if it differs."""
+        if text and self.client.get_registered_model(self.name).description != text:
+            self.client.update_registered_model(self.name, description=text)
 
     def _register(self, model_file: Path) -> str:
         """Log the pyfunc model with the package wheel it needs; register it; its version."""
@@ -234,9 +313,19 @@ class Store:
                 input_example=input_example(),
                 pip_requirements=requirements(wheel.name),
                 metadata={"findings_schema": findings_schema(), "contract": "docs/contract.md"},
-                registered_model_name=self.name,
             )
-        return str(info.registered_model_version)
+        # Registered through the client, not log_model's registered_model_name, which prints
+        # "Successfully registered model" and "Created version" to stderr whatever the log level.
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self.client.get_registered_model(self.name)
+        except MlflowException:
+            self.client.create_registered_model(self.name)
+        version = self.client.create_model_version(
+            self.name, source=info.model_uri, run_id=info.run_id, model_id=info.model_id
+        )
+        return str(version.version)
 
 
 def requirements(wheel_name: str) -> list[str]:
@@ -273,7 +362,9 @@ def _candidate_params(kind: str, params: dict[str, Any], model: dict[str, Any]) 
     return {k: str(v) for k, v in own.items()}
 
 
-def _log_candidate(candidate: str, path: Path, run: PipelineRun, champion_kind: str) -> None:
+def _log_candidate(
+    candidate: str, path: Path, run: PipelineRun, champion_kind: str, sets: dict[str, Any]
+) -> None:
     """A nested run with one candidate's params, its metrics on every evaluation set and its
     model file."""
     import mlflow
@@ -302,5 +393,13 @@ def _log_candidate(candidate: str, path: Path, run: PipelineRun, champion_kind: 
             }
         )
         mlflow.log_params(_candidate_params(candidate, run.params, json.loads(path.read_text())))
-        mlflow.log_metrics(numeric_metrics(own))
+        mlflow.log_metrics(
+            {
+                name: float(own[split][key])
+                for name, (split, key) in CANDIDATE_HEADLINE.items()
+                if key in own.get(split, {})
+            }
+        )
+        mlflow.log_dict(own, "figures.json")  # every figure of this candidate, by set
+        log_inputs(sets, CANDIDATE_DATA)
         mlflow.log_artifact(str(path), artifact_path="model_file")
