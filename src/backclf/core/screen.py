@@ -250,16 +250,8 @@ def build_screen(rules: RuleSet) -> Screen:
     findings = tuple(leaf_finding(leaf) for leaf in leaves)
     # A leaf that holds while its finding is unknown ("unknown or <") asks nothing first.
     answered = np.array([not _holds_unknown(leaf) for leaf in leaves], dtype=bool)
-    needed = (member & answered[None, :]).sum(axis=1)
-    alone = {findings[j] for j in range(len(leaves)) if (member[:, j] & (needed == 1)).any()}
     tested = set(findings)
-    on_list = {
-        f for f in tested if FIELDS[f].kind == "bool" or (FIELDS[f].kind == "enum" and f in alone)
-    }
-    urgency = {
-        f: max(term_rank[member[:, [j for j, g in enumerate(findings) if g == f]].any(axis=1)])
-        for f in tested
-    }
+    on_list, urgency = _listed_and_urgency(member, answered, findings, term_rank)
 
     def ranked(names: set[str]) -> tuple[str, ...]:
         return tuple(sorted(names, key=lambda f: (-urgency[f], FIELD_NAMES.index(f))))
@@ -302,6 +294,24 @@ def build_screen(rules: RuleSet) -> Screen:
         position,
         frozenset(checklist),
     )
+
+
+def _listed_and_urgency(
+    member: np.ndarray, answered: np.ndarray, findings: tuple[str, ...], term_rank: np.ndarray
+) -> tuple[set[str], dict[str, int]]:
+    """The findings the checklist asks (every yes/no finding, and an enum that alone decides a
+    rule's term), and each tested finding's urgency (the highest rank of a rule testing it)."""
+    needed = (member & answered[None, :]).sum(axis=1)
+    alone = {findings[j] for j in range(len(findings)) if (member[:, j] & (needed == 1)).any()}
+    tested = set(findings)
+    on_list = {
+        f for f in tested if FIELDS[f].kind == "bool" or (FIELDS[f].kind == "enum" and f in alone)
+    }
+    urgency = {
+        f: max(term_rank[member[:, [j for j, g in enumerate(findings) if g == f]].any(axis=1)])
+        for f in tested
+    }
+    return on_list, urgency
 
 
 def _on(findings: tuple[str, ...], finding: str) -> np.ndarray:

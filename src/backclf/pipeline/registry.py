@@ -4,11 +4,11 @@ Needs the ``pipeline`` extra.
 :class:`Store` finds a run by its identity (:mod:`backclf.pipeline.provenance`), fetches the
 current ``@champion``'s model file, and logs a run as a reviewer reads it in the MLflow UI:
 the parameters as they took effect (:func:`run_params`: no ``None``), the headline figures
-under readable names (:data:`HEADLINE`, a few dozen at most with the gate's comparison; every
-other figure stays in the reports, logged as JSON artifacts), the data sets as inputs with
-their digests, plots, the model file and card, one nested run per candidate with the same
-headline names, and the pyfunc model registered as a new version with the alias the
-promotion gate gave it. Where the store is: :mod:`backclf.pipeline.tracking`.
+under readable names (:mod:`backclf.pipeline.run_figures`, a few dozen at most with the
+gate's comparison; every other figure stays in the reports, logged as JSON artifacts), the
+data sets as inputs with their digests, plots, the model file and card, one nested run per
+candidate with the same headline names, and the pyfunc model registered as a new version
+with the alias the promotion gate gave it. Where the store is: :mod:`backclf.pipeline.tracking`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from backclf.pipeline.provenance import (
     log_inputs,
     run_params,
 )
+from backclf.pipeline.run_figures import CANDIDATE_HEADLINE, PROMOTED, headline_metrics
 from backclf.pipeline.tracking import (
     HEADLINE_VIEW,
     experiment,
@@ -46,72 +47,6 @@ TRAIN_PARAMS = {
     "points": ("seed", "cv_folds", "c_grid", "points_max"),
     "tree": ("seed", "tree_max_depth", "tree_min_samples_leaf"),
 }
-
-
-#: The parent run's metrics: the headline figures, each under a readable name, from one leaf
-#: of one report (``report``, ``a/b/c``). A report the run does not have is skipped; a leaf
-#: missing from a report it has is an error (the table and the report must agree).
-HEADLINE = {
-    "test accuracy": ("metrics", "champion/test_accuracy"),
-    "Bayes ceiling": ("metrics", "champion/bayes_ceiling"),
-    "gap to Bayes ceiling points": ("metrics", "champion/gap_to_bayes_points"),
-    "ECE": ("metrics", "champion/ece"),
-    "log loss": ("metrics", "champion/log_loss"),
-    "shifted accuracy": ("metrics", "champion/shifted_accuracy"),
-    "over-triage rate": ("metrics", "champion/triage/over_triage_rate"),
-    "pyelonephritis under-triage rate": (
-        "metrics",
-        "champion/triage/pyelonephritis_under_triage_rate",
-    ),
-    "red-flag cases at self-care": ("metrics", "champion/triage/red_flag_cases_at_self_care"),
-    "dangerous presentations below minimum": (
-        "metrics",
-        "champion/dangerous_presentations/below_minimum",
-    ),
-    "blind presentations below minimum": ("metrics", "champion/blind_presentations/below_minimum"),
-    "dev cause first rate": ("metrics", "champion/dev_cause_first_rate"),
-    "interview gap points": ("interview_metrics", "headline/age_and_sex/gap_to_full_form_points"),
-    "interview gap from narrative points": (
-        "interview_metrics",
-        "headline/narrative/gap_to_full_form_points",
-    ),
-}
-WRITTEN_BELOW_MINIMUM = "written-text red flags below minimum"
-#: 1 if the gate promoted the model when it was registered. A later promotion (after
-#: ``dvc exp apply``) moves the alias and tags the version, and logs nothing on the run.
-PROMOTED = "promoted when registered"
-#: A candidate's nested run: its figures under the parent's names, from evaluation.json.
-CANDIDATE_HEADLINE = {
-    "test accuracy": ("test", "accuracy"),
-    "ECE": ("test", "ece"),
-    "log loss": ("test", "log_loss"),
-    "shifted accuracy": ("shifted", "accuracy"),
-    "dev cause first rate": ("dev", "cause_first_rate"),
-}
-
-
-def _leaf(tree: dict[str, Any], report: str, path: str) -> float:
-    node: Any = tree
-    for part in path.split("/"):
-        if not isinstance(node, dict) or part not in node:
-            raise KeyError(f"reports/{report}.json has no {path} (registry.HEADLINE names it)")
-        node = node[part]
-    return float(node)
-
-
-def headline_metrics(reports: dict[str, dict[str, Any]]) -> dict[str, float]:
-    """The headline figures of the reports this run has, under their readable names; the
-    written texts' red-flag cases below their minimum are summed over the rounds."""
-    out = {
-        name: _leaf(reports[report], report, path)
-        for name, (report, path) in HEADLINE.items()
-        if report in reports
-    }
-    if "text_metrics" in reports:
-        rounds = reports["text_metrics"]["written_sets"].values()
-        reaching = [r["red_flag_cases_reaching_triage_min"] for r in rounds]
-        out[WRITTEN_BELOW_MINIMUM] = float(sum(r["cases"] - r["reached"] for r in reaching))
-    return out
 
 
 @dataclass
