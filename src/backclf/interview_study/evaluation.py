@@ -12,7 +12,6 @@ what their narrative says), compared with the full form.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -190,21 +189,6 @@ def headline(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_curves(path: Path, reports: dict[str, dict[str, Any]]) -> Path:
-    """The curves as one small table (start, strategy, k, accuracy) for DVC plots."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, ["start", "strategy", "k", "accuracy"], lineterminator="\n")
-        writer.writeheader()
-        for start, report in reports.items():
-            for strategy, values in report["accuracy_after_k_questions"].items():
-                for k, accuracy in enumerate(values):
-                    writer.writerow(
-                        {"start": start, "strategy": strategy, "k": k, "accuracy": accuracy}
-                    )
-    return path
-
-
 def plot_curves(path: Path, report: dict[str, Any], title: str) -> Path:
     """Accuracy after k questions, each strategy, the full form and the stopping point."""
     import matplotlib
@@ -218,7 +202,8 @@ def plot_curves(path: Path, report: dict[str, Any], title: str) -> Path:
         "fixed": "fixed order (the form)",
         "random": "random order",
     }
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    # 540 pixels wide, as the pipeline's plots: two revisions side by side in `dvc plots diff`.
+    fig, ax = plt.subplots(figsize=(6.0, 4.4), layout="constrained")
     for strategy, values in report["accuracy_after_k_questions"].items():
         ax.plot(range(len(values)), values, marker="o", markersize=3, label=labels[strategy])
     ax.axhline(report["full_form_accuracy"], color="grey", linestyle="--", label="full form")
@@ -235,10 +220,9 @@ def plot_curves(path: Path, report: dict[str, Any], title: str) -> Path:
     ax.set_xlabel("questions asked (the safety checklist is question 1)")
     ax.set_ylabel("accuracy (cause named)")
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=7)
     ax.grid(alpha=0.3)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, metadata={"Software": None})
+    fig.savefig(path, dpi=90, metadata={"Software": None})
     plt.close(fig)
     return path

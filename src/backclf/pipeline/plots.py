@@ -41,8 +41,6 @@ def save_plots(out_dir: Path, y: np.ndarray, proba: np.ndarray, model: ReadableM
     import matplotlib.pyplot as plt
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ("confusion.csv", "reliability.csv", "strongest_findings.csv"):
-        (out_dir / stale).unlink(missing_ok=True)  # Vega data of earlier versions
     title = f"{model.kind} model, synthetic test set"
     written = [_confusion_png(plt, confusion(y, proba.argmax(axis=1)), title, out_dir)]
     written.append(_reliability_png(plt, reliability(proba, y), title, out_dir))

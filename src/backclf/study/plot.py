@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from backclf.pipeline.plots import DPI, WIDTH_INCHES
 from backclf.study.files import DIRECTIONS, REFERENCE
 from backclf.study.summary import summarise
 
@@ -22,10 +23,15 @@ def save_plot(report: dict[str, Any], path: Path) -> Path:
         ("gap_points", "gap to the Bayes ceiling (points)", 1.0),
         ("pyelonephritis_under_triage_rate", "pyelonephritis under-triage (%)", 100.0),
     )
-    fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), sharex=True)
-    for r, direction in enumerate(DIRECTIONS):
+    # One row per figure, one column per direction: 540 pixels wide, as the pipeline's plots, so
+    # that two revisions fit side by side in `dvc plots diff`.
+    fig, axes = plt.subplots(
+        3, 2, figsize=(WIDTH_INCHES, 7.6), sharex=True, sharey="row", layout="constrained"
+    )
+    for c, direction in enumerate(DIRECTIONS):
         reference = report[REFERENCE][direction]
-        for c, (metric, title, scale) in enumerate(panels):
+        axes[0][c].set_title(DIRECTIONS[direction].replace(", ", ",\n"), fontsize=7)
+        for r, (metric, title, scale) in enumerate(panels):
             ax = axes[r][c]
             for i, (family, sizes) in enumerate(summarise(report).items()):
                 color = f"C{i}"
@@ -50,15 +56,16 @@ def save_plot(report: dict[str, Any], path: Path) -> Path:
                         sizes[s][direction]["bayes_ceiling"]["mean"] for s in sizes
                     ]
                     ax.plot(xs, ceiling, linestyle="--", color=color, linewidth=0.8)
-            ax.set_title(title, fontsize=9)
-            ax.tick_params(labelsize=8)
-            if r == 1:
+            ax.tick_params(labelsize=7)
+            if c == 0:
+                ax.set_ylabel(title, fontsize=8)
+            if r == len(panels) - 1:
                 ax.set_xlabel("perturbation size", fontsize=8)
-        axes[r][0].set_ylabel(DIRECTIONS[direction].replace(", ", ",\n"), fontsize=8)
-    axes[0][0].legend(fontsize=7)
-    fig.suptitle("Champion in perturbed worlds (mean over replicates; bars: lowest to highest)")
-    fig.tight_layout()
+    axes[0][0].legend(fontsize=6)
+    fig.suptitle(
+        "Champion in perturbed worlds\n(mean over replicates; bars: lowest to highest)", fontsize=9
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80, metadata={"Software": None})
+    fig.savefig(path, dpi=DPI, metadata={"Software": None})
     plt.close(fig)
     return path
