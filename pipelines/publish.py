@@ -110,7 +110,11 @@ def publish() -> list[str]:
                 f"this model (identity {tags['identity'][:12]}) is already registered as "
                 f"{section.registered_model} version {existing.version} ({held}); nothing logged"
             )
-            if "champion" not in existing.aliases and not experiment:
+            if "champion" in existing.aliases and not experiment:
+                # The same model, a card rewritten since (e.g. the study rerun for it): the
+                # packaged card follows, as a fresh clone's first registration would write it.
+                package(CANDIDATE, REPORTS / "model_card.md")
+            elif not experiment:
                 decision, _ = judge(params, baseline, experiment)
                 if decision.promote:
                     store.promote(existing.version, decision)
