@@ -140,13 +140,15 @@ def _header(
 PARAMETER_DECIMALS = 6
 
 
-def _fit_multinomial(x: np.ndarray, y: np.ndarray, c: float):
+def _fit_multinomial(x: np.ndarray, y: np.ndarray, c: float, path=None):
     """Multinomial logistic regression solved by Newton's method to a gradient of 1e-10.
 
     L-BFGS (scikit-learn's default) stops on a relative change in the loss, which leaves the
     weights ~1e-6 apart on different BLAS kernels; Newton steps converge quadratically, to
     weights equal to ~1e-13 on every kernel tried. A fit that does not converge is an error,
-    not a warning: its digits would not be reproducible.
+    not a warning: its digits would not be reproducible. ``path``, an estimator with
+    ``warm_start`` fitted at another C, starts the steps from that fit (cross-validation walks
+    the grid; the optimum is the same, reached in fewer steps).
     """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
@@ -154,7 +156,8 @@ def _fit_multinomial(x: np.ndarray, y: np.ndarray, c: float):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         warnings.simplefilter("ignore", FutureWarning)  # 1.9 announces 1.10's new defaults
-        return LogisticRegression(C=c, solver="newton-cholesky", tol=1e-10, max_iter=100).fit(x, y)
+        model = LogisticRegression() if path is None else path
+        return model.set_params(C=c, solver="newton-cholesky", tol=1e-10, max_iter=100).fit(x, y)
 
 
 def choose_c(x: np.ndarray, y: np.ndarray, config: TrainParams) -> Selection:
@@ -163,15 +166,17 @@ def choose_c(x: np.ndarray, y: np.ndarray, config: TrainParams) -> Selection:
     from sklearn.model_selection import StratifiedKFold
 
     folds = StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.seed)
-    losses = np.array(
-        [
-            [
-                log_loss(_fit_multinomial(x[fit], y[fit], c).predict_proba(x[held]), y[held])
-                for c in config.c_grid
-            ]
-            for fit, held in folds.split(x, y)
-        ]
-    )
+    from sklearn.linear_model import LogisticRegression
+
+    losses = np.zeros((config.cv_folds, len(config.c_grid)))
+    for f, (fit, held) in enumerate(folds.split(x, y)):
+        # Each fold walks the grid from the most regularised C, each fit starting from the
+        # last: 73 Newton steps instead of 130 on the default data, the same losses to far
+        # below selection.LOSS_DECIMALS (and the chosen model is refitted from zero).
+        path = LogisticRegression(warm_start=True)
+        for j in np.argsort(config.c_grid, kind="stable"):
+            model = _fit_multinomial(x[fit], y[fit], config.c_grid[j], path)
+            losses[f, j] = log_loss(model.predict_proba(x[held]), y[held])
     return one_standard_error(list(config.c_grid), losses)
 
 
