@@ -153,7 +153,8 @@ class ConText:
         found += _dated(tok, found)
         people = person_words()
         for i, lower in enumerate(tok.lower):  # people, as written ("her" is not "my" here)
-            if lower in PERSON_PRONOUNS or lower in people or lower in WRITER:
+            own = lower == "my" and tok.lower[i + 1 : i + 2] == ["own"]  # "my own back"
+            if lower in PERSON_PRONOUNS or lower in people or lower in WRITER or own:
                 found.append(Trigger(PERSON, "forward", i, i + 1))
         found.sort(key=lambda t: (-(t.end - t.start), t.start))
         kept: list[Trigger] = []
@@ -169,6 +170,9 @@ class ConText:
         lower = tok.lower[trigger.start]
         if self._reports(tok, trigger.end):
             return False  # "Daughter reports new confusion": she tells, the patient has it
+        if lower == "my" and tok.lower[trigger.end : trigger.end + 1] == ["own"]:
+            trigger.max_scope = WRITER_SCOPE  # "my own back is agony from helping her"
+            return patient.kind != "writer"
         if lower in POSSESSIVES:  # "his car crash" in a text about the writer
             trigger.max_scope = POSSESSIVE_SCOPE
             return patient.kind == "writer"
