@@ -46,10 +46,17 @@ RETENTION: list[Row] = [
     ("bladder is full but nothing is coming out", RETAINED, ()),
     # near misses: peeing normally, or "nothing" about something else
     ("my back hurts, nothing wrong with my wee", {}, ("bladder_or_bowel_control_loss",)),
-    ("Back pain. Weeing normally, nothing else to report.", {
-        "bladder_or_bowel_control_loss": False,
-    }, ()),
+    (
+        "Back pain. Weeing normally, nothing else to report.",
+        {
+            "bladder_or_bowel_control_loss": False,
+        },
+        (),
+    ),
     ("back pain; I tried ibuprofen and nothing happened", {}, ("bladder_or_bowel_control_loss",)),
+    ("my wee is fine and nothing else is wrong", {"bladder_or_bowel_control_loss": False}, ()),
+    ("I went to the toilet and nothing unusual", {}, ("bladder_or_bowel_control_loss",)),
+    ("I didn't know I had to pee so often", {}, ("bladder_or_bowel_control_loss",)),
 ]
 
 
@@ -69,12 +76,16 @@ UNNOTICED: list[Row] = [
     ("woke up wet and had no idea I had peed", RETAINED, ()),
     ("my jeans were damp and I didn't feel anything", RETAINED, ()),
     # near misses: a wet day, a leaking tap, a felt trip to the loo
-    ("I got soaked walking the dog in the rain and my back hurts", {}, (
-        "bladder_or_bowel_control_loss",
-    )),
-    ("the tap was leaking so I bent under the sink and my back went", {}, (
-        "bladder_or_bowel_control_loss",
-    )),
+    (
+        "I got soaked walking the dog in the rain and my back hurts",
+        {},
+        ("bladder_or_bowel_control_loss",),
+    ),
+    (
+        "the tap was leaking so I bent under the sink and my back went",
+        {},
+        ("bladder_or_bowel_control_loss",),
+    ),
 ]
 
 
@@ -174,9 +185,11 @@ IMMUNE_ROWS: list[Row] = [
     ("I take etanercept", IMMUNE, ()),
     ("I'm on chemo at the moment", IMMUNE, ()),
     # steroid tablets are the steroid finding, not this one
-    ("I've been on prednisolone tablets for two years", {"osteoporosis_or_steroid_use": True}, (
-        "immunosuppressed",
-    )),
+    (
+        "I've been on prednisolone tablets for two years",
+        {"osteoporosis_or_steroid_use": True},
+        ("immunosuppressed",),
+    ),
     # near misses
     ("my mum is on Humira, I hurt my back lifting", {}, ("immunosuppressed",)),
     ("I'm not on any immune-lowering drugs", {"immunosuppressed": False}, ()),
@@ -205,9 +218,11 @@ BEHAVIOUR: list[Row] = [
     # near misses: pacing oneself, a child rolling about, a comfortable chair
     ("I'm pacing myself with the gardening", {}, ("pain_severity",)),
     ("I can get comfortable lying on my side", {}, ("pain_severity",)),
-    ("the kids were rolling around on the floor laughing and I bent to pick one up", {}, (
-        "pain_severity",
-    )),
+    (
+        "the kids were rolling around on the floor laughing and I bent to pick one up",
+        {},
+        ("pain_severity",),
+    ),
 ]
 
 
@@ -284,10 +299,14 @@ OLD: list[Row] = [
         {"leg_weakness": True},
         (),
     ),
-    ("I had a disc op 6 weeks ago and now my foot is weak", {
-        "recent_spinal_procedure": True,
-        "leg_weakness": True,
-    }, ()),
+    (
+        "I had a disc op 6 weeks ago and now my foot is weak",
+        {
+            "recent_spinal_procedure": True,
+            "leg_weakness": True,
+        },
+        (),
+    ),
     (
         "had an epidural 3 weeks ago for sciatica and the pain is shooting down my left leg now",
         {"recent_spinal_procedure": True, "radiating_leg_pain": "one_leg"},
@@ -304,13 +323,21 @@ def test_stable_old_deficits_are_not_new(text, expected, absent):
 # K. Cause-side misses: a heavy appliance carried, days of a sustained posture, durations in
 # run-on text.
 CAUSES: list[Row] = [
-    ("carried a fridge freezer down the stairs and my back went", {
-        "trigger": "lifting_heavy_object",
-    }, ()),
+    (
+        "carried a fridge freezer down the stairs and my back went",
+        {
+            "trigger": "lifting_heavy_object",
+        },
+        (),
+    ),
     ("we moved the washing machine yesterday", {"trigger": "lifting_heavy_object"}, ()),
-    ("days bent over laying blocks and now my back is killing me", {
-        "trigger": "prolonged_posture",
-    }, ()),
+    (
+        "days bent over laying blocks and now my back is killing me",
+        {
+            "trigger": "prolonged_posture",
+        },
+        (),
+    ),
     ("been laying bricks all week and my back is stiff", {"trigger": "prolonged_posture"}, ()),
     ("bent over to pick up a sock and my back went", {"trigger": "bending_or_twisting"}, ()),
     (
@@ -323,9 +350,13 @@ CAUSES: list[Row] = [
         {"days_since_onset": 21.0},
         (),
     ),
-    ("back pain since yesterday i was lifting at work and it went", {
-        "days_since_onset": 1.0,
-    }, ()),
+    (
+        "back pain since yesterday i was lifting at work and it went",
+        {
+            "days_since_onset": 1.0,
+        },
+        (),
+    ),
 ]
 
 
@@ -338,9 +369,7 @@ def test_causes_and_durations(text, expected, absent):
 LEGS_AND_FALLS: list[Row] = [
     ("both my feet are slapping when I walk", {"bilateral_leg_weakness": True}, ()),
     ("my feet keep flopping when I walk", {"bilateral_leg_weakness": True}, ()),
-    ("my right foot is slapping on the floor", {"leg_weakness": True}, (
-        "bilateral_leg_weakness",
-    )),
+    ("my right foot is slapping on the floor", {"leg_weakness": True}, ("bilateral_leg_weakness",)),
     ("fell off the ladder from the roof onto the patio", {"major_trauma": True}, ()),
     ("came off the ladder at the roof and landed on my back", {"major_trauma": True}, ()),
 ]

@@ -211,15 +211,15 @@ CLAUSE_STARTS = frozenset({";", "and", "but", "while", "whilst", "whereas"})
 
 
 def _clause_subject(tok: Tokens, start: int, end: int, back_words: set[str]) -> Patient | None:
-    """The first person word of the clause with the sentence's first back word (else of the
-    sentence)."""
+    """The first person word of the clause with the sentence's first back word, before it
+    (else of the sentence): "my dad has back pain, and the doctor said she" is the dad's."""
     back = next(
         i for i in range(start, end) if tok.lemma[i] in back_words or tok.lower[i] in back_words
     )
     clause = next(
         (i + 1 for i in range(back - 1, start, -1) if tok.lower[i] in CLAUSE_STARTS), start
     )
-    return (clause > start and _subject_of(tok, clause, end)) or _subject_of(tok, start, end)
+    return (clause > start and _subject_of(tok, clause, back)) or _subject_of(tok, start, end)
 
 
 def find_patient(doc: Doc) -> Patient:
