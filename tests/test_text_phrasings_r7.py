@@ -201,8 +201,9 @@ def test_immunosuppressive_drugs_and_transplants(text, expected, absent):
     _check(text, expected, absent)
 
 
-# G. Severity from behaviour: restless with pain, unable to lie still or get comfortable (NICE
-# CKS renal colic): severe, the band's lowest score (7, serlin_1995).
+# G. Severity from behaviour: restless with pain, writhing, unable to lie still or get
+# comfortable (renal colic's restlessness, RCEM Learning): severe, the band's lowest score (7,
+# serlin_1995; the mapping is an assumption).
 SEVERE = {"pain_severity": 7}
 BEHAVIOUR: list[Row] = [
     ("I'm rolling around the floor with it", SEVERE, ()),
