@@ -32,7 +32,7 @@ def _age_patterns() -> tuple[re.Pattern, ...]:
     return (
         # "a 74-year-old man", "19 year old girl", "my 7 yr old daughter", "45yo", "49 y/o M"
         re.compile(
-            rf"\b(?P<n>\d{{1,3}})\s*-?\s*(?:years?|yrs?|yr)\s*-?\s*old\b"
+            rf"(?<![\d.])\b(?P<n>\d{{1,3}})\s*-?\s*(?:years?|yrs?|yr)\s*-?\s*old\b"
             rf"(?:\s+(?P<who>{who}|{SEXES}))?"
             rf"|\b(?P<n2>\d{{1,3}})\s*(?:yo|y/o|y\.o\.|yob)\b"
             rf"(?:,?\s*(?P<sex2>m|f|{SEXES})\b(?!\s*(?:etres?|eters?)))?"
@@ -41,14 +41,25 @@ def _age_patterns() -> tuple[re.Pattern, ...]:
         # "I'm 34", "aged 50", "Age: 36", "He's 38", "My mum is 84", "My husband, 60,"
         re.compile(
             rf"\b(?P<who>i'?m|i am|im|aged|age\s*\??:?(?:\s*a\s*:)?|he'?s|she'?s|he is|she is|"
-            rf"(?:{who})\s*(?:is|'s|,|\(\s*(?:he|she) is|\(|,?\s*who\s*(?:is|'s|has just turned|"
+            rf"(?:{who})\s*(?:is|'s|,|\(\s*(?:he|she) is|\(|[a-z][a-z'-]{{1,20}}\s*\(|"
+            rf",?\s*who\s*(?:is|'s|has just turned|"
             rf"just turned|turned|will be|is now|'s now)))\s*"
             rf"(?:only |just |nearly |almost |about |around |turning |now )?"
             rf"(?P<n>\d{{1,3}})\b(?:\s*(?:years?|yrs?)(?! ago))?{NOT_AN_AGE_AFTER}",
         ),
-        # "41F", "22 m", "29M"
+        # "41F", "22 m", "29M"; a note's "9/M", "42/F", and "HPC: 9M" (one digit only after
+        # a note's heading or at the start: "9m" is also nine metres or months)
         re.compile(
-            r"(?<![\w/.])(?P<n>\d{2,3})\s?(?P<sex>[mf])\b(?!\s*(?:etres?|eters?|iles?|ins?))",
+            r"(?<![\w/.])(?P<n>\d{2,3})\s?(?P<sex>[mf])\b(?!\s*(?:etres?|eters?|iles?|ins?))"
+            r"|(?<![\w/.])(?P<n2>\d{1,3})\s*/\s*(?P<sex2>[mf])\b(?!\s*/)"
+            r"|(?:^|\b(?:hpc|hpi|pc|hx|history|pt|patient)\s*:)\s*(?P<n3>\d)\s?(?P<sex3>[mf])\b"
+            r"(?!\s*(?:etres?|eters?|iles?|ins?|onths?))",
+        ),
+        # "Jo (41) has back pain": a name with an age, at the start of a sentence (it counts
+        # only in a text that names no one else as the person described: see ages())
+        re.compile(
+            r"(?:^|[.!?\n]\s*|\b(?:about|re|for)\s+)(?P<name>[a-z][a-z'-]{1,20})\s*"
+            r"\(\s*(?P<n4>\d{1,3})\s*(?:y|yo|yrs?|years?)?\s*\)"
         ),
         # "Male, 52", "woman, 28 years", "man 45 years", "I am 52 years man"
         re.compile(
@@ -70,6 +81,10 @@ SEX_OF = {"m": "male", "f": "female", "male": "male", "female": "female", "man":
           "woman": "female", "boy": "male", "girl": "female", "lady": "female",
           "gentleman": "male", "guy": "male", "gent": "male", "lad": "male", "bloke": "male",
           "fella": "male"}  # fmt: skip
+#: Words that may stand before a number in brackets and name no one ("pain (7)").
+NOT_NAMES = frozenset({"pain", "score", "severity", "temp", "temperature", "weight", "wt", "bp",
+                       "hr", "rr", "sats", "power", "day", "days", "week", "weeks", "age",
+                       "back", "leg", "legs", "level", "grade", "stage", "scale"})  # fmt: skip
 OWNED = re.compile(r"\b(?:my|our|his|her|their|your)\s+$")
 NOT_AFTER_HEIGHT = re.compile(r"(?:fell|fall|from|off|drop|height|about|around)\s*$")
 #: "I have a 40-year-old mortgage", "lifted a 30 year old wardrobe": an object's age.
@@ -101,9 +116,12 @@ def ages(text: str, patient: Patient) -> Iterator[tuple[int, int, str, object]]:
     for pattern in _age_patterns():
         for m in pattern.finditer(text):
             groups = {k: v for k, v in m.groupdict().items() if v}
-            n = groups.get("n") or groups.get("n2")
+            n = groups.get("n") or groups.get("n2") or groups.get("n3") or groups.get("n4")
             who = groups.get("who") or groups.get("who2")
-            sex = groups.get("sex") or groups.get("sex2")
+            sex = groups.get("sex") or groups.get("sex2") or groups.get("sex3")
+            name = groups.get("name")
+            if name and (person_word(name) or name in NOT_NAMES or patient.kind != "third_person"):
+                continue  # "our toddler (2)" is handled above; a name counts only alone
             before = text[max(0, m.start() - 24) : m.start()]
             if n is None or NOT_AFTER_HEIGHT.search(before[-12:]) or AN_OBJECT_OF.search(before):
                 continue

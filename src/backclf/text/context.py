@@ -95,6 +95,29 @@ CLAUSE_OPENERS = frozenset(
 )
 
 
+#: "my disc op in 2015": a year that ended at least 11 months before this code was written
+#: (December 2026) is in the past whenever the text is read, so what it dates is history (a
+#: later year may be this year: "since my op in 2026" stays current, as a red flag should).
+LAST_PAST_YEAR = 2025
+YEAR_AFTER = frozenset({"in", "since", "from", "during", "of"})
+
+
+def _dated(tok: Tokens, found: list[Trigger]) -> list[Trigger]:
+    """Historical triggers for "in 2015", "since 2019", "back in 2008" (not where the
+    sentence's past is told already: "Previously had a kidney infection in 2019 (hospital,
+    fever)" is one scope)."""
+    told = {tok.sentence[t.start] for t in found if t.category == "historical"}
+    return [
+        Trigger("historical", "both", i, i + 2)
+        for i in range(len(tok) - 1)
+        if tok.lower[i] in YEAR_AFTER
+        and len(tok.lower[i + 1]) == 4
+        and tok.lower[i + 1].isdigit()
+        and 1900 <= int(tok.lower[i + 1]) <= LAST_PAST_YEAR
+        and tok.sentence[i] not in told
+    ]
+
+
 @Language.factory("backclf_context")
 class ConText:
     """Applies ``context.yaml`` to the finding spans of each doc."""
@@ -127,9 +150,11 @@ class ConText:
         for match_id, start, end in self.matcher(doc):
             category, direction = self.vocab.strings[match_id].split("|")
             found.append(Trigger(category, direction, start, end))
+        found += _dated(tok, found)
         people = person_words()
         for i, lower in enumerate(tok.lower):  # people, as written ("her" is not "my" here)
-            if lower in PERSON_PRONOUNS or lower in people or lower in WRITER:
+            own = lower == "my" and tok.lower[i + 1 : i + 2] == ["own"]  # "my own back"
+            if lower in PERSON_PRONOUNS or lower in people or lower in WRITER or own:
                 found.append(Trigger(PERSON, "forward", i, i + 1))
         found.sort(key=lambda t: (-(t.end - t.start), t.start))
         kept: list[Trigger] = []
@@ -145,6 +170,9 @@ class ConText:
         lower = tok.lower[trigger.start]
         if self._reports(tok, trigger.end):
             return False  # "Daughter reports new confusion": she tells, the patient has it
+        if lower == "my" and tok.lower[trigger.end : trigger.end + 1] == ["own"]:
+            trigger.max_scope = WRITER_SCOPE  # "my own back is agony from helping her"
+            return patient.kind != "writer"
         if lower in POSSESSIVES:  # "his car crash" in a text about the writer
             trigger.max_scope = POSSESSIVE_SCOPE
             return patient.kind == "writer"

@@ -41,6 +41,29 @@ def explained(tok: Tokens, span: Span, words: list[str]) -> bool:
     return False
 
 
+#: How far "same as ever" may stand from the finding it makes old (tokens, not over a ";").
+UNCHANGED_WINDOW = 15
+
+
+def unchanged(tok: Tokens, span: Span, words: list[str]) -> bool:
+    """Whether one of ``words`` says the finding is old and unchanged ("weak since my op,
+    same as ever"), near it in its sentence and clause (a note's "; long-standing back
+    strain;" is another item)."""
+    start, end = tok.bounds_of(span.start)
+    low, high = max(start, span.start - UNCHANGED_WINDOW), min(end, span.end + UNCHANGED_WINDOW)
+    for i in range(span.start - 1, low - 1, -1):
+        if tok.text[i] == ";":
+            low = i + 1
+            break
+    high = next((i for i in range(span.end, high) if tok.text[i] == ";"), high)
+    near = " " + " ".join(tok.lower[low:high]) + " "
+    for word in words:
+        at = near.find(f" {word} ")
+        if at >= 0 and not any(f" {no} " in near[max(0, at - 12) : at + 1] for no in NO_WORDS):
+            return True
+    return False
+
+
 def told_as_habit(tok: Tokens, span: Span, habit: Habit) -> bool:
     """Whether a habit marker ("for 25 years", "every day", "many hours") stands within the
     habit's window of the span, in its sentence (a number is written ``n`` in a marker)."""

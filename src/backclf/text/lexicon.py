@@ -102,6 +102,7 @@ class FindingWords(_Strict):
     negated: str | None = None
     prefer: list[str] = []
     explained_by: list[str] = []
+    unchanged_by: list[str] = []
     habit: Habit | None = None
     elsewhere: Elsewhere | None = None
     event: bool = False

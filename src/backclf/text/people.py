@@ -205,6 +205,23 @@ def _first_finding_subject(doc: Doc, tok: Tokens) -> Patient | None:
     return None
 
 
+#: Where a clause starts: "Our toddler (2) has a cold; my husband has back pain", "I'm 45
+#: and writing about my partner who has back pain".
+CLAUSE_STARTS = frozenset({";", "and", "but", "while", "whilst", "whereas"})
+
+
+def _clause_subject(tok: Tokens, start: int, end: int, back_words: set[str]) -> Patient | None:
+    """The first person word of the clause with the sentence's first back word, before it
+    (else of the sentence): "my dad has back pain, and the doctor said she" is the dad's."""
+    back = next(
+        i for i in range(start, end) if tok.lemma[i] in back_words or tok.lower[i] in back_words
+    )
+    clause = next(
+        (i + 1 for i in range(back - 1, start, -1) if tok.lower[i] in CLAUSE_STARTS), start
+    )
+    return (clause > start and _subject_of(tok, clause, back)) or _subject_of(tok, start, end)
+
+
 def find_patient(doc: Doc) -> Patient:
     """Whose back the text is about (see the module's docstring)."""
     tok = tokens(doc)
@@ -219,7 +236,7 @@ def find_patient(doc: Doc) -> Patient:
                 if owner:
                     return owner
         if lemmas & back_words:
-            subject = _subject_of(tok, start, end)
+            subject = _clause_subject(tok, start, end, back_words)
             if subject:
                 return subject
     return (

@@ -48,6 +48,27 @@ def _celsius(value: float, unit: str | None) -> float | None:
     return celsius if 34.0 <= celsius <= 43.5 else None
 
 
+#: "today I'm 38.4", "38.4 now": a reading with a decimal said of the writer or of now is a
+#: temperature (assumption: no other body measure is written 35-42.5 with a decimal this way;
+#: a whole number after "I'm" stays an age, :mod:`.ages`).
+TEMP_SAID_BEFORE = re.compile(r"\b(?:i'?m|i am|im)\s+(?:now\s+|at\s+|up to\s+)?$")
+TEMP_SAID_AFTER = re.compile(
+    r"\s*(?:today|now|tonight|this morning|this evening|this afternoon|last night)\b"
+)
+
+NOT_A_TEMPERATURE_AFTER = re.compile(r"\s*(?:years?|yrs?|yo\b|y/o|kg|kilos?|stone|lbs?|%|cm|mm)")
+
+
+def _said_as_now(text: str, m: re.Match) -> bool:
+    n = m.group("n")
+    if not re.fullmatch(r"\d\d\.\d", n) or not 35.0 <= float(n) <= 42.5:
+        return False  # "38.50" is money; one decimal is how a thermometer reads
+    if NOT_A_TEMPERATURE_AFTER.match(text, m.end()):
+        return False
+    before = text[max(0, m.start() - 16) : m.start()]
+    return bool(TEMP_SAID_BEFORE.search(before) or TEMP_SAID_AFTER.match(text, m.end()))
+
+
 def temperatures(text: str) -> Iterator[tuple[int, int, str, object]]:
     taken: set[int] = set()
     for m in TEMP_UNIT.finditer(text):
@@ -60,7 +81,8 @@ def temperatures(text: str) -> Iterator[tuple[int, int, str, object]]:
             continue
         before = text[max(0, m.start() - 60) : m.start()]
         decimal = "." in m.group("n")
-        if (decimal and TEMP_CUE.search(before)) or TEMP_NEXT_TO_CUE.search(before[-25:]):
+        cued = decimal and (TEMP_CUE.search(before) or _said_as_now(text, m))
+        if cued or TEMP_NEXT_TO_CUE.search(before[-25:]):
             value = _celsius(float(m.group("n")), None)
             if value is not None:
                 yield m.start(), m.end(), "temperature_c", value
@@ -110,6 +132,11 @@ def pain_scores(text: str) -> Iterator[tuple[int, int, str, object]]:
 
 UNIT_DAYS = {"day": 1, "week": 7, "wk": 7, "fortnight": 14, "month": 30, "hour": 0, "hr": 0,
              "minute": 0, "min": 0}  # fmt: skip
+#: "for about 6 weeks", "for just over a month": a hedge before the number.
+HEDGE = (
+    r"(?:(?:about|around|roughly|nearly|almost|over|approx|approximately|maybe|probably|"
+    r"at least|just over|just under|a good|the best part of|more than|less than)\s+)?"
+)
 _UNIT = r"(?P<u>days?|weeks?|wks?|fortnights?|months?|hours?|hrs?|minutes?|mins?)"
 DURATIONS = (
     # clinical: 2/7 days, 1/52 weeks, 3/12 months
@@ -117,7 +144,7 @@ DURATIONS = (
     (
         re.compile(
             rf"\b(?:for|since|from|over|in|now|the|these)\s+(?:(?:the|my)\s+)?(?:last|past)?\s*"
-            rf"(?P<n>{FEW_NUM})\s+{_UNIT}\b(?!\s*(?:old|pregnant|gone))",
+            rf"{HEDGE}(?P<n>{FEW_NUM})\s+{_UNIT}\b(?!\s*(?:old|pregnant|gone))",
         ),
         None,
     ),

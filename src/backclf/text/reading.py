@@ -46,6 +46,7 @@ from backclf.text.events import (
     explained,
     onset_order,
     told_as_habit,
+    unchanged,
 )
 from backclf.text.findings import (
     LASTING,
@@ -210,6 +211,8 @@ def mention_of(doc: Doc, span: Span) -> Mention | None:
         value = rules.habit.value
     if rules.explained_by and value is True and explained(tok, span, rules.explained_by):
         value, uncertain = False, False
+    if rules.unchanged_by and value is True and unchanged(tok, span, rules.unchanged_by):
+        return None  # "weak since my op, same as ever": says nothing about a new finding
     if uncertain:
         if finding not in _red_flags():
             return None
