@@ -10,24 +10,9 @@ Each row is (text, expected, absent): ``expected`` findings must be read with th
 from __future__ import annotations
 
 import pytest
-
-from backclf.text.extract import extract_findings
-
-Row = tuple[str, dict, tuple[str, ...]]
+from test_text_phrasings import Row, _check, _ids
 
 RETAINED = {"bladder_or_bowel_control_loss": True}
-
-
-def _check(text: str, expected: dict, absent: tuple[str, ...]) -> None:
-    found = extract_findings(text).findings
-    for finding, value in expected.items():
-        assert found.get(finding) == value, (finding, found)
-    for finding in absent:
-        assert finding not in found, (finding, found)
-
-
-def _ids(rows: list[Row]) -> list[str]:
-    return [text[:40] for text, _, _ in rows]
 
 
 # A. Urinary retention in lay words: "new trouble passing urine" is the contract's
