@@ -32,11 +32,15 @@ PRONOUNS = frozenset({"i", "he", "she", "you", "we", "they"})
 def explained(tok: Tokens, span: Span, words: list[str]) -> bool:
     """Whether one of ``words`` explains the finding away in its sentence ("on a diet")."""
     start, end = tok.bounds_of(span.start)
-    sentence = " " + " ".join(tok.lower[start:end]) + " "
+    return _asserted_in(" " + " ".join(tok.lower[start:end]) + " ", words)
+
+
+def _asserted_in(text: str, words: list[str]) -> bool:
+    """Whether one of ``words`` stands in ``text`` (spaced lower-case tokens) without a
+    negation just before it: "on a diet" explains a weight loss; "not on a diet" does not."""
     for word in words:
-        at = sentence.find(f" {word} ")
-        # "on a diet" explains it; "not on a diet" does not
-        if at >= 0 and not any(f" {no} " in sentence[max(0, at - 12) : at + 1] for no in NO_WORDS):
+        at = text.find(f" {word} ")
+        if at >= 0 and not any(f" {no} " in text[max(0, at - 12) : at + 1] for no in NO_WORDS):
             return True
     return False
 
@@ -56,12 +60,7 @@ def unchanged(tok: Tokens, span: Span, words: list[str]) -> bool:
             low = i + 1
             break
     high = next((i for i in range(span.end, high) if tok.text[i] == ";"), high)
-    near = " " + " ".join(tok.lower[low:high]) + " "
-    for word in words:
-        at = near.find(f" {word} ")
-        if at >= 0 and not any(f" {no} " in near[max(0, at - 12) : at + 1] for no in NO_WORDS):
-            return True
-    return False
+    return _asserted_in(" " + " ".join(tok.lower[low:high]) + " ", words)
 
 
 def told_as_habit(tok: Tokens, span: Span, habit: Habit) -> bool:
