@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from backclf.cli import interrupts
 from backclf.cli.sources import Chunk
 from backclf.core.model import ReadableModel
-from backclf.io.encode import to_json_bytes
+from backclf.io.encode import json_lines
 from backclf.io.score import Extractor, assess_items
 
 if TYPE_CHECKING:  # imported where a large input needs it: multiprocessing is slow to import
@@ -69,7 +69,7 @@ def score_chunk(chunk: Chunk, model: ReadableModel, extract: Extractor) -> paral
     records = assess_items(chunk.decoded(), model, extract)
     tally = Tally()
     tally.add_records(records)
-    data = b"".join(to_json_bytes(r) + b"\n" for r in records)
+    data = json_lines(records)
     return data, tally.total, tally.failed, tally.first_error
 
 
@@ -183,7 +183,7 @@ def write_table_results(
                 records = records or tables.json_records(batch, model)
                 tally.add_records(records, where="row")
                 text_out = text_out or open_text()
-                data = "".join(to_json_bytes(r).decode("utf-8") + "\n" for r in records)
+                data = json_lines(records).decode("utf-8")
                 with interrupts.writing():
                     text_out.write(data)
                     text_out.flush()

@@ -117,15 +117,27 @@ class QuestionWriter:
         self._gains = np.round(plan.gain, GAIN_DIGITS).tolist()
         self._asks = _discrimination_questions(plan.table.findings if plan.table else ())
         self._asked: dict[tuple[bool, ...], dict[str, Any]] = {}
+        groups = _group_spans()
+        self._keys: list[tuple[int, ...]] | None = None
+        if groups is not None and len(plan.checklist):
+            # Per case, one small integer per group: which of its lines are pending.
+            keys = [
+                plan.checklist[:, start:end].astype(np.int64) @ (1 << np.arange(end - start))
+                for start, end in groups
+            ]
+            self._keys = list(zip(*(k.tolist() for k in keys), strict=True))
 
     def __call__(self, i: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         if self._pending[i]:
-            row = self._checklist[i]  # the screen's findings still to ask, in its order
-            key = tuple(row)
-            if key not in self._asked:  # the same lines make the same checklist
-                self._asked[key] = self._checklist_of(row)
-            out.append(self._asked[key])
+            if self._keys is not None:
+                out.append(_checklist_by_groups(self._keys[i]))
+            else:
+                row = self._checklist[i]  # the screen's findings still to ask, in its order
+                key = tuple(row)
+                if key not in self._asked:  # the same lines make the same checklist
+                    self._asked[key] = self._checklist_of(row)
+                out.append(self._asked[key])
         elif self._any_follow[i]:  # after the checklist: its answers change what to ask
             out.extend(compress(self._follow_ups, self._follow[i]))
         for g, gain in zip(self._ranked[i], self._gains[i], strict=True):
@@ -153,3 +165,71 @@ class QuestionWriter:
             if pending.intersection(members)
         ]
         return asked
+
+
+@cache
+def _group_spans() -> tuple[tuple[int, int], ...] | None:
+    """Each group's lines as a span of the checklist, when the groups list the checklist's
+    findings in its order, one after another (``None`` otherwise: each checklist is then
+    built line by line)."""
+    names, groups, _, _ = _screen_parts()
+    if tuple(f for _, members in groups for f in members) != tuple(names):
+        return None
+    spans, start = [], 0
+    for _, members in groups:
+        spans.append((start, start + len(members)))
+        start += len(members)
+    return tuple(spans)
+
+
+#: Checklists by their groups' pending lines, kept across batches (the same lines make the
+#: same checklist; records are never changed once built). Bounded: cleared when full.
+_CHECKLISTS: dict[tuple[int, ...], dict[str, Any]] = {}
+_CHECKLISTS_KEPT = 4096
+_GROUP_PARTS: dict[tuple[int, int], tuple[list[str], list[str], list, dict | None]] = {}
+
+
+def _group_part(g: int, key: int) -> tuple[list[str], list[str], list, dict | None]:
+    """Group ``g``'s part of a checklist when its pending lines are the bits of ``key``: its
+    findings, their items, their own answers (``item_options``) and its ``groups`` entry."""
+    part = _GROUP_PARTS.get((g, key))
+    if part is None:
+        names, groups, items, _ = _screen_parts()
+        _, own = _checklist_parts()
+        start, end = _group_spans()[g]
+        lines = [j for j in range(start, end) if key >> (j - start) & 1]
+        findings = [names[j] for j in lines]
+        answers = [(f, a) for j, f, a in own if start <= j < end and key >> (j - start) & 1]
+        entry = {"title": groups[g][0], "findings": findings} if findings else None
+        part = (findings, [items[j] for j in lines], answers, entry)
+        _GROUP_PARTS[(g, key)] = part
+    return part
+
+
+def _checklist_by_groups(keys: tuple[int, ...]) -> dict[str, Any]:
+    """The checklist whose groups' pending lines are ``keys``: the same dict as
+    :meth:`QuestionWriter._checklist_of` builds from the whole row, assembled from parts
+    built once per group and set of its lines."""
+    asked = _CHECKLISTS.get(keys)
+    if asked is not None:
+        return asked
+    fixed, _ = _checklist_parts()
+    findings: list[str] = []
+    items: list[str] = []
+    answers: list = []
+    entries = []
+    for g, key in enumerate(keys):
+        if key:
+            part = _group_part(g, key)
+            findings += part[0]
+            items += part[1]
+            answers += part[2]
+            entries.append(part[3])
+    asked = {**fixed, "findings": findings, "items": items}
+    if answers:
+        asked["item_options"] = dict(answers)
+    asked["groups"] = entries
+    if len(_CHECKLISTS) >= _CHECKLISTS_KEPT:
+        _CHECKLISTS.clear()
+    _CHECKLISTS[keys] = asked
+    return asked
