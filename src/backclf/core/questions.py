@@ -109,23 +109,25 @@ class QuestionWriter:
     def __init__(self, plan: Plan, listed: int) -> None:
         self.listed = listed
         self._names, self._groups, self._items, self._follow_ups = _screen_parts()
-        self._checklist = plan.checklist.tolist()
         self._pending = plan.checklist.any(axis=1).tolist()
         self._follow = plan.follow_up.tolist()
         self._any_follow = plan.follow_up.any(axis=1).tolist()
+        self._any_ranked = (plan.ranked[:, :1] >= 0).any(axis=1).tolist()
         self._ranked = plan.ranked.tolist()
         self._gains = np.round(plan.gain, GAIN_DIGITS).tolist()
         self._asks = _discrimination_questions(plan.table.findings if plan.table else ())
         self._asked: dict[tuple[bool, ...], dict[str, Any]] = {}
         groups = _group_spans()
         self._keys: list[tuple[int, ...]] | None = None
-        if groups is not None and len(plan.checklist):
+        if groups is not None:
             # Per case, one small integer per group: which of its lines are pending.
             keys = [
                 plan.checklist[:, start:end].astype(np.int64) @ (1 << np.arange(end - start))
                 for start, end in groups
             ]
             self._keys = list(zip(*(k.tolist() for k in keys), strict=True))
+        else:
+            self._checklist = plan.checklist.tolist()
 
     def __call__(self, i: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -140,6 +142,8 @@ class QuestionWriter:
                 out.append(self._asked[key])
         elif self._any_follow[i]:  # after the checklist: its answers change what to ask
             out.extend(compress(self._follow_ups, self._follow[i]))
+        if not self._any_ranked[i]:
+            return out[: self.listed]
         for g, gain in zip(self._ranked[i], self._gains[i], strict=True):
             if g < 0 or len(out) >= self.listed:
                 break
@@ -186,23 +190,23 @@ def _group_spans() -> tuple[tuple[int, int], ...] | None:
 #: same checklist; records are never changed once built). Bounded: cleared when full.
 _CHECKLISTS: dict[tuple[int, ...], dict[str, Any]] = {}
 _CHECKLISTS_KEPT = 4096
-_GROUP_PARTS: dict[tuple[int, int], tuple[list[str], list[str], list, dict | None]] = {}
+_GROUP_PARTS: list[dict[int, tuple[list[str], list[str], list, dict | None]]] = []
 
 
 def _group_part(g: int, key: int) -> tuple[list[str], list[str], list, dict | None]:
     """Group ``g``'s part of a checklist when its pending lines are the bits of ``key``: its
     findings, their items, their own answers (``item_options``) and its ``groups`` entry."""
-    part = _GROUP_PARTS.get((g, key))
-    if part is None:
-        names, groups, items, _ = _screen_parts()
-        _, own = _checklist_parts()
-        start, end = _group_spans()[g]
-        lines = [j for j in range(start, end) if key >> (j - start) & 1]
-        findings = [names[j] for j in lines]
-        answers = [(f, a) for j, f, a in own if start <= j < end and key >> (j - start) & 1]
-        entry = {"title": groups[g][0], "findings": findings} if findings else None
-        part = (findings, [items[j] for j in lines], answers, entry)
-        _GROUP_PARTS[(g, key)] = part
+    names, groups, items, _ = _screen_parts()
+    _, own = _checklist_parts()
+    start, end = _group_spans()[g]
+    lines = [j for j in range(start, end) if key >> (j - start) & 1]
+    findings = [names[j] for j in lines]
+    answers = [(f, a) for j, f, a in own if start <= j < end and key >> (j - start) & 1]
+    entry = {"title": groups[g][0], "findings": findings} if findings else None
+    part = (findings, [items[j] for j in lines], answers, entry)
+    while len(_GROUP_PARTS) <= g:
+        _GROUP_PARTS.append({})
+    _GROUP_PARTS[g][key] = part
     return part
 
 
@@ -218,12 +222,14 @@ def _checklist_by_groups(keys: tuple[int, ...]) -> dict[str, Any]:
     items: list[str] = []
     answers: list = []
     entries = []
+    parts = _GROUP_PARTS
     for g, key in enumerate(keys):
         if key:
-            part = _group_part(g, key)
+            part = (parts[g].get(key) if g < len(parts) else None) or _group_part(g, key)
             findings += part[0]
             items += part[1]
-            answers += part[2]
+            if part[2]:
+                answers += part[2]
             entries.append(part[3])
     asked = {**fixed, "findings": findings, "items": items}
     if answers:
