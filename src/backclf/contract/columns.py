@@ -37,6 +37,7 @@ _UNKNOWN_CODES = tuple((name, np.nan if spec.numeric else UNKNOWN) for name, spe
 _NUMERIC = tuple(spec.numeric for spec in FIELDS.values())
 _UNKNOWN_ROW = np.array([unknown for _, unknown in _UNKNOWN_CODES], dtype=np.float64)
 _PLACE = {name: j for j, (name, _) in enumerate(_UNKNOWN_CODES)}
+_CODED_ROWS = np.flatnonzero(~np.array(_NUMERIC, dtype=bool))
 
 
 def from_codes(rows: Sequence[Mapping[str, float | int]]) -> Columns:
@@ -52,8 +53,9 @@ def from_codes(rows: Sequence[Mapping[str, float | int]]) -> Columns:
         codes += row.values()
     table.ravel()[places] = codes
     by_finding = np.ascontiguousarray(table.T)  # each finding's values side by side
+    coded = iter(by_finding[_CODED_ROWS].astype(np.int8))  # one conversion for all codes
     return {
-        name: by_finding[j] if numeric else by_finding[j].astype(np.int8)
+        name: by_finding[j] if numeric else next(coded)
         for j, ((name, _), numeric) in enumerate(zip(_UNKNOWN_CODES, _NUMERIC, strict=True))
     }
 

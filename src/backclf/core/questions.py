@@ -117,15 +117,10 @@ class QuestionWriter:
         self._gains = np.round(plan.gain, GAIN_DIGITS).tolist()
         self._asks = _discrimination_questions(plan.table.findings if plan.table else ())
         self._asked: dict[tuple[bool, ...], dict[str, Any]] = {}
-        groups = _group_spans()
-        self._keys: list[tuple[int, ...]] | None = None
-        if groups is not None:
-            # Per case, one small integer per group: which of its lines are pending.
-            keys = [
-                plan.checklist[:, start:end].astype(np.int64) @ (1 << np.arange(end - start))
-                for start, end in groups
-            ]
-            self._keys = list(zip(*(k.tolist() for k in keys), strict=True))
+        self._keys: list[int] | None = None
+        if _group_spans() is not None and plan.checklist.shape[1] < 63:
+            # Per case, one integer: bit j says line j of the checklist is pending.
+            self._keys = (plan.checklist @ _bits(plan.checklist.shape[1])).tolist()
         else:
             self._checklist = plan.checklist.tolist()
 
@@ -188,7 +183,7 @@ def _group_spans() -> tuple[tuple[int, int], ...] | None:
 
 #: Checklists by their groups' pending lines, kept across batches (the same lines make the
 #: same checklist; records are never changed once built). Bounded: cleared when full.
-_CHECKLISTS: dict[tuple[int, ...], dict[str, Any]] = {}
+_CHECKLISTS: dict[int, dict[str, Any]] = {}
 _CHECKLISTS_KEPT = 4096
 _GROUP_PARTS: list[dict[int, tuple[list[str], list[str], list, dict | None]]] = []
 
@@ -210,13 +205,19 @@ def _group_part(g: int, key: int) -> tuple[list[str], list[str], list, dict | No
     return part
 
 
-def _checklist_by_groups(keys: tuple[int, ...]) -> dict[str, Any]:
-    """The checklist whose groups' pending lines are ``keys``: the same dict as
+@cache
+def _bits(width: int) -> np.ndarray:
+    return 1 << np.arange(width, dtype=np.int64)
+
+
+def _checklist_by_groups(lines: int) -> dict[str, Any]:
+    """The checklist whose pending lines are the bits of ``lines``: the same dict as
     :meth:`QuestionWriter._checklist_of` builds from the whole row, assembled from parts
     built once per group and set of its lines."""
-    asked = _CHECKLISTS.get(keys)
+    asked = _CHECKLISTS.get(lines)
     if asked is not None:
         return asked
+    keys = [lines >> start & ((1 << (end - start)) - 1) for start, end in _group_spans()]
     fixed, _ = _checklist_parts()
     findings: list[str] = []
     items: list[str] = []
@@ -237,5 +238,5 @@ def _checklist_by_groups(keys: tuple[int, ...]) -> dict[str, Any]:
     asked["groups"] = entries
     if len(_CHECKLISTS) >= _CHECKLISTS_KEPT:
         _CHECKLISTS.clear()
-    _CHECKLISTS[keys] = asked
+    _CHECKLISTS[lines] = asked
     return asked
