@@ -106,7 +106,7 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
     causes = [None if a else c for a, c in zip(abstained_all, chosen_all, strict=True)]
     given = {"cause": causes, "red_flag": red_flag_all, "also": also_all, **person}
     defaults = AdviceCase._field_defaults
-    fields = [given.get(f) or [defaults[f]] * len(causes) for f in AdviceCase._fields]
+    fields = [given[f] if f in given else [defaults[f]] * len(causes) for f in AdviceCase._fields]
     advice_cases = map(AdviceCase._make, zip(*fields, strict=True))
     cause_ids, names = CAUSE_IDS, texts.names
     conflicts = decisions.conflicts
