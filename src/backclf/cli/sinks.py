@@ -64,9 +64,11 @@ class Tally:
         return EXIT_OK
 
 
-def score_chunk(chunk: Chunk, model: ReadableModel, extract: Extractor) -> parallel.Scored:
+def score_chunk(
+    chunk: Chunk, model: ReadableModel, extract: Extractor, lean: bool = False
+) -> parallel.Scored:
     """One chunk to its JSON lines, with its count, failures and first error."""
-    records = assess_items(chunk.decoded(), model, extract)
+    records = assess_items(chunk.decoded(), model, extract, lean)
     tally = Tally()
     tally.add_records(records)
     data = json_lines(records)
@@ -74,10 +76,15 @@ def score_chunk(chunk: Chunk, model: ReadableModel, extract: Extractor) -> paral
 
 
 def write_json_lines(
-    chunks: Iterator[Chunk], out: TextIO, model: ReadableModel, extract: Extractor
+    chunks: Iterator[Chunk],
+    out: TextIO,
+    model: ReadableModel,
+    extract: Extractor,
+    lean: bool = False,
 ) -> Tally:
     """One JSON line per case, flushed per chunk; a large input is scored by forked workers
-    that write in order (see :mod:`backclf.cli.parallel`)."""
+    that write in order (see :mod:`backclf.cli.parallel`). ``lean``: records without the
+    questions' fixed wording (docs/contract.md, "Lean records")."""
     tally = Tally()
     _tune_gc_for_batches()
     first = next(chunks, None)
@@ -86,7 +93,7 @@ def write_json_lines(
     chunks = chain([first], chunks)
 
     def work(chunk: Chunk) -> parallel.Scored:
-        return score_chunk(chunk, model, extract)
+        return score_chunk(chunk, model, extract, lean)
 
     fd = _descriptor(out)
     large = first.lines is not None and len(first) >= PARALLEL_MIN_LINES

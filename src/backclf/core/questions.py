@@ -106,8 +106,9 @@ def _discrimination_questions(findings: tuple[str, ...]) -> list[dict[str, Any]]
 class QuestionWriter:
     """Turns the rows of a plan into ``next_questions`` lists, at most ``listed`` long."""
 
-    def __init__(self, plan: Plan, listed: int) -> None:
+    def __init__(self, plan: Plan, listed: int, lean: bool = False) -> None:
         self.listed = listed
+        self.lean = lean
         self._names, self._groups, self._items, self._follow_ups = _screen_parts()
         self._pending = plan.checklist.any(axis=1).tolist()
         self._follow = plan.follow_up.tolist()
@@ -116,9 +117,14 @@ class QuestionWriter:
         self._ranked = plan.ranked.tolist()
         self._gains = np.round(plan.gain, GAIN_DIGITS).tolist()
         self._asks = _discrimination_questions(plan.table.findings if plan.table else ())
+        if lean:  # each question's case-dependent parts only (see ``question_wording``)
+            self._follow_ups = [_lean(q) for q in self._follow_ups]
+            self._asks = [_lean(q) for q in self._asks]
         self._asked: dict[tuple[bool, ...], dict[str, Any]] = {}
         self._keys: list[int] | None = None
-        if _group_spans() is not None and plan.checklist.shape[1] < 63:
+        if lean:
+            self._checklist = plan.checklist.tolist()
+        elif _group_spans() is not None and plan.checklist.shape[1] < 63:
             # Per case, one integer: bit j says line j of the checklist is pending.
             self._keys = (plan.checklist @ _bits(plan.checklist.shape[1])).tolist()
         else:
@@ -127,7 +133,9 @@ class QuestionWriter:
     def __call__(self, i: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         if self._pending[i]:
-            if self._keys is not None:
+            if self.lean:
+                out.append(self._lean_checklist(i))
+            elif self._keys is not None:
                 out.append(_checklist_by_groups(self._keys[i]))
             else:
                 row = self._checklist[i]  # the screen's findings still to ask, in its order
@@ -144,6 +152,11 @@ class QuestionWriter:
                 break
             out.append({**self._asks[g], "expected_gain": gain})
         return out[: self.listed]
+
+    def _lean_checklist(self, i: int) -> dict[str, Any]:
+        """A lean record's checklist: its findings."""
+        findings = list(compress(self._names, self._checklist[i]))
+        return {"kind": "checklist", "findings": findings, "expected_gain": None}
 
     def _checklist_of(self, row: list[bool]) -> dict[str, Any]:
         """The checklist of the lines of ``row``. Built once per batch and set of lines, and
@@ -240,3 +253,41 @@ def _checklist_by_groups(lines: int) -> dict[str, Any]:
         _CHECKLISTS.clear()
     _CHECKLISTS[lines] = asked
     return asked
+
+
+# -- lean records ----------------------------------------------------------------------------
+
+#: What a lean record keeps of a question: what changes from case to case.
+LEAN_KEYS = ("kind", "finding", "findings", "expected_gain")
+
+
+def _lean(question: dict[str, Any]) -> dict[str, Any]:
+    return {k: question[k] for k in LEAN_KEYS if k in question}
+
+
+def question_wording() -> dict[str, Any]:
+    """Every question's fixed wording, which lean records leave out (``backclf questions
+    --format json``, served once): the checklist's question, answers, reason, lines (its
+    ``items``, by finding), the lines answered otherwise (``item_options``) and its groups;
+    each finding's own question; and why a follow-up or a question that settles the cause is
+    asked. A lean record's question is the entry here with its ``kind``, ``finding`` or
+    ``findings`` and ``expected_gain`` (see docs/contract.md, "Lean records")."""
+    bank = knowledge.question_bank()
+    fixed, own = _checklist_parts()
+    names, groups, items, _ = _screen_parts()
+    checklist = {
+        "question": fixed["question"],
+        "options": fixed["options"],
+        "why": fixed["why"],
+        "items": dict(zip(names, items, strict=True)),
+        "item_options": {finding: answers for _, finding, answers in own},
+        "groups": [{"title": title, "findings": list(members)} for title, members in groups],
+    }
+    questions = {}
+    for finding in bank.questions:
+        if finding in FIELDS:
+            question = dict(single_question(finding))
+            del question["finding"]
+            questions[finding] = question
+    why = {"follow_up": bank.why.follow_up, "discriminate": bank.why.discriminate}
+    return {"checklist": checklist, "questions": questions, "why": why}

@@ -81,8 +81,12 @@ def _texts(model: ReadableModel) -> _Texts:
     )
 
 
-def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
-    """The assessments of a batch as JSON-ready dicts, in the shape of the contract."""
+def records(
+    decisions: Decisions, ids: Sequence[Any] | None = None, lean: bool = False
+) -> Iterator[dict[str, Any]]:
+    """The assessments of a batch as JSON-ready dicts, in the shape of the contract (``lean``:
+    ``next_questions`` without the questions' fixed wording, see
+    :func:`backclf.core.questions.question_wording`)."""
     model = decisions.model
     texts = _texts(model)
     rule_ranks = rule_set().ranks
@@ -102,7 +106,7 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
     policy = model.file.interview
     plan = decisions.plan
     screened_all = (~(plan.checklist.any(axis=1) | plan.follow_up.any(axis=1))).tolist()
-    next_questions = QuestionWriter(plan, policy.listed if policy else 1)
+    next_questions = QuestionWriter(plan, policy.listed if policy else 1, lean)
     causes = [None if a else c for a, c in zip(abstained_all, chosen_all, strict=True)]
     given = {"cause": causes, "red_flag": red_flag_all, "also": also_all, **person}
     defaults = AdviceCase._field_defaults
