@@ -255,17 +255,17 @@ _POSITION = {name: i for i, name in enumerate(FIELD_NAMES)}
 # -- the common case, quickly ------------------------------------------------------------------
 
 
-def _plain_table() -> dict[str, tuple[type, dict[Any, int] | None, float, float, bool]]:
-    """Per finding: the JSON type a plain valid value has, and its codes (yes/no, enums) or
-    its bounds (numbers, and whether it must be whole)."""
+def _plain_table() -> dict[str, tuple[int, dict[str, int] | None, float, float, bool]]:
+    """Per finding: its kind (0 yes/no, 1 enum, 2 number), an enum's codes, and a number's
+    bounds and whether it must be whole."""
     table = {}
     for name, spec in FIELDS.items():
         if spec.kind == "bool":
-            table[name] = (bool, {True: 1, False: 0}, 0.0, 0.0, False)
+            table[name] = (0, None, 0.0, 0.0, False)
         elif spec.kind == "enum":
-            table[name] = (str, {v: i for i, v in enumerate(spec.values)}, 0.0, 0.0, False)
+            table[name] = (1, {v: i for i, v in enumerate(spec.values)}, 0.0, 0.0, False)
         else:
-            table[name] = (float, None, spec.minimum, spec.maximum, spec.kind == "int")
+            table[name] = (2, None, spec.minimum, spec.maximum, spec.kind == "int")
     return table
 
 
@@ -292,20 +292,24 @@ def plain_codes(
         if value is None:
             dont_know.append(name)
             continue
-        kind, table, low, high, whole = plain
-        if table is not None:
-            if type(value) is not kind:
+        kind = plain[0]
+        if kind == 0:  # true or false (never 1 or 0: those are not JSON's booleans)
+            if value is True:
+                codes[name] = 1
+            elif value is False:
+                codes[name] = 0
+            else:
                 return None
-            code = table.get(value)
+        elif kind == 1:
+            code = plain[1].get(value) if type(value) is str else None  # type: ignore[union-attr]
             if code is None:
                 return None
             codes[name] = code
-            continue
-        t = type(value)
-        if (t is int or t is float) and low <= value <= high:
-            if whole and t is float and not value.is_integer():
+        else:
+            t = type(value)
+            if not ((t is int or t is float) and plain[2] <= value <= plain[3]):
+                return None
+            if plain[4] and t is float and not value.is_integer():
                 return None
             codes[name] = float(value)
-            continue
-        return None
     return codes, tuple(dont_know)
