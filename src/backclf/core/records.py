@@ -53,6 +53,8 @@ class _Texts:
     """The fixed parts of every record, built once per model."""
 
     rules: list[dict[str, Any]]
+    rules_by_urgency: list[dict[str, Any]]  # the same, most urgent first
+    labels: list[tuple[str, str]]  # per model feature: its finding and its name
     names: list[str]
     disclaimer: str
     model_info: dict[str, str]
@@ -74,6 +76,8 @@ def _texts(model: ReadableModel) -> _Texts:
     ]
     return _Texts(
         rules,
+        [rules[j] for j in _most_urgent_first().tolist()],
+        [(f.finding, f.name) for f in model.features],
         [c.name for c in article.causes],
         article.disclaimer,
         {"kind": model.kind, "version": model.version or __version__, "sha256": model.sha256},
@@ -89,7 +93,7 @@ def records(
     :func:`backclf.core.questions.question_wording`)."""
     model = decisions.model
     texts = _texts(model)
-    rule_ranks = rule_set().ranks
+    rules_urgent = _urgent_rules()
     order = np.argsort(-decisions.proba, axis=1, kind="stable").tolist()
     probability = np.round(decisions.proba, 4).tolist()
     explanations = _explanations(decisions)
@@ -97,7 +101,7 @@ def records(
     overridden = decisions.overridden.tolist()
     chosen_all = decisions.chosen.tolist()
     abstained_all = decisions.abstained.tolist()
-    red_flag_all = (decisions.fired & (rule_ranks >= URGENT_RANK)[None, :]).any(axis=1).tolist()
+    red_flag_all = (decisions.fired & rules_urgent).any(axis=1).tolist()
     person = person_flags(decisions.columns, decisions.level, decisions.infection_sign)
     also_all = _also_considered(decisions)
     setters = _level_setters(decisions)
@@ -148,12 +152,23 @@ def records(
         yield record
 
 
+@cache
+def _urgent_rules() -> np.ndarray:
+    """``(1, R)``: the rules at ``consultation_24`` or above."""
+    return (rule_set().ranks >= URGENT_RANK)[None, :]
+
+
+@cache
+def _most_urgent_first() -> np.ndarray:
+    """The rules' indices, most urgent first (ties in the rule set's order)."""
+    return np.argsort(-rule_set().ranks, kind="stable")
+
+
 def _fired_rules(decisions: Decisions, rules: list[dict[str, Any]]) -> Iterator[list[dict]]:
     """Per case, the fired rules' records, most urgent first (ties in the rule set's order:
     one order for every case, so each case's rules are that order's fired ones)."""
-    ranks = rule_set().ranks
-    most_urgent_first = np.argsort(-ranks, kind="stable")
-    ordered = [rules[j] for j in most_urgent_first.tolist()]
+    most_urgent_first = _most_urgent_first()
+    ordered = _texts(decisions.model).rules_by_urgency
     fired = decisions.fired[:, most_urgent_first]
     for any_fired, i in zip(fired.any(axis=1).tolist(), range(len(fired)), strict=True):
         yield list(compress(ordered, fired[i].tolist())) if any_fired else []
@@ -238,7 +253,7 @@ def _explanations(decisions: Decisions) -> list[list[dict]]:
     named[top[listed]] = True
     shown = {features[j].finding for j in np.flatnonzero(named).tolist()}
     values_of = {f: decoded(decisions.columns, f) for f in shown}
-    labels = [(f.finding, f.name) for f in features]
+    labels = _texts(decisions.model).labels
     out: list[list[dict]] = []
     for i, (js, n, effect_row) in enumerate(zip(top.tolist(), count, rounded, strict=True)):
         items = []
