@@ -17,7 +17,10 @@ from backclf.knowledge import files
 
 #: Every command of the program, in the order `backclf --help` lists them. A new command
 #: belongs here too.
-COMMANDS = ["causes", "redflags", "schema", "explain", "generate", "predict", "interview", "serve"]
+COMMANDS = [
+    "causes", "redflags", "questions", "schema", "explain", "generate", "predict", "interview",
+    "serve",
+]
 ONE_CASE = ["predict", "--age", "40", "--trigger", "lifting_heavy_object", "--no-fever"]
 
 

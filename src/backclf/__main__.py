@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 
 PROCESS_DEFAULTS = {
     # The CLI multiplies small matrices (large batches fork their own workers), so OpenBLAS's
@@ -32,6 +33,14 @@ def main() -> None:
     for name, value in PROCESS_DEFAULTS.items():
         os.environ.setdefault(name, value)
     gc.set_threshold(*GC_THRESHOLD)
+    if sys.argv[1:2] == ["predict"]:  # the common forms without building the Typer command
+        from backclf.cli.quick import quick_predict
+
+        options = quick_predict(sys.argv[1:])
+        if options is not None:
+            from backclf.cli.predict import run_predict
+
+            sys.exit(run_predict(**options))
     from backclf.cli.app import app
 
     app()

@@ -110,6 +110,25 @@ def redflags(fmt: Annotated[Format, typer.Option("--format")] = Format.text) -> 
 
 
 @app.command()
+def questions(fmt: Annotated[Format, typer.Option("--format")] = Format.text) -> None:
+    """Every question's fixed wording: what `predict --lean` leaves out of each record."""
+    from backclf.core.questions import question_wording
+
+    wording = question_wording()
+    if fmt is Format.json:
+        _print_json(wording)
+        return
+    checklist = wording["checklist"]
+    print(f"{checklist['question']} ({checklist['why']})")
+    for group in checklist["groups"]:
+        print(f"  {group['title']}")
+        for finding in group["findings"]:
+            print(f"    {finding}: {checklist['items'][finding]}")
+    for finding, question in wording["questions"].items():
+        print(f"{finding}: {question['question']}")
+
+
+@app.command()
 def schema(
     which: Annotated[str, typer.Argument(help="input, output or both")] = "both",
 ) -> None:
@@ -219,6 +238,13 @@ def predict(
     model_path: Annotated[
         Optional[Path], typer.Option("--model", help="Model file (default: the packaged champion).")
     ] = None,
+    lean: Annotated[
+        bool,
+        typer.Option(
+            "--lean",
+            help="JSON Lines without the questions' fixed wording (see `backclf questions`).",
+        ),
+    ] = False,
     **findings: Any,
 ) -> None:
     """Assess cases: likely cause, differential, why, red flags, triage and the article's advice.
@@ -234,6 +260,7 @@ def predict(
         text=text,
         model_path=model_path,
         flags={k: v for k, v in findings.items() if v is not None},
+        lean=lean,
     )
     raise typer.Exit(code)
 

@@ -66,6 +66,7 @@ def _predict(
     text: str | None,
     model_path: Path | None,
     flags: dict[str, Any],
+    lean: bool = False,
 ) -> int:
     if input_path is not None and (flags or text is not None):
         error("give findings as flags/--text or with --input, not both")
@@ -104,6 +105,9 @@ def _predict(
             error(problem)
             return EXIT_NOINPUT
         if table_kind(path):
+            if lean:
+                error("--lean is for JSON Lines output from JSON input, not tables")
+                return EXIT_USAGE
             return _predict_table(path, output, model, extract)
     if input_path is None:
         chunks = single_case(flags, text)
@@ -127,9 +131,14 @@ def _predict(
         else:
             pending = stack.enter_context(atomic_output(output))
             out, pretty = stack.enter_context(pending.path.open("w", encoding="utf-8")), False
-        write = write_pretty if pretty else write_json_lines
+        if pretty and lean:
+            error("--lean is for JSON Lines output (--format json), not the readable view")
+            return EXIT_USAGE
         try:
-            tally = write(chunks, out, model, extract)
+            if pretty:
+                tally = write_pretty(chunks, out, model, extract)
+            else:
+                tally = write_json_lines(chunks, out, model, extract, lean)
         except UnreadableInput as exc:  # raised before any case is written
             if output is not None:
                 pending.keep = False

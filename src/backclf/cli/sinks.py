@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from backclf.cli import interrupts
 from backclf.cli.sources import Chunk
 from backclf.core.model import ReadableModel
-from backclf.io.encode import to_json_bytes
+from backclf.io.encode import json_lines
 from backclf.io.score import Extractor, assess_items
 
 if TYPE_CHECKING:  # imported where a large input needs it: multiprocessing is slow to import
@@ -64,20 +64,27 @@ class Tally:
         return EXIT_OK
 
 
-def score_chunk(chunk: Chunk, model: ReadableModel, extract: Extractor) -> parallel.Scored:
+def score_chunk(
+    chunk: Chunk, model: ReadableModel, extract: Extractor, lean: bool = False
+) -> parallel.Scored:
     """One chunk to its JSON lines, with its count, failures and first error."""
-    records = assess_items(chunk.decoded(), model, extract)
+    records = assess_items(chunk.decoded(), model, extract, lean)
     tally = Tally()
     tally.add_records(records)
-    data = b"".join(to_json_bytes(r) + b"\n" for r in records)
+    data = json_lines(records)
     return data, tally.total, tally.failed, tally.first_error
 
 
 def write_json_lines(
-    chunks: Iterator[Chunk], out: TextIO, model: ReadableModel, extract: Extractor
+    chunks: Iterator[Chunk],
+    out: TextIO,
+    model: ReadableModel,
+    extract: Extractor,
+    lean: bool = False,
 ) -> Tally:
     """One JSON line per case, flushed per chunk; a large input is scored by forked workers
-    that write in order (see :mod:`backclf.cli.parallel`)."""
+    that write in order (see :mod:`backclf.cli.parallel`). ``lean``: records without the
+    questions' fixed wording (docs/contract.md, "Lean records")."""
     tally = Tally()
     _tune_gc_for_batches()
     first = next(chunks, None)
@@ -86,7 +93,7 @@ def write_json_lines(
     chunks = chain([first], chunks)
 
     def work(chunk: Chunk) -> parallel.Scored:
-        return score_chunk(chunk, model, extract)
+        return score_chunk(chunk, model, extract, lean)
 
     fd = _descriptor(out)
     large = first.lines is not None and len(first) >= PARALLEL_MIN_LINES
@@ -183,7 +190,7 @@ def write_table_results(
                 records = records or tables.json_records(batch, model)
                 tally.add_records(records, where="row")
                 text_out = text_out or open_text()
-                data = "".join(to_json_bytes(r).decode("utf-8") + "\n" for r in records)
+                data = json_lines(records).decode("utf-8")
                 with interrupts.writing():
                     text_out.write(data)
                     text_out.flush()

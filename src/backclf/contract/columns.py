@@ -35,19 +35,27 @@ def empty(n: int) -> Columns:
 
 _UNKNOWN_CODES = tuple((name, np.nan if spec.numeric else UNKNOWN) for name, spec in FIELDS.items())
 _NUMERIC = tuple(spec.numeric for spec in FIELDS.values())
+_UNKNOWN_ROW = np.array([unknown for _, unknown in _UNKNOWN_CODES], dtype=np.float64)
+_PLACE = {name: j for j, (name, _) in enumerate(_UNKNOWN_CODES)}
+_CODED_ROWS = np.flatnonzero(~np.array(_NUMERIC, dtype=bool))
 
 
 def from_codes(rows: Sequence[Mapping[str, float | int]]) -> Columns:
     """Columns from each case's ``{finding: code}`` (absent findings are unknown). Read as
-    one float64 array in a single pass (codes are small integers, exact as floats), then
-    split into the findings' columns."""
-    table = np.array(
-        [[row.get(name, unknown) for name, unknown in _UNKNOWN_CODES] for row in rows],
-        dtype=np.float64,
-    ).reshape(len(rows), len(_UNKNOWN_CODES))
+    one float64 array (codes are small integers, exact as floats): every case's known codes
+    put in their places at once, then split into the findings' columns."""
+    width = len(_UNKNOWN_CODES)
+    table = np.tile(_UNKNOWN_ROW, (len(rows), 1))
+    places: list[int] = []
+    codes: list[float | int] = []
+    for start, row in zip(range(0, len(rows) * width, width), rows, strict=True):
+        places += [start + _PLACE[name] for name in row]
+        codes += row.values()
+    table.ravel()[places] = codes
     by_finding = np.ascontiguousarray(table.T)  # each finding's values side by side
+    coded = iter(by_finding[_CODED_ROWS].astype(np.int8))  # one conversion for all codes
     return {
-        name: by_finding[j] if numeric else by_finding[j].astype(np.int8)
+        name: by_finding[j] if numeric else next(coded)
         for j, ((name, _), numeric) in enumerate(zip(_UNKNOWN_CODES, _NUMERIC, strict=True))
     }
 

@@ -250,3 +250,66 @@ def _in_contract_order(names: Iterable[str]) -> list[str]:
 
 
 _POSITION = {name: i for i, name in enumerate(FIELD_NAMES)}
+
+
+# -- the common case, quickly ------------------------------------------------------------------
+
+
+def _plain_table() -> dict[str, tuple[int, dict[str, int] | None, float, float, bool]]:
+    """Per finding: its kind (0 yes/no, 1 enum, 2 number), an enum's codes, and a number's
+    bounds and whether it must be whole."""
+    table = {}
+    for name, spec in FIELDS.items():
+        if spec.kind == "bool":
+            table[name] = (0, None, 0.0, 0.0, False)
+        elif spec.kind == "enum":
+            table[name] = (1, {v: i for i, v in enumerate(spec.values)}, 0.0, 0.0, False)
+        else:
+            table[name] = (2, None, spec.minimum, spec.maximum, spec.kind == "int")
+    return table
+
+
+_PLAIN = _plain_table()
+
+
+def plain_codes(
+    findings: Mapping[str, Any], skip: str | None = None
+) -> tuple[dict[str, float | int], tuple[str, ...]] | None:
+    """The codes :func:`check_record` gives, and the findings given as ``null`` ("don't
+    know"), for a record whose every key (but ``skip``) is a finding and every value ``null``
+    or a valid value of its finding's JSON kind: ``true``/``false``, one of an enum's strings,
+    a number in range (whole where it must be). ``None`` for any other record: the general
+    path (:func:`check_record`) then says what is wrong. It is that path's result, found with
+    one table look-up per value (a batch of JSON Lines is mostly such records)."""
+    codes: dict[str, float | int] = {}
+    dont_know: list[str] = []
+    for name, value in findings.items():
+        plain = _PLAIN.get(name)
+        if plain is None:
+            if name == skip:
+                continue
+            return None
+        if value is None:
+            dont_know.append(name)
+            continue
+        kind = plain[0]
+        if kind == 0:  # true or false (never 1 or 0: those are not JSON's booleans)
+            if value is True:
+                codes[name] = 1
+            elif value is False:
+                codes[name] = 0
+            else:
+                return None
+        elif kind == 1:
+            code = plain[1].get(value) if type(value) is str else None  # type: ignore[union-attr]
+            if code is None:
+                return None
+            codes[name] = code
+        else:
+            t = type(value)
+            if not ((t is int or t is float) and plain[2] <= value <= plain[3]):
+                return None
+            if plain[4] and t is float and not value.is_integer():
+                return None
+            codes[name] = float(value)
+    return codes, tuple(dont_know)

@@ -106,33 +106,57 @@ def _discrimination_questions(findings: tuple[str, ...]) -> list[dict[str, Any]]
 class QuestionWriter:
     """Turns the rows of a plan into ``next_questions`` lists, at most ``listed`` long."""
 
-    def __init__(self, plan: Plan, listed: int) -> None:
+    def __init__(self, plan: Plan, listed: int, lean: bool = False) -> None:
         self.listed = listed
+        self.lean = lean
         self._names, self._groups, self._items, self._follow_ups = _screen_parts()
-        self._checklist = plan.checklist.tolist()
         self._pending = plan.checklist.any(axis=1).tolist()
         self._follow = plan.follow_up.tolist()
         self._any_follow = plan.follow_up.any(axis=1).tolist()
+        self._any_ranked = (plan.ranked[:, :1] >= 0).any(axis=1).tolist()
         self._ranked = plan.ranked.tolist()
         self._gains = np.round(plan.gain, GAIN_DIGITS).tolist()
         self._asks = _discrimination_questions(plan.table.findings if plan.table else ())
+        if lean:  # each question's case-dependent parts only (see ``question_wording``)
+            self._follow_ups = [_lean(q) for q in self._follow_ups]
+            self._asks = [_lean(q) for q in self._asks]
         self._asked: dict[tuple[bool, ...], dict[str, Any]] = {}
+        self._keys: list[int] | None = None
+        if lean:
+            self._checklist = plan.checklist.tolist()
+        elif _group_spans() is not None and plan.checklist.shape[1] < 63:
+            # Per case, one integer: bit j says line j of the checklist is pending.
+            self._keys = (plan.checklist @ _bits(plan.checklist.shape[1])).tolist()
+        else:
+            self._checklist = plan.checklist.tolist()
 
     def __call__(self, i: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         if self._pending[i]:
-            row = self._checklist[i]  # the screen's findings still to ask, in its order
-            key = tuple(row)
-            if key not in self._asked:  # the same lines make the same checklist
-                self._asked[key] = self._checklist_of(row)
-            out.append(self._asked[key])
+            if self.lean:
+                out.append(self._lean_checklist(i))
+            elif self._keys is not None:
+                out.append(_checklist_by_groups(self._keys[i]))
+            else:
+                row = self._checklist[i]  # the screen's findings still to ask, in its order
+                key = tuple(row)
+                if key not in self._asked:  # the same lines make the same checklist
+                    self._asked[key] = self._checklist_of(row)
+                out.append(self._asked[key])
         elif self._any_follow[i]:  # after the checklist: its answers change what to ask
             out.extend(compress(self._follow_ups, self._follow[i]))
+        if not self._any_ranked[i]:
+            return out[: self.listed]
         for g, gain in zip(self._ranked[i], self._gains[i], strict=True):
             if g < 0 or len(out) >= self.listed:
                 break
             out.append({**self._asks[g], "expected_gain": gain})
         return out[: self.listed]
+
+    def _lean_checklist(self, i: int) -> dict[str, Any]:
+        """A lean record's checklist: its findings."""
+        findings = list(compress(self._names, self._checklist[i]))
+        return {"kind": "checklist", "findings": findings, "expected_gain": None}
 
     def _checklist_of(self, row: list[bool]) -> dict[str, Any]:
         """The checklist of the lines of ``row``. Built once per batch and set of lines, and
@@ -153,3 +177,117 @@ class QuestionWriter:
             if pending.intersection(members)
         ]
         return asked
+
+
+@cache
+def _group_spans() -> tuple[tuple[int, int], ...] | None:
+    """Each group's lines as a span of the checklist, when the groups list the checklist's
+    findings in its order, one after another (``None`` otherwise: each checklist is then
+    built line by line)."""
+    names, groups, _, _ = _screen_parts()
+    if tuple(f for _, members in groups for f in members) != tuple(names):
+        return None
+    spans, start = [], 0
+    for _, members in groups:
+        spans.append((start, start + len(members)))
+        start += len(members)
+    return tuple(spans)
+
+
+#: Checklists by their groups' pending lines, kept across batches (the same lines make the
+#: same checklist; records are never changed once built). Bounded: cleared when full.
+_CHECKLISTS: dict[int, dict[str, Any]] = {}
+_CHECKLISTS_KEPT = 4096
+_GROUP_PARTS: list[dict[int, tuple[list[str], list[str], list, dict | None]]] = []
+
+
+def _group_part(g: int, key: int) -> tuple[list[str], list[str], list, dict | None]:
+    """Group ``g``'s part of a checklist when its pending lines are the bits of ``key``: its
+    findings, their items, their own answers (``item_options``) and its ``groups`` entry."""
+    names, groups, items, _ = _screen_parts()
+    _, own = _checklist_parts()
+    start, end = _group_spans()[g]
+    lines = [j for j in range(start, end) if key >> (j - start) & 1]
+    findings = [names[j] for j in lines]
+    answers = [(f, a) for j, f, a in own if start <= j < end and key >> (j - start) & 1]
+    entry = {"title": groups[g][0], "findings": findings} if findings else None
+    part = (findings, [items[j] for j in lines], answers, entry)
+    while len(_GROUP_PARTS) <= g:
+        _GROUP_PARTS.append({})
+    _GROUP_PARTS[g][key] = part
+    return part
+
+
+@cache
+def _bits(width: int) -> np.ndarray:
+    return 1 << np.arange(width, dtype=np.int64)
+
+
+def _checklist_by_groups(lines: int) -> dict[str, Any]:
+    """The checklist whose pending lines are the bits of ``lines``: the same dict as
+    :meth:`QuestionWriter._checklist_of` builds from the whole row, assembled from parts
+    built once per group and set of its lines."""
+    asked = _CHECKLISTS.get(lines)
+    if asked is not None:
+        return asked
+    keys = [lines >> start & ((1 << (end - start)) - 1) for start, end in _group_spans()]
+    fixed, _ = _checklist_parts()
+    findings: list[str] = []
+    items: list[str] = []
+    answers: list = []
+    entries = []
+    parts = _GROUP_PARTS
+    for g, key in enumerate(keys):
+        if key:
+            part = (parts[g].get(key) if g < len(parts) else None) or _group_part(g, key)
+            findings += part[0]
+            items += part[1]
+            if part[2]:
+                answers += part[2]
+            entries.append(part[3])
+    asked = {**fixed, "findings": findings, "items": items}
+    if answers:
+        asked["item_options"] = dict(answers)
+    asked["groups"] = entries
+    if len(_CHECKLISTS) >= _CHECKLISTS_KEPT:
+        _CHECKLISTS.clear()
+    _CHECKLISTS[lines] = asked
+    return asked
+
+
+# -- lean records ----------------------------------------------------------------------------
+
+#: What a lean record keeps of a question: what changes from case to case.
+LEAN_KEYS = ("kind", "finding", "findings", "expected_gain")
+
+
+def _lean(question: dict[str, Any]) -> dict[str, Any]:
+    return {k: question[k] for k in LEAN_KEYS if k in question}
+
+
+def question_wording() -> dict[str, Any]:
+    """Every question's fixed wording, which lean records leave out (``backclf questions
+    --format json``, served once): the checklist's question, answers, reason, lines (its
+    ``items``, by finding), the lines answered otherwise (``item_options``) and its groups;
+    each finding's own question; and why a follow-up or a question that settles the cause is
+    asked. A lean record's question is the entry here with its ``kind``, ``finding`` or
+    ``findings`` and ``expected_gain`` (see docs/contract.md, "Lean records")."""
+    bank = knowledge.question_bank()
+    fixed, own = _checklist_parts()
+    names, groups, items, _ = _screen_parts()
+    checklist = {
+        "question": fixed["question"],
+        "options": fixed["options"],
+        "why": fixed["why"],
+        "items": dict(zip(names, items, strict=True)),
+        "item_options": {finding: answers for _, finding, answers in own},
+        "groups": [{"title": title, "findings": list(members)} for title, members in groups],
+    }
+    questions = {}
+    for finding in bank.questions:
+        if finding in FIELDS:
+            question = dict(single_question(finding))
+            del question["finding"]
+            questions[finding] = question
+    why = {"follow_up": bank.why.follow_up, "discriminate": bank.why.discriminate}
+    return {"checklist": checklist, "questions": questions, "why": why}

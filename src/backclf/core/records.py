@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,8 @@ class _Texts:
     """The fixed parts of every record, built once per model."""
 
     rules: list[dict[str, Any]]
+    rules_by_urgency: list[dict[str, Any]]  # the same, most urgent first
+    labels: list[tuple[str, str]]  # per model feature: its finding and its name
     names: list[str]
     disclaimer: str
     model_info: dict[str, str]
@@ -73,6 +76,8 @@ def _texts(model: ReadableModel) -> _Texts:
     ]
     return _Texts(
         rules,
+        [rules[j] for j in _most_urgent_first().tolist()],
+        [(f.finding, f.name) for f in model.features],
         [c.name for c in article.causes],
         article.disclaimer,
         {"kind": model.kind, "version": model.version or __version__, "sha256": model.sha256},
@@ -80,11 +85,15 @@ def _texts(model: ReadableModel) -> _Texts:
     )
 
 
-def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
-    """The assessments of a batch as JSON-ready dicts, in the shape of the contract."""
+def records(
+    decisions: Decisions, ids: Sequence[Any] | None = None, lean: bool = False
+) -> Iterator[dict[str, Any]]:
+    """The assessments of a batch as JSON-ready dicts, in the shape of the contract (``lean``:
+    ``next_questions`` without the questions' fixed wording, see
+    :func:`backclf.core.questions.question_wording`)."""
     model = decisions.model
     texts = _texts(model)
-    rule_ranks = rule_set().ranks
+    rules_urgent = _urgent_rules()
     order = np.argsort(-decisions.proba, axis=1, kind="stable").tolist()
     probability = np.round(decisions.proba, 4).tolist()
     explanations = _explanations(decisions)
@@ -92,7 +101,7 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
     overridden = decisions.overridden.tolist()
     chosen_all = decisions.chosen.tolist()
     abstained_all = decisions.abstained.tolist()
-    red_flag_all = (decisions.fired & (rule_ranks >= URGENT_RANK)[None, :]).any(axis=1).tolist()
+    red_flag_all = (decisions.fired & rules_urgent).any(axis=1).tolist()
     person = person_flags(decisions.columns, decisions.level, decisions.infection_sign)
     also_all = _also_considered(decisions)
     setters = _level_setters(decisions)
@@ -101,24 +110,25 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
     policy = model.file.interview
     plan = decisions.plan
     screened_all = (~(plan.checklist.any(axis=1) | plan.follow_up.any(axis=1))).tolist()
-    next_questions = QuestionWriter(plan, policy.listed if policy else 1)
-    for i, red_flags in enumerate(_fired_rules(decisions, texts.rules)):
-        p = probability[i]
+    next_questions = QuestionWriter(plan, policy.listed if policy else 1, lean)
+    causes = [None if a else c for a, c in zip(abstained_all, chosen_all, strict=True)]
+    given = {"cause": causes, "red_flag": red_flag_all, "also": also_all, **person}
+    defaults = AdviceCase._field_defaults
+    fields = [given[f] if f in given else [defaults[f]] * len(causes) for f in AdviceCase._fields]
+    advice_cases = map(AdviceCase._make, zip(*fields, strict=True))
+    cause_ids, names = CAUSE_IDS, texts.names
+    conflicts = decisions.conflicts
+    rows = zip(_fired_rules(decisions, texts.rules), advice_cases, order, probability, strict=True)
+    for i, (red_flags, advice_case, ranked, p) in enumerate(rows):
         differential = [
-            {"id": CAUSE_IDS[k], "name": texts.names[k], "probability": p[k]} for k in order[i]
+            {"id": cause_ids[k], "name": names[k], "probability": p[k]} for k in ranked
         ]
         abstained = abstained_all[i]
-        urgent, also_tell = _messages(red_flags, levels[i], setters[i], unusual_all[i])
-        advice = blocks.get(
-            urgent,
-            also_tell,
-            AdviceCase(
-                None if abstained else chosen_all[i],
-                red_flag_all[i],
-                also=also_all[i],
-                **{name: flags[i] for name, flags in person.items()},
-            ),
-        )
+        if red_flags or setters[i] or unusual_all[i]:
+            urgent, also_tell = _messages(red_flags, levels[i], setters[i], unusual_all[i])
+            advice = blocks.get(urgent, also_tell, advice_case)
+        else:  # nothing to add to the shared block
+            advice = blocks.get([], [], advice_case)
         record = {
             "schema_version": SCHEMA_VERSION,
             "id": None if ids is None else ids[i],
@@ -137,20 +147,31 @@ def records(decisions: Decisions, ids: Sequence[Any] | None = None) -> Iterator[
             "model": texts.model_info,
             "next_questions": next_questions(i),
         }
-        if i in decisions.conflicts:
-            record["conflicts"] = decisions.conflicts[i]
+        if i in conflicts:
+            record["conflicts"] = conflicts[i]
         yield record
 
 
+@cache
+def _urgent_rules() -> np.ndarray:
+    """``(1, R)``: the rules at ``consultation_24`` or above."""
+    return (rule_set().ranks >= URGENT_RANK)[None, :]
+
+
+@cache
+def _most_urgent_first() -> np.ndarray:
+    """The rules' indices, most urgent first (ties in the rule set's order)."""
+    return np.argsort(-rule_set().ranks, kind="stable")
+
+
 def _fired_rules(decisions: Decisions, rules: list[dict[str, Any]]) -> Iterator[list[dict]]:
-    """Per case, the fired rules' records, most urgent first."""
-    ranks = rule_set().ranks
-    for i, any_fired in enumerate(decisions.fired.any(axis=1).tolist()):
-        if not any_fired:
-            yield []
-            continue
-        fired = np.flatnonzero(decisions.fired[i])
-        yield [rules[j] for j in fired[np.argsort(-ranks[fired], kind="stable")]]
+    """Per case, the fired rules' records, most urgent first (ties in the rule set's order:
+    one order for every case, so each case's rules are that order's fired ones)."""
+    most_urgent_first = _most_urgent_first()
+    ordered = _texts(decisions.model).rules_by_urgency
+    fired = decisions.fired[:, most_urgent_first]
+    for any_fired, i in zip(fired.any(axis=1).tolist(), range(len(fired)), strict=True):
+        yield list(compress(ordered, fired[i].tolist())) if any_fired else []
 
 
 def _unusual(decisions: Decisions) -> np.ndarray:
@@ -232,15 +253,15 @@ def _explanations(decisions: Decisions) -> list[list[dict]]:
     named[top[listed]] = True
     shown = {features[j].finding for j in np.flatnonzero(named).tolist()}
     values_of = {f: decoded(decisions.columns, f) for f in shown}
-    top = top.tolist()
-    out = []
-    for i in range(len(decisions)):
+    labels = _texts(decisions.model).labels
+    out: list[list[dict]] = []
+    for i, (js, n, effect_row) in enumerate(zip(top.tolist(), count, rounded, strict=True)):
         items = []
-        for j, effect in zip(top[i][: count[i]], rounded[i], strict=False):
-            finding = features[j].finding
-            value = values_of[finding][i]
+        for j, effect in zip(js[:n], effect_row, strict=False):
+            finding, name = labels[j]
             items.append(
-                {"finding": finding, "value": value, "feature": features[j].name, "effect": effect}
+                {"finding": finding, "value": values_of[finding][i], "feature": name,
+                 "effect": effect}
             )
         out.append(items)
     return out

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
 _LINE_BREAKING = ("\u0085", "\u2028", "\u2029")
 _NEL, _LSEP, _PSEP = (ch.encode("utf-8") for ch in _LINE_BREAKING)
+#: The last byte of each one's UTF-8 (0x85, 0xA8, 0xA9): a record holding none of these three
+#: bytes holds none of the characters (one byte is found by memchr; a 2-3 byte string by a
+#: slower search, ~4 us for a 6 KB record).
+_LAST_NEL, _LAST_LSEP, _LAST_PSEP = (ch[-1:] for ch in (_NEL, _LSEP, _PSEP))
+_NEWLINE = orjson.OPT_APPEND_NEWLINE
 
 
 def to_json_line(record: dict[str, Any]) -> str:
@@ -23,14 +29,27 @@ def to_json_bytes(record: dict[str, Any]) -> bytes:
     48 us). Characters that some readers take for line breaks (U+0085, U+2028, U+2029) are
     escaped, so a value can never split a line.
     """
+    return _encoded(record, 0)
+
+
+def json_lines(records: Iterable[dict[str, Any]]) -> bytes:
+    """Records as JSON Lines: each :func:`to_json_bytes` and a newline."""
+    return b"".join([_encoded(record, _NEWLINE) for record in records])
+
+
+def _encoded(record: dict[str, Any], option: int) -> bytes:
     try:
-        data = orjson.dumps(record)
+        data = orjson.dumps(record, option=option)
     except TypeError:  # an integer beyond 64 bits, or a lone surrogate (from --text)
-        return _ascii_json(record)
-    # Plain substring tests: far faster than a regex alternation over a 2 KB record; an ASCII
-    # record (most of them) holds none of the three, and saying so is one quicker pass.
-    if not data.isascii() and (_NEL in data or _LSEP in data or _PSEP in data):
-        return _ascii_json(record)
+        return _ascii_json(record) + (b"\n" if option else b"")
+    # Plain byte tests: far faster than a regex alternation over a 2 KB record; an ASCII
+    # record holds none of the three, and saying so is one quicker pass.
+    if (
+        not data.isascii()
+        and (_LAST_NEL in data or _LAST_LSEP in data or _LAST_PSEP in data)
+        and (_NEL in data or _LSEP in data or _PSEP in data)
+    ):
+        return _ascii_json(record) + (b"\n" if option else b"")
     return data
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from backclf.contract.columns import from_codes
 from backclf.contract.conflicts import safer_of_two, text_conflict
 from backclf.contract.fields import FIELD_NAMES
-from backclf.contract.rules import CaseError, check_record, is_missing
+from backclf.contract.rules import CaseError, check_record, is_missing, plain_codes
 from backclf.core.decide import assess_batch, finding_masks
 from backclf.core.model import ReadableModel
 from backclf.core.records import records
@@ -55,6 +55,13 @@ def read_item(item: Item) -> Case:
     """A decoded JSON record, taken apart and checked."""
     if item.error is not None:
         return Case(item.line, record_id(item.data), error=item.error)
+    data = item.data
+    if type(data) is dict:  # a flat record of plain valid values (most of a batch): quickly
+        given_id = data.get("id")
+        if given_id is None or type(given_id) is str or type(given_id) is int:
+            plain = plain_codes(data, skip="id")
+            if plain is not None:
+                return Case(item.line, given_id, plain[0], dont_know=plain[1])
     try:
         record = split_record(item.data)
     except CaseError as exc:
@@ -75,14 +82,15 @@ def read_item(item: Item) -> Case:
 
 
 def assess_items(
-    items: list[Item], model: ReadableModel, extract: Extractor | None = None
+    items: list[Item], model: ReadableModel, extract: Extractor | None = None, lean: bool = False
 ) -> list[dict[str, Any]]:
-    """Assessments (or error records) for a list of decoded JSON records, in order."""
-    return assess_cases([read_item(item) for item in items], model, extract)
+    """Assessments (or error records) for a list of decoded JSON records, in order (``lean``:
+    see :func:`backclf.core.records.records`)."""
+    return assess_cases([read_item(item) for item in items], model, extract, lean)
 
 
 def assess_cases(
-    cases: list[Case], model: ReadableModel, extract: Extractor | None = None
+    cases: list[Case], model: ReadableModel, extract: Extractor | None = None, lean: bool = False
 ) -> list[dict[str, Any]]:
     """Assessments (or error records) for cases as read, in order."""
     out: list[dict[str, Any] | None] = [None] * len(cases)
@@ -106,7 +114,8 @@ def assess_cases(
         asked = finding_masks([cases[place].dont_know for place in good])
         decisions = assess_batch(from_codes(codes), model, asked, finding_masks(read))
         ids = [cases[place].id for place in good]
-        for place, assessment, reading in zip(good, records(decisions, ids), readings, strict=True):
+        built = records(decisions, ids, lean)
+        for place, assessment, reading in zip(good, built, readings, strict=True):
             if reading is not None:
                 spans, notes, unaddressed, conflicts = reading
                 assessment["extracted"], assessment["notes"] = spans, notes
