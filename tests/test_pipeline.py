@@ -309,6 +309,9 @@ def test_the_data_sets_are_the_runs_inputs_with_their_digests(tiny_run):
     train = next(i.dataset for i in run.inputs.dataset_inputs if i.dataset.name == "train")
     assert json.loads(train.source) == {"uri": "data/train.parquet"}  # relative: moves along
     assert json.loads(train.profile)["num_rows"] == 1500
+    columns = json.loads(train.schema)["mlflow_colspec"]
+    kinds = {c["name"]: (c["type"], c.get("required", True)) for c in columns}
+    assert kinds["fever"] == ("boolean", False) and kinds["label"] == ("string", True)
     child = client.search_runs(
         [run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'"
     )[0]
@@ -552,3 +555,36 @@ def test_the_packaged_champion_is_written_by_the_gate_not_by_dvc(root):
             ["git", "ls-files", PACKAGED], cwd=root, capture_output=True, text=True
         ).stdout
     )
+
+
+@pytest.mark.parametrize("family", [None, "heldout"])
+def test_a_data_sets_schema_from_its_deciding_rows_is_mlflows_from_every_row(tmp_path, family):
+    import pandas as pd
+    from mlflow.types.utils import _infer_schema
+
+    from backclf.pipeline.provenance import schema_rows
+    from backclf.synth.config import GenerationConfig
+    from backclf.synth.sampler import write_parquet
+
+    config = GenerationConfig(n=3000, seed=11, missing_rate=0.3, red_flag_rate=0.2)
+    frame = pd.read_parquet(write_parquet(config, tmp_path / "set.parquet", text_family=family))
+    rows = schema_rows(frame)
+    assert len(rows) < len(frame) // 2 if family is None else len(rows) <= len(frame)
+    assert _infer_schema(rows).to_dict() == _infer_schema(frame).to_dict()
+
+
+def test_the_deciding_rows_keep_each_columns_kinds_of_value_and_its_first_gap():
+    import pandas as pd
+
+    from backclf.pipeline.provenance import schema_rows
+
+    frame = pd.DataFrame(
+        {
+            "answer": [True, True, False, None, True, False],  # objects: bool, bool, none
+            "age": [40.0, 41.0, 42.0, 43.0, float("nan"), 45.0],  # a float with a gap at 4
+            "count": [1, 2, 3, 4, 5, 6],  # its dtype decides; no gap
+        },
+        index=[10, 11, 12, 13, 14, 15],
+    )
+    assert list(schema_rows(frame).index) == [10, 12, 13, 14]
+    assert list(schema_rows(frame[["count"]]).index) == [10]
