@@ -4,17 +4,15 @@ metric) from the evaluation, text and interview reports."""
 import json
 from pathlib import Path
 
+from backclf.pipeline.headline import REPORTS as NAMES
 from backclf.pipeline.headline import headline_figures
 
 REPORTS = Path("reports")
 
 
 def main() -> None:
-    reports = [
-        json.loads((REPORTS / name).read_text())
-        for name in ("metrics.json", "text_metrics.json", "interview_metrics.json")
-    ]
-    figures = headline_figures(*reports)
+    reports = {name: json.loads((REPORTS / f"{name}.json").read_text()) for name in NAMES}
+    figures = headline_figures(reports)
     (REPORTS / "headline.json").write_text(json.dumps(figures, indent=2) + "\n")
     print("headline: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
 

@@ -1,5 +1,6 @@
-"""What a reviewer finds in MLflow: the experiment kind, the headline figures under readable
-names, the registered model's description, and a store that survives moving the checkout."""
+"""What a reviewer finds in MLflow: the experiment kind, the registered model's description,
+and a store that survives moving the checkout (the headline figures under readable names:
+tests/test_headline.py)."""
 
 from __future__ import annotations
 
@@ -11,72 +12,6 @@ import pytest
 
 from backclf.pipeline import tracking
 from backclf.pipeline.publication import model_description
-from backclf.pipeline.registry import headline_metrics
-
-#: Reports as the stages write them, cut to what the headline reads (figures made up).
-REPORTS = {
-    "metrics": {
-        "champion": {
-            "test_accuracy": 0.69,
-            "bayes_ceiling": 0.6909,
-            "gap_to_bayes_points": 0.09,
-            "ece": 0.0189,
-            "log_loss": 0.8356,
-            "shifted_accuracy": 0.6313,
-            "dev_cause_first_rate": 1.0,
-            "triage": {
-                "over_triage_rate": 0.1996,
-                "pyelonephritis_under_triage_rate": 0.0579,
-                "red_flag_cases_at_self_care": 0,
-                "overridden_rate": 0.3596,
-            },
-            "dangerous_presentations": {"below_minimum": 2, "dangerous": 84},
-            "blind_presentations": {"below_minimum": 1, "dangerous": 40},
-        },
-        "candidates": {"tree": {"test_accuracy": 0.64}},
-    },
-    "text_metrics": {
-        "written_sets": {
-            "round1": {"red_flag_cases_reaching_triage_min": {"cases": 78, "reached": 77}},
-            "round2": {"red_flag_cases_reaching_triage_min": {"cases": 76, "reached": 74}},
-        },
-        "heldout_narratives": {"micro": {"f1": 0.98}},
-    },
-    "interview_metrics": {
-        "headline": {
-            "age_and_sex": {"gap_to_full_form_points": 2.44, "questions_median": 7.0},
-            "narrative": {"gap_to_full_form_points": 1.65},
-        }
-    },
-}
-
-
-def test_the_headline_is_a_dozen_figures_under_readable_names():
-    assert headline_metrics(REPORTS) == {
-        "test accuracy": 0.69,
-        "Bayes ceiling": 0.6909,
-        "gap to Bayes ceiling points": 0.09,
-        "ECE": 0.0189,
-        "log loss": 0.8356,
-        "shifted accuracy": 0.6313,
-        "over-triage rate": 0.1996,
-        "pyelonephritis under-triage rate": 0.0579,
-        "red-flag cases at self-care": 0.0,
-        "dangerous presentations below minimum": 2.0,
-        "blind presentations below minimum": 1.0,
-        "dev cause first rate": 1.0,
-        "interview gap points": 2.44,
-        "interview gap from narrative points": 1.65,
-        "written-text red flags below minimum": 3.0,  # 1 in round 1, 2 in round 2
-    }
-
-
-def test_a_report_the_run_lacks_is_skipped_but_a_missing_figure_is_an_error():
-    only = headline_metrics({"metrics": REPORTS["metrics"]})
-    assert "interview gap points" not in only and "test accuracy" in only
-    broken = {"metrics": {"champion": {"test_accuracy": 0.7}}}
-    with pytest.raises(KeyError, match=r"reports/metrics\.json has no champion/bayes_ceiling"):
-        headline_metrics(broken)
 
 
 def test_the_registered_model_says_what_it_is_how_it_is_chosen_and_the_disclaimer():
