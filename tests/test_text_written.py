@@ -29,12 +29,6 @@ from backclf.text.extract import extract_findings
 WRITTEN = Path(__file__).parent / "data" / "written_texts"
 ROUNDS = ("round1", "round2", "round3", "round4")
 
-_SEXUAL = (
-    "new sexual dysfunction alone: the clinical review's rule gives 24 hours (GIRFT 2023: "
-    "'sexual dysfunction as the only other feature is unlikely to be due to CES', "
-    "docs/clinical-review.md, section 1), the set expects an emergency (BASS 2018 counts it as "
-    "a cauda equina sign): a label disagreement, kept for the lead"
-)
 #: Under the reviewed generator tables (docs/clinical-review.md, section 3: pyelonephritis
 #: prior 5%, fever in 80% of answered pyelonephritis so "no fever" weighs 0.21 against it,
 #: frequent urination 46% against 10% of answered in causes 1-4) an afebrile urinary picture
@@ -70,7 +64,6 @@ KNOWN_MISSES: dict[str, tuple[str, str]] = {
         _AFEBRILE + "37.9 C; model facet 0.34, pyelonephritis 0.12; exact facet 0.40",
         "consultation_24",
     ),
-    "r1-079": (_SEXUAL, "consultation_24"),
     "r2-004": (
         "the reader takes 'pick up the pencil from under the table' for lifting (the near-pattern "
         "'pick up' ... 'table'), which outranks the twist: excessive_loading 0.73",
@@ -103,7 +96,6 @@ KNOWN_MISSES: dict[str, tuple[str, str]] = {
         _AFEBRILE + "model facet 0.39, pyelonephritis 0.06; exact facet 0.43",
         "consultation_24",
     ),
-    "r2-081": (_SEXUAL, "consultation_24"),
     "r3-048": (
         "the reading is right; facet signs compressed by the review (docs/clinical-review.md, "
         "section 3): the model names sudden_postural_change 0.474 before facet 0.467 (exact "
@@ -131,8 +123,6 @@ KNOWN_MISSES: dict[str, tuple[str, str]] = {
         "posterior names pyelonephritis at 0.64: the model's error",
         "consultation_24",
     ),
-    "r3-080": (_SEXUAL, "consultation_24"),
-    "r3-081": (_SEXUAL, "consultation_24"),
     # Round 4 (issue 26): each reading below is the label's; the minimum needs a rule that
     # red_flags.yaml does not have (the clinical helper's area this wave), or is the label's.
     "r4-033": (
