@@ -38,6 +38,7 @@ from backclf import SCHEMA_VERSION, __version__, knowledge
 from backclf.contract.columns import decoded
 from backclf.core.advice import URGENT_RANK, AdviceBlocks, AdviceCase, explanation, person_flags
 from backclf.core.decisions import Decisions
+from backclf.core.encoded import Encoded
 from backclf.core.model import ReadableModel
 from backclf.core.questions import QuestionWriter
 from backclf.core.red_flags import rule_set
@@ -52,12 +53,13 @@ EXPLANATION_MIN_EFFECT = 0.005
 class _Texts:
     """The fixed parts of every record, built once per model."""
 
-    rules: list[dict[str, Any]]
-    rules_by_urgency: list[dict[str, Any]]  # the same, most urgent first
+    rules_by_urgency: list[dict[str, Any]]  # the rules' records, most urgent first
+    rules_encoded: list[Encoded]  # the same, encoded
     labels: list[tuple[str, str]]  # per model feature: its finding and its name
     names: list[str]
     disclaimer: str
     model_info: dict[str, str]
+    model_encoded: Encoded
     advice: AdviceBlocks
 
 
@@ -74,52 +76,51 @@ def _texts(model: ReadableModel) -> _Texts:
         }
         for r in rule_set().rules
     ]
+    by_urgency = [rules[j] for j in _most_urgent_first().tolist()]
+    model_info = {"kind": model.kind, "version": model.version or __version__,
+                  "sha256": model.sha256}
     return _Texts(
-        rules,
-        [rules[j] for j in _most_urgent_first().tolist()],
+        by_urgency,
+        [Encoded.of(r) for r in by_urgency],
         [(f.finding, f.name) for f in model.features],
         [c.name for c in article.causes],
         article.disclaimer,
-        {"kind": model.kind, "version": model.version or __version__, "sha256": model.sha256},
+        model_info,
+        Encoded.of(model_info),
         AdviceBlocks(article.disclaimer),
     )
 
 
 def records(
-    decisions: Decisions, ids: Sequence[Any] | None = None, lean: bool = False
+    decisions: Decisions, ids: Sequence[Any] | None = None, lean: bool = False,
+    encoded: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """The assessments of a batch as JSON-ready dicts, in the shape of the contract (``lean``:
     ``next_questions`` without the questions' fixed wording, see
-    :func:`backclf.core.questions.question_wording`)."""
-    model = decisions.model
-    texts = _texts(model)
-    rules_urgent = _urgent_rules()
+    :func:`backclf.core.questions.question_wording`; ``encoded``: the parts shared between
+    records as :class:`~backclf.core.encoded.Encoded` bytes, for the JSON Lines encoder only)."""
+    texts = _texts(decisions.model)
     order = np.argsort(-decisions.proba, axis=1, kind="stable").tolist()
     probability = np.round(decisions.proba, 4).tolist()
     explanations = _explanations(decisions)
     levels = [TRIAGE_LEVELS[r] for r in decisions.level.tolist()]
     overridden = decisions.overridden.tolist()
-    chosen_all = decisions.chosen.tolist()
     abstained_all = decisions.abstained.tolist()
-    red_flag_all = (decisions.fired & rules_urgent).any(axis=1).tolist()
-    person = person_flags(decisions.columns, decisions.level, decisions.infection_sign)
-    also_all = _also_considered(decisions)
     setters = _level_setters(decisions)
     unusual_all = _unusual(decisions).tolist()
     blocks = texts.advice
-    policy = model.file.interview
     plan = decisions.plan
     screened_all = (~(plan.checklist.any(axis=1) | plan.follow_up.any(axis=1))).tolist()
-    next_questions = QuestionWriter(plan, policy.listed if policy else 1, lean)
-    causes = [None if a else c for a, c in zip(abstained_all, chosen_all, strict=True)]
-    given = {"cause": causes, "red_flag": red_flag_all, "also": also_all, **person}
-    defaults = AdviceCase._field_defaults
-    fields = [given[f] if f in given else [defaults[f]] * len(causes) for f in AdviceCase._fields]
-    advice_cases = map(AdviceCase._make, zip(*fields, strict=True))
+    policy = decisions.model.file.interview
+    next_questions = QuestionWriter(plan, policy.listed if policy else 1, lean, encoded)
+    model_info = texts.model_encoded if encoded else texts.model_info
     cause_ids, names = CAUSE_IDS, texts.names
     conflicts = decisions.conflicts
-    rows = zip(_fired_rules(decisions, texts.rules), advice_cases, order, probability, strict=True)
-    for i, (red_flags, advice_case, ranked, p) in enumerate(rows):
+    rules = texts.rules_by_urgency
+    fired = _fired_rules(decisions, rules, texts.rules_encoded if encoded else rules)
+    advice_cases = _advice_cases(decisions, abstained_all)
+    rows = zip(fired, advice_cases, order, probability, strict=True)
+    for i, ((red_flags, shown_flags), advice_case, ranked, p) in enumerate(rows):
         differential = [
             {"id": cause_ids[k], "name": names[k], "probability": p[k]} for k in ranked
         ]
@@ -128,7 +129,7 @@ def records(
             urgent, also_tell = _messages(red_flags, levels[i], setters[i], unusual_all[i])
             advice = blocks.get(urgent, also_tell, advice_case)
         else:  # nothing to add to the shared block
-            advice = blocks.get([], [], advice_case)
+            advice = blocks.encoded(advice_case) if encoded else blocks.get([], [], advice_case)
         record = {
             "schema_version": SCHEMA_VERSION,
             "id": None if ids is None else ids[i],
@@ -138,18 +139,30 @@ def records(
                 "screened": screened_all[i],
             },
             "unusual": unusual_all[i],
-            "red_flags": red_flags,
+            "red_flags": shown_flags,
             "cause": None if abstained else differential[0],
             "abstained": abstained,
             "differential": differential,
             "explanation": explanations[i],
             "advice": advice,
-            "model": texts.model_info,
+            "model": model_info,
             "next_questions": next_questions(i),
         }
         if i in conflicts:
             record["conflicts"] = conflicts[i]
         yield record
+
+
+def _advice_cases(decisions: Decisions, abstained: list[bool]) -> Iterator[AdviceCase]:
+    """Per case, what its advice block depends on."""
+    chosen = decisions.chosen.tolist()
+    red_flag = (decisions.fired & _urgent_rules()).any(axis=1).tolist()
+    person = person_flags(decisions.columns, decisions.level, decisions.infection_sign)
+    causes = [None if a else c for a, c in zip(abstained, chosen, strict=True)]
+    given = {"cause": causes, "red_flag": red_flag, "also": _also_considered(decisions), **person}
+    defaults = AdviceCase._field_defaults
+    fields = [given[f] if f in given else [defaults[f]] * len(causes) for f in AdviceCase._fields]
+    return map(AdviceCase._make, zip(*fields, strict=True))
 
 
 @cache
@@ -164,14 +177,21 @@ def _most_urgent_first() -> np.ndarray:
     return np.argsort(-rule_set().ranks, kind="stable")
 
 
-def _fired_rules(decisions: Decisions, rules: list[dict[str, Any]]) -> Iterator[list[dict]]:
-    """Per case, the fired rules' records, most urgent first (ties in the rule set's order:
-    one order for every case, so each case's rules are that order's fired ones)."""
-    most_urgent_first = _most_urgent_first()
-    ordered = _texts(decisions.model).rules_by_urgency
-    fired = decisions.fired[:, most_urgent_first]
+def _fired_rules(
+    decisions: Decisions, ordered: list[dict[str, Any]], shown: list[Any]
+) -> Iterator[tuple[list[dict[str, Any]], list[Any]]]:
+    """Per case, the fired rules' records (``ordered``: every rule's, most urgent first) and
+    the same rules as the record shows them (``shown``, in the same order): most urgent
+    first, ties in the rule set's order (one order for every case, so each case's rules are
+    that order's fired ones)."""
+    fired = decisions.fired[:, _most_urgent_first()]
     for any_fired, i in zip(fired.any(axis=1).tolist(), range(len(fired)), strict=True):
-        yield list(compress(ordered, fired[i].tolist())) if any_fired else []
+        if not any_fired:
+            yield [], []
+            continue
+        row = fired[i].tolist()
+        rules = list(compress(ordered, row))
+        yield rules, rules if shown is ordered else list(compress(shown, row))
 
 
 def _unusual(decisions: Decisions) -> np.ndarray:
