@@ -153,3 +153,10 @@ def test_a_chunk_written_in_short_writes_arrives_whole_and_in_order(monkeypatch,
     assert path.read_bytes() == b"".join(b'{"n":%d,"text":"%s"}\n' % (i, b"x" * (i % 7))
                                          for i in range(3000))
     assert max(taken) <= 1024  # never more buffers than one writev takes
+
+
+def test_a_batchs_numbers_are_split_to_each_ones_json():
+    from backclf.core.record_parts import _numbers
+
+    assert _numbers([[0.1, -0.0, 1e-05], [2.0]]) == [[b"0.1", b"-0.0", b"0.00001"], [b"2.0"]]
+    assert _numbers([]) == []

@@ -16,23 +16,24 @@ the part as a plain JSON-ready value, for the encoder that escapes every non-ASC
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import orjson
 
+_UNSET = object()
+
 
 class Encoded:
-    """A JSON value encoded once: its bytes (as an ``orjson.Fragment``) and the value."""
+    """A JSON value encoded once: its bytes (as an ``orjson.Fragment``) and the value (read
+    back from the bytes when not given: orjson writes every float so that it reads back to
+    the same float)."""
 
-    __slots__ = ("_build", "_value", "fragment")
+    __slots__ = ("_data", "_value", "fragment")
 
-    def __init__(
-        self, data: bytes, value: Any = None, build: Callable[[], Any] | None = None
-    ) -> None:
+    def __init__(self, data: bytes, value: Any = _UNSET) -> None:
         self.fragment = orjson.Fragment(data)
+        self._data = data
         self._value = value
-        self._build = build  # how to build the value when it is asked for (rarely)
 
     @classmethod
     def of(cls, value: Any) -> Encoded:
@@ -41,8 +42,8 @@ class Encoded:
 
     @property
     def value(self) -> Any:
-        if self._build is not None:
-            self._value, self._build = self._build(), None
+        if self._value is _UNSET:
+            self._value = orjson.loads(self._data)
         return self._value
 
 

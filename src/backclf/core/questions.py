@@ -261,8 +261,8 @@ def _checklist_by_groups(lines: int) -> dict[str, Any]:
 
 
 def _checklist_encoded(lines: int) -> Encoded:
-    """:func:`_checklist_by_groups`'s checklist as JSON, joined from its groups' encoded parts
-    (the dict is built only if asked for)."""
+    """:func:`_checklist_by_groups`'s checklist as JSON, joined from its groups' encoded
+    parts."""
     head, middle, tail = _encoded_frame()
     findings, items, answers, entries = [], [], [], []
     parts = _GROUP_BYTES
@@ -280,7 +280,7 @@ def _checklist_encoded(lines: int) -> Encoded:
         b',"item_options":{' + b",".join(answers) + b"}" if answers else b"",
         b',"groups":[', b",".join(entries), b"]}",
     ])
-    return Encoded(data, build=lambda: _checklist_by_groups(lines))
+    return Encoded(data)
 
 
 #: Each group's encoded parts by its pending lines (see :func:`_group_bytes`).

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from backclf import SCHEMA_VERSION, __version__, knowledge
-from backclf.contract.columns import decoded
+from backclf.core import record_parts as parts
 from backclf.core.advice import URGENT_RANK, AdviceBlocks, AdviceCase, explanation, person_flags
 from backclf.core.decisions import Decisions
 from backclf.core.encoded import Encoded
@@ -44,10 +44,6 @@ from backclf.core.questions import QuestionWriter
 from backclf.core.red_flags import rule_set
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
 
-EXPLANATION_SIZE = 6
-#: An effect smaller than this is not worth showing as a reason.
-EXPLANATION_MIN_EFFECT = 0.005
-
 
 @dataclass(frozen=True)
 class _Texts:
@@ -55,8 +51,6 @@ class _Texts:
 
     rules_by_urgency: list[dict[str, Any]]  # the rules' records, most urgent first
     rules_encoded: list[Encoded]  # the same, encoded
-    labels: list[tuple[str, str]]  # per model feature: its finding and its name
-    names: list[str]
     disclaimer: str
     model_info: dict[str, str]
     model_encoded: Encoded
@@ -82,8 +76,6 @@ def _texts(model: ReadableModel) -> _Texts:
     return _Texts(
         by_urgency,
         [Encoded.of(r) for r in by_urgency],
-        [(f.finding, f.name) for f in model.features],
-        [c.name for c in article.causes],
         article.disclaimer,
         model_info,
         Encoded.of(model_info),
@@ -100,12 +92,10 @@ def records(
     :func:`backclf.core.questions.question_wording`; ``encoded``: the parts shared between
     records as :class:`~backclf.core.encoded.Encoded` bytes, for the JSON Lines encoder only)."""
     texts = _texts(decisions.model)
-    order = np.argsort(-decisions.proba, axis=1, kind="stable").tolist()
-    probability = np.round(decisions.proba, 4).tolist()
-    explanations = _explanations(decisions)
+    abstained_all = decisions.abstained.tolist()
+    differentials, causes, explanations = parts.per_case(decisions, abstained_all, encoded)
     levels = [TRIAGE_LEVELS[r] for r in decisions.level.tolist()]
     overridden = decisions.overridden.tolist()
-    abstained_all = decisions.abstained.tolist()
     setters = _level_setters(decisions)
     unusual_all = _unusual(decisions).tolist()
     blocks = texts.advice
@@ -114,17 +104,12 @@ def records(
     policy = decisions.model.file.interview
     next_questions = QuestionWriter(plan, policy.listed if policy else 1, lean, encoded)
     model_info = texts.model_encoded if encoded else texts.model_info
-    cause_ids, names = CAUSE_IDS, texts.names
     conflicts = decisions.conflicts
     rules = texts.rules_by_urgency
     fired = _fired_rules(decisions, rules, texts.rules_encoded if encoded else rules)
     advice_cases = _advice_cases(decisions, abstained_all)
-    rows = zip(fired, advice_cases, order, probability, strict=True)
-    for i, ((red_flags, shown_flags), advice_case, ranked, p) in enumerate(rows):
-        differential = [
-            {"id": cause_ids[k], "name": names[k], "probability": p[k]} for k in ranked
-        ]
-        abstained = abstained_all[i]
+    rows = zip(fired, advice_cases, strict=True)
+    for i, ((red_flags, shown_flags), advice_case) in enumerate(rows):
         if red_flags or setters[i] or unusual_all[i]:
             urgent, also_tell = _messages(red_flags, levels[i], setters[i], unusual_all[i])
             advice = blocks.get(urgent, also_tell, advice_case)
@@ -140,9 +125,9 @@ def records(
             },
             "unusual": unusual_all[i],
             "red_flags": shown_flags,
-            "cause": None if abstained else differential[0],
-            "abstained": abstained,
-            "differential": differential,
+            "cause": causes[i],
+            "abstained": abstained_all[i],
+            "differential": differentials[i],
             "explanation": explanations[i],
             "advice": advice,
             "model": model_info,
@@ -252,36 +237,4 @@ def _also_considered(decisions: Decisions) -> list[tuple[int, ...]]:
     out: list[tuple[int, ...]] = [()] * len(decisions)
     for i in rows.tolist():
         out[i] = tuple(np.flatnonzero(raised[i]).tolist())
-    return out
-
-
-def _explanations(decisions: Decisions) -> list[list[dict]]:
-    """Per case, the present findings with the largest effects on the chosen cause."""
-    features = decisions.model.features
-    effects = decisions.effects
-    strength = np.where(
-        (decisions.x > 0) & (np.abs(effects) >= EXPLANATION_MIN_EFFECT), np.abs(effects), -1.0
-    )
-    k = min(EXPLANATION_SIZE, strength.shape[1])
-    top = np.argsort(-strength, axis=1, kind="stable")[:, :k]
-    rows = np.arange(len(decisions))[:, None]
-    listed = strength[rows, top] > 0
-    count = listed.sum(axis=1).tolist()
-    rounded = np.round(effects[rows, top], 3).tolist()
-    # Only the findings some explanation names are decoded (one case names a few).
-    named = np.zeros(len(features), dtype=bool)  # (np.unique would import numpy.ma: 17 ms)
-    named[top[listed]] = True
-    shown = {features[j].finding for j in np.flatnonzero(named).tolist()}
-    values_of = {f: decoded(decisions.columns, f) for f in shown}
-    labels = _texts(decisions.model).labels
-    out: list[list[dict]] = []
-    for i, (js, n, effect_row) in enumerate(zip(top.tolist(), count, rounded, strict=True)):
-        items = []
-        for j, effect in zip(js[:n], effect_row, strict=False):
-            finding, name = labels[j]
-            items.append(
-                {"finding": finding, "value": values_of[finding][i], "feature": name,
-                 "effect": effect}
-            )
-        out.append(items)
     return out
