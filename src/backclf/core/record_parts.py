@@ -89,9 +89,12 @@ def encoded_differentials(
     heads = _fixed(model).cause_heads
     out, causes = [], []
     for ranked, p, none in zip(order, _numbers(probability), abstained, strict=True):
-        entries = [heads[k] + p[k] + b"}" for k in ranked]
-        out.append(Encoded(b"[" + b",".join(entries) + b"]"))
-        causes.append(None if none else Encoded(entries[0]))
+        pieces = [b"["]
+        for k in ranked:
+            pieces += (heads[k], p[k], b"},")
+        pieces[-1] = b"}]"
+        out.append(Encoded(b"".join(pieces)))
+        causes.append(None if none else Encoded(b"".join(pieces[1:3]) + b"}"))
     return out, causes
 
 
@@ -141,8 +144,9 @@ def explanations(decisions: Decisions) -> list[list[dict]]:
     return out
 
 
-#: A value's JSON by (feature, value), kept across batches; cleared when full. One finding's
-#: values are all of one type (a finding's kind decides it), so equal keys encode alike.
+#: An explanation item's JSON up to its effect, by (feature, value), kept across batches;
+#: cleared when full. One finding's values are all of one type (its kind decides it), so
+#: equal keys encode alike.
 _VALUES: dict[tuple[int, Any], bytes] = {}
 _VALUES_KEPT = 8192
 
@@ -157,12 +161,16 @@ def encoded_explanations(decisions: Decisions) -> list[Encoded]:
         known.clear()
     out = []
     for i, (js, n, effect_row) in enumerate(zip(top, count, _numbers(rounded), strict=True)):
-        items = []
+        pieces = [b"["]
         for j, effect in zip(js[:n], effect_row, strict=False):
             value = values_of[labels[j][0]][i]
-            data = known.get((j, value))
-            if data is None:
-                data = known[(j, value)] = orjson.dumps(value)
-            items.append(heads[j] + data + middles[j] + effect + b"}")
-        out.append(Encoded(b"[" + b",".join(items) + b"]"))
+            head = known.get((j, value))
+            if head is None:  # the item up to its effect
+                head = known[(j, value)] = heads[j] + orjson.dumps(value) + middles[j]
+            pieces += (head, effect, b"},")
+        if n:
+            pieces[-1] = b"}]"
+        else:
+            pieces.append(b"]")
+        out.append(Encoded(b"".join(pieces)))
     return out
