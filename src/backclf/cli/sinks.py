@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from backclf.cli import interrupts
 from backclf.cli.sources import Chunk
 from backclf.core.model import ReadableModel
-from backclf.io.encode import json_lines
+from backclf.io.encode import json_line_list, json_lines
 from backclf.io.score import Extractor, assess_items
 
 if TYPE_CHECKING:  # imported where a large input needs it: multiprocessing is slow to import
@@ -68,11 +68,10 @@ def score_chunk(
     chunk: Chunk, model: ReadableModel, extract: Extractor, lean: bool = False
 ) -> parallel.Scored:
     """One chunk to its JSON lines, with its count, failures and first error."""
-    records = assess_items(chunk.decoded(), model, extract, lean)
+    records = assess_items(chunk.decoded(), model, extract, lean, encoded=True)
     tally = Tally()
     tally.add_records(records)
-    data = json_lines(records)
-    return data, tally.total, tally.failed, tally.first_error
+    return json_line_list(records), tally.total, tally.failed, tally.first_error
 
 
 def write_json_lines(
@@ -107,7 +106,8 @@ def write_json_lines(
             return tally
     sink = getattr(out, "buffer", None)  # write the UTF-8 bytes as they are
     for chunk in chunks:
-        data, *counts = work(chunk)
+        lines, *counts = work(chunk)
+        data = b"".join(lines)
         tally.add(*counts)
         with interrupts.writing():
             if sink is not None:

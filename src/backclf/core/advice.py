@@ -34,6 +34,7 @@ import numpy as np
 from backclf import knowledge
 from backclf.contract.columns import UNKNOWN, Columns
 from backclf.contract.fields import FIELDS
+from backclf.core.encoded import Encoded
 from backclf.core.red_flags import infection_signs
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
 
@@ -95,6 +96,7 @@ class AdviceBlocks:
         self._general = [article.infection_rule, article.seek_care, *article.daily_life]
         self._care_seeking = [article.infection_rule, article.seek_care]
         self._blocks: dict[AdviceCase, dict[str, Any]] = {}
+        self._encoded: dict[AdviceCase, Encoded] = {}
 
     def get(self, urgent: list[str], also_tell: list[str], case: AdviceCase) -> dict[str, Any]:
         """The advice block; ``urgent`` and ``also_tell`` are the only per-case parts."""
@@ -104,6 +106,13 @@ class AdviceBlocks:
         if not urgent and not also_tell:
             return block
         return {**block, "urgent": urgent, "also_tell": also_tell}
+
+    def encoded(self, case: AdviceCase) -> Encoded:
+        """The shared block (no ``urgent`` or ``also_tell``), encoded once."""
+        block = self._encoded.get(case)
+        if block is None:
+            block = self._encoded[case] = Encoded.of(self.get([], [], case))
+        return block
 
     def _build(self, case: AdviceCase) -> dict[str, Any]:
         reasons = self._reasons(case)

@@ -12,9 +12,11 @@ from itertools import compress
 from typing import Any
 
 import numpy as np
+import orjson
 
 from backclf import knowledge
 from backclf.contract.fields import FIELDS
+from backclf.core.encoded import Encoded
 from backclf.core.policy import Plan
 from backclf.core.screen import screen
 
@@ -106,9 +108,10 @@ def _discrimination_questions(findings: tuple[str, ...]) -> list[dict[str, Any]]
 class QuestionWriter:
     """Turns the rows of a plan into ``next_questions`` lists, at most ``listed`` long."""
 
-    def __init__(self, plan: Plan, listed: int, lean: bool = False) -> None:
+    def __init__(self, plan: Plan, listed: int, lean: bool = False, encoded: bool = False) -> None:
         self.listed = listed
         self.lean = lean
+        self._by_groups = _checklist_encoded if encoded else _checklist_by_groups
         self._names, self._groups, self._items, self._follow_ups = _screen_parts()
         self._pending = plan.checklist.any(axis=1).tolist()
         self._follow = plan.follow_up.tolist()
@@ -120,6 +123,8 @@ class QuestionWriter:
         if lean:  # each question's case-dependent parts only (see ``question_wording``)
             self._follow_ups = [_lean(q) for q in self._follow_ups]
             self._asks = [_lean(q) for q in self._asks]
+        if encoded:
+            self._follow_ups = [Encoded.of(q) for q in self._follow_ups]
         self._asked: dict[tuple[bool, ...], dict[str, Any]] = {}
         self._keys: list[int] | None = None
         if lean:
@@ -136,7 +141,7 @@ class QuestionWriter:
             if self.lean:
                 out.append(self._lean_checklist(i))
             elif self._keys is not None:
-                out.append(_checklist_by_groups(self._keys[i]))
+                out.append(self._by_groups(self._keys[i]))
             else:
                 row = self._checklist[i]  # the screen's findings still to ask, in its order
                 key = tuple(row)
@@ -253,6 +258,60 @@ def _checklist_by_groups(lines: int) -> dict[str, Any]:
         _CHECKLISTS.clear()
     _CHECKLISTS[lines] = asked
     return asked
+
+
+def _checklist_encoded(lines: int) -> Encoded:
+    """:func:`_checklist_by_groups`'s checklist as JSON, joined from its groups' encoded
+    parts."""
+    head, middle, tail = _encoded_frame()
+    findings, items, answers, entries = [], [], [], []
+    parts = _GROUP_BYTES
+    for g, (start, end) in enumerate(_group_spans()):
+        key = lines >> start & ((1 << (end - start)) - 1)
+        if key:
+            part = (parts[g].get(key) if g < len(parts) else None) or _group_bytes(g, key)
+            findings.append(part[0])
+            items.append(part[1])
+            if part[2]:
+                answers.append(part[2])
+            entries.append(part[3])
+    data = b"".join([
+        head, b",".join(findings), middle, b",".join(items), tail,
+        b',"item_options":{' + b",".join(answers) + b"}" if answers else b"",
+        b',"groups":[', b",".join(entries), b"]}",
+    ])
+    return Encoded(data)
+
+
+#: Each group's encoded parts by its pending lines (see :func:`_group_bytes`).
+_GROUP_BYTES: list[dict[int, tuple[bytes, bytes, bytes, bytes]]] = []
+
+
+@cache
+def _encoded_frame() -> tuple[bytes, bytes, bytes]:
+    """A checklist's JSON around its ``findings`` and ``items`` (up to ``item_options``)."""
+    fixed, _ = _checklist_parts()
+    mark_findings, mark_items = "\0findings", "\0items"
+    data = orjson.dumps({**fixed, "findings": [mark_findings], "items": [mark_items]})
+    head, rest = data.split(orjson.dumps(mark_findings))
+    middle, tail = rest.split(orjson.dumps(mark_items))
+    return head, middle, tail.removesuffix(b"}")
+
+
+def _group_bytes(g: int, key: int) -> tuple[bytes, bytes, bytes, bytes]:
+    """Group ``g``'s part of a checklist (:func:`_group_part`) as JSON: its findings, items
+    and own answers (each comma-separated), and its ``groups`` entry."""
+    findings, items, answers, entry = _group_part(g, key)
+    part = (
+        b",".join(map(orjson.dumps, findings)),
+        b",".join(map(orjson.dumps, items)),
+        b",".join(orjson.dumps(f) + b":" + orjson.dumps(a) for f, a in answers),
+        orjson.dumps(entry),
+    )
+    while len(_GROUP_BYTES) <= g:
+        _GROUP_BYTES.append({})
+    _GROUP_BYTES[g][key] = part
+    return part
 
 
 # -- lean records ----------------------------------------------------------------------------

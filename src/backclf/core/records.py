@@ -35,29 +35,25 @@ from typing import Any
 import numpy as np
 
 from backclf import SCHEMA_VERSION, __version__, knowledge
-from backclf.contract.columns import decoded
+from backclf.core import record_parts as parts
 from backclf.core.advice import URGENT_RANK, AdviceBlocks, AdviceCase, explanation, person_flags
 from backclf.core.decisions import Decisions
+from backclf.core.encoded import Encoded
 from backclf.core.model import ReadableModel
 from backclf.core.questions import QuestionWriter
 from backclf.core.red_flags import rule_set
 from backclf.knowledge import CAUSE_IDS, TRIAGE_LEVELS
-
-EXPLANATION_SIZE = 6
-#: An effect smaller than this is not worth showing as a reason.
-EXPLANATION_MIN_EFFECT = 0.005
 
 
 @dataclass(frozen=True)
 class _Texts:
     """The fixed parts of every record, built once per model."""
 
-    rules: list[dict[str, Any]]
-    rules_by_urgency: list[dict[str, Any]]  # the same, most urgent first
-    labels: list[tuple[str, str]]  # per model feature: its finding and its name
-    names: list[str]
+    rules_by_urgency: list[dict[str, Any]]  # the rules' records, most urgent first
+    rules_encoded: list[Encoded]  # the same, encoded
     disclaimer: str
     model_info: dict[str, str]
+    model_encoded: Encoded
     advice: AdviceBlocks
 
 
@@ -74,61 +70,51 @@ def _texts(model: ReadableModel) -> _Texts:
         }
         for r in rule_set().rules
     ]
+    by_urgency = [rules[j] for j in _most_urgent_first().tolist()]
+    model_info = {"kind": model.kind, "version": model.version or __version__,
+                  "sha256": model.sha256}
     return _Texts(
-        rules,
-        [rules[j] for j in _most_urgent_first().tolist()],
-        [(f.finding, f.name) for f in model.features],
-        [c.name for c in article.causes],
+        by_urgency,
+        [Encoded.of(r) for r in by_urgency],
         article.disclaimer,
-        {"kind": model.kind, "version": model.version or __version__, "sha256": model.sha256},
+        model_info,
+        Encoded.of(model_info),
         AdviceBlocks(article.disclaimer),
     )
 
 
 def records(
-    decisions: Decisions, ids: Sequence[Any] | None = None, lean: bool = False
+    decisions: Decisions, ids: Sequence[Any] | None = None, lean: bool = False,
+    encoded: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """The assessments of a batch as JSON-ready dicts, in the shape of the contract (``lean``:
     ``next_questions`` without the questions' fixed wording, see
-    :func:`backclf.core.questions.question_wording`)."""
-    model = decisions.model
-    texts = _texts(model)
-    rules_urgent = _urgent_rules()
-    order = np.argsort(-decisions.proba, axis=1, kind="stable").tolist()
-    probability = np.round(decisions.proba, 4).tolist()
-    explanations = _explanations(decisions)
+    :func:`backclf.core.questions.question_wording`; ``encoded``: the parts shared between
+    records as :class:`~backclf.core.encoded.Encoded` bytes, for the JSON Lines encoder only)."""
+    texts = _texts(decisions.model)
+    abstained_all = decisions.abstained.tolist()
+    differentials, causes, explanations = parts.per_case(decisions, abstained_all, encoded)
     levels = [TRIAGE_LEVELS[r] for r in decisions.level.tolist()]
     overridden = decisions.overridden.tolist()
-    chosen_all = decisions.chosen.tolist()
-    abstained_all = decisions.abstained.tolist()
-    red_flag_all = (decisions.fired & rules_urgent).any(axis=1).tolist()
-    person = person_flags(decisions.columns, decisions.level, decisions.infection_sign)
-    also_all = _also_considered(decisions)
     setters = _level_setters(decisions)
     unusual_all = _unusual(decisions).tolist()
     blocks = texts.advice
-    policy = model.file.interview
     plan = decisions.plan
     screened_all = (~(plan.checklist.any(axis=1) | plan.follow_up.any(axis=1))).tolist()
-    next_questions = QuestionWriter(plan, policy.listed if policy else 1, lean)
-    causes = [None if a else c for a, c in zip(abstained_all, chosen_all, strict=True)]
-    given = {"cause": causes, "red_flag": red_flag_all, "also": also_all, **person}
-    defaults = AdviceCase._field_defaults
-    fields = [given[f] if f in given else [defaults[f]] * len(causes) for f in AdviceCase._fields]
-    advice_cases = map(AdviceCase._make, zip(*fields, strict=True))
-    cause_ids, names = CAUSE_IDS, texts.names
+    policy = decisions.model.file.interview
+    next_questions = QuestionWriter(plan, policy.listed if policy else 1, lean, encoded)
+    model_info = texts.model_encoded if encoded else texts.model_info
     conflicts = decisions.conflicts
-    rows = zip(_fired_rules(decisions, texts.rules), advice_cases, order, probability, strict=True)
-    for i, (red_flags, advice_case, ranked, p) in enumerate(rows):
-        differential = [
-            {"id": cause_ids[k], "name": names[k], "probability": p[k]} for k in ranked
-        ]
-        abstained = abstained_all[i]
+    rules = texts.rules_by_urgency
+    fired = _fired_rules(decisions, rules, texts.rules_encoded if encoded else rules)
+    advice_cases = _advice_cases(decisions, abstained_all)
+    rows = zip(fired, advice_cases, strict=True)
+    for i, ((red_flags, shown_flags), advice_case) in enumerate(rows):
         if red_flags or setters[i] or unusual_all[i]:
             urgent, also_tell = _messages(red_flags, levels[i], setters[i], unusual_all[i])
             advice = blocks.get(urgent, also_tell, advice_case)
         else:  # nothing to add to the shared block
-            advice = blocks.get([], [], advice_case)
+            advice = blocks.encoded(advice_case) if encoded else blocks.get([], [], advice_case)
         record = {
             "schema_version": SCHEMA_VERSION,
             "id": None if ids is None else ids[i],
@@ -138,18 +124,30 @@ def records(
                 "screened": screened_all[i],
             },
             "unusual": unusual_all[i],
-            "red_flags": red_flags,
-            "cause": None if abstained else differential[0],
-            "abstained": abstained,
-            "differential": differential,
+            "red_flags": shown_flags,
+            "cause": causes[i],
+            "abstained": abstained_all[i],
+            "differential": differentials[i],
             "explanation": explanations[i],
             "advice": advice,
-            "model": texts.model_info,
+            "model": model_info,
             "next_questions": next_questions(i),
         }
         if i in conflicts:
             record["conflicts"] = conflicts[i]
         yield record
+
+
+def _advice_cases(decisions: Decisions, abstained: list[bool]) -> Iterator[AdviceCase]:
+    """Per case, what its advice block depends on."""
+    chosen = decisions.chosen.tolist()
+    red_flag = (decisions.fired & _urgent_rules()).any(axis=1).tolist()
+    person = person_flags(decisions.columns, decisions.level, decisions.infection_sign)
+    causes = [None if a else c for a, c in zip(abstained, chosen, strict=True)]
+    given = {"cause": causes, "red_flag": red_flag, "also": _also_considered(decisions), **person}
+    defaults = AdviceCase._field_defaults
+    fields = [given[f] if f in given else [defaults[f]] * len(causes) for f in AdviceCase._fields]
+    return map(AdviceCase._make, zip(*fields, strict=True))
 
 
 @cache
@@ -164,14 +162,21 @@ def _most_urgent_first() -> np.ndarray:
     return np.argsort(-rule_set().ranks, kind="stable")
 
 
-def _fired_rules(decisions: Decisions, rules: list[dict[str, Any]]) -> Iterator[list[dict]]:
-    """Per case, the fired rules' records, most urgent first (ties in the rule set's order:
-    one order for every case, so each case's rules are that order's fired ones)."""
-    most_urgent_first = _most_urgent_first()
-    ordered = _texts(decisions.model).rules_by_urgency
-    fired = decisions.fired[:, most_urgent_first]
+def _fired_rules(
+    decisions: Decisions, ordered: list[dict[str, Any]], shown: list[Any]
+) -> Iterator[tuple[list[dict[str, Any]], list[Any]]]:
+    """Per case, the fired rules' records (``ordered``: every rule's, most urgent first) and
+    the same rules as the record shows them (``shown``, in the same order): most urgent
+    first, ties in the rule set's order (one order for every case, so each case's rules are
+    that order's fired ones)."""
+    fired = decisions.fired[:, _most_urgent_first()]
     for any_fired, i in zip(fired.any(axis=1).tolist(), range(len(fired)), strict=True):
-        yield list(compress(ordered, fired[i].tolist())) if any_fired else []
+        if not any_fired:
+            yield [], []
+            continue
+        row = fired[i].tolist()
+        rules = list(compress(ordered, row))
+        yield rules, rules if shown is ordered else list(compress(shown, row))
 
 
 def _unusual(decisions: Decisions) -> np.ndarray:
@@ -232,36 +237,4 @@ def _also_considered(decisions: Decisions) -> list[tuple[int, ...]]:
     out: list[tuple[int, ...]] = [()] * len(decisions)
     for i in rows.tolist():
         out[i] = tuple(np.flatnonzero(raised[i]).tolist())
-    return out
-
-
-def _explanations(decisions: Decisions) -> list[list[dict]]:
-    """Per case, the present findings with the largest effects on the chosen cause."""
-    features = decisions.model.features
-    effects = decisions.effects
-    strength = np.where(
-        (decisions.x > 0) & (np.abs(effects) >= EXPLANATION_MIN_EFFECT), np.abs(effects), -1.0
-    )
-    k = min(EXPLANATION_SIZE, strength.shape[1])
-    top = np.argsort(-strength, axis=1, kind="stable")[:, :k]
-    rows = np.arange(len(decisions))[:, None]
-    listed = strength[rows, top] > 0
-    count = listed.sum(axis=1).tolist()
-    rounded = np.round(effects[rows, top], 3).tolist()
-    # Only the findings some explanation names are decoded (one case names a few).
-    named = np.zeros(len(features), dtype=bool)  # (np.unique would import numpy.ma: 17 ms)
-    named[top[listed]] = True
-    shown = {features[j].finding for j in np.flatnonzero(named).tolist()}
-    values_of = {f: decoded(decisions.columns, f) for f in shown}
-    labels = _texts(decisions.model).labels
-    out: list[list[dict]] = []
-    for i, (js, n, effect_row) in enumerate(zip(top.tolist(), count, rounded, strict=True)):
-        items = []
-        for j, effect in zip(js[:n], effect_row, strict=False):
-            finding, name = labels[j]
-            items.append(
-                {"finding": finding, "value": values_of[finding][i], "feature": name,
-                 "effect": effect}
-            )
-        out.append(items)
     return out

@@ -82,15 +82,23 @@ def read_item(item: Item) -> Case:
 
 
 def assess_items(
-    items: list[Item], model: ReadableModel, extract: Extractor | None = None, lean: bool = False
+    items: list[Item],
+    model: ReadableModel,
+    extract: Extractor | None = None,
+    lean: bool = False,
+    encoded: bool = False,
 ) -> list[dict[str, Any]]:
-    """Assessments (or error records) for a list of decoded JSON records, in order (``lean``:
-    see :func:`backclf.core.records.records`)."""
-    return assess_cases([read_item(item) for item in items], model, extract, lean)
+    """Assessments (or error records) for a list of decoded JSON records, in order (``lean``,
+    ``encoded``: see :func:`backclf.core.records.records`)."""
+    return assess_cases([read_item(item) for item in items], model, extract, lean, encoded)
 
 
 def assess_cases(
-    cases: list[Case], model: ReadableModel, extract: Extractor | None = None, lean: bool = False
+    cases: list[Case],
+    model: ReadableModel,
+    extract: Extractor | None = None,
+    lean: bool = False,
+    encoded: bool = False,
 ) -> list[dict[str, Any]]:
     """Assessments (or error records) for cases as read, in order."""
     out: list[dict[str, Any] | None] = [None] * len(cases)
@@ -114,7 +122,7 @@ def assess_cases(
         asked = finding_masks([cases[place].dont_know for place in good])
         decisions = assess_batch(from_codes(codes), model, asked, finding_masks(read))
         ids = [cases[place].id for place in good]
-        built = records(decisions, ids, lean)
+        built = records(decisions, ids, lean, encoded)
         for place, assessment, reading in zip(good, built, readings, strict=True):
             if reading is not None:
                 spans, notes, unaddressed, conflicts = reading
