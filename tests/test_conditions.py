@@ -217,3 +217,47 @@ def test_small_batches_and_large_ones_get_the_same_records():
         pieces += assess_items(items[at : at + 50], model)
     assert pieces == whole
     assert sum("error" in r for r in whole) < len(whole)
+
+
+def test_large_batches_score_typicality_and_the_escalation_view_as_small_ones():
+    # The large-batch ways (a finding's answers looked up at once; only the rows the
+    # escalation view changes built) against the matrix ways of small batches, case by case:
+    # the same floats, the same changed rows and values.
+    from backclf.contract.columns import resolve
+    from backclf.core.conditions import SMALL_BATCH, finding_values
+    from backclf.core.escalation import _changed_rows, escalation_view
+    from backclf.core.typicality import _answers, _tables, table_scores
+
+    model = load_model()
+    columns = from_values(
+        [{k: v for k, v in c.items() if v is not None} for c in _random_cases(4 * SMALL_BATCH, 5)]
+    )
+    resolve(columns)
+    values = finding_values(columns)
+    large = table_scores(_tables(model), columns)
+    assert large.tobytes() == _answers(model).scores(values).tobytes()
+    x = model.encode(columns)
+    view = escalation_view(model, columns, x, values)
+    changed = np.flatnonzero((view != x).any(axis=1))
+    rows, changed_view = _changed_rows(model, columns, x)
+    assert 0 < len(changed) < len(x)
+    assert rows.tolist() == changed.tolist()
+    assert changed_view.tobytes() == view[changed].tobytes()
+
+
+def test_a_yes_no_column_reads_as_its_cells_do_from_any_offset():
+    # Arrow keeps yes/no cells as bits: a slice starts mid-byte. Each row's code by hand.
+    import pyarrow as pa
+
+    from backclf.contract.arrow import from_arrow
+
+    cells = [True, None, False, True, True, None, False, False, True, None, True]
+    table = pa.table({"fever": pa.array(cells), "age": pa.array([40] * len(cells))})
+    for start in range(4):
+        columns, errors = from_arrow(table.slice(start))
+        expected = [{True: 1, False: 0, None: -1}[c] for c in cells[start:]]
+        assert columns["fever"].tolist() == expected
+        assert errors == {}
+    # A yes/no column for a finding that is not yes/no: every row says why, as before.
+    _, errors = from_arrow(pa.table({"age": pa.array([True, None, False])}))
+    assert sorted(errors) == [0, 2]

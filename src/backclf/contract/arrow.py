@@ -158,6 +158,10 @@ def _checked_column(
     import pyarrow.compute as pc
 
     array = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_boolean(array.type) and not text_cells:
+        codes = _yes_no_codes(spec, array)
+        if codes is not None:
+            return codes, []
     if pa.types.is_dictionary(array.type):
         dictionary, indices = array.dictionary, array.indices
     elif _encodable(array.type):
@@ -181,6 +185,29 @@ def _checked_column(
     for entry, problem in problems.items():
         bad.extend((int(row), problem) for row in np.flatnonzero(slots == entry))
     return lookup[slots], bad
+
+
+def _yes_no_codes(spec: FieldSpec, array: pa.Array) -> np.ndarray | None:
+    """A boolean column's codes without encoding it as a dictionary first, when neither
+    ``false`` nor ``true`` is a problem for the finding (else ``None``: the general way
+    words each bad cell)."""
+    checked = [check_value(spec, value) for value in (False, True)]
+    if any(problem is not None for _, problem in checked):
+        return None
+    unknown = np.nan if spec.numeric else UNKNOWN
+    lookup = np.array([code for code, _ in checked] + [unknown, unknown])
+    lookup = lookup.astype(np.float64 if spec.numeric else np.int8)
+    validity, values = array.buffers()  # bit-packed, from bit ``array.offset``
+    slots = _bits(values, array.offset, len(array))  # 0 false, 1 true
+    if validity is not None and array.null_count:
+        slots |= (_bits(validity, array.offset, len(array)) ^ 1) << 1  # 2 or 3: null
+    return lookup.take(slots)
+
+
+def _bits(buffer: pa.Buffer, offset: int, n: int) -> np.ndarray:
+    """``n`` bits of an Arrow bitmap from bit ``offset``, as 0/1 bytes."""
+    packed = np.frombuffer(buffer, dtype=np.uint8)
+    return np.unpackbits(packed, bitorder="little")[offset : offset + n]
 
 
 def _encodable(arrow_type: pa.DataType) -> bool:

@@ -169,6 +169,30 @@ def escalation_view(
     return np.where(clear, 0.0, x)
 
 
+def _changed_rows(
+    model: ReadableModel, columns: Columns, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A large batch's rows that :func:`escalation_view` changes, and the view's values
+    there: the same rows and values as ``view[changed]``, without copying or comparing the
+    whole ``x`` (each feature is read as a row of the transposed matrix, not a column)."""
+    keep = raising_features(model)
+    satisfied = leaf_findings(columns)
+    present = np.ascontiguousarray((x != 0).T)  # (F, n)
+    clears = []
+    for j, feature in enumerate(model.features):
+        if not keep[j] and feature.finding in satisfied:
+            rows = satisfied[feature.finding] & present[j]
+            if rows.any():
+                clears.append((j, rows))
+    if not clears:
+        return np.zeros(0, dtype=np.intp), x[:0]
+    changed = np.flatnonzero(np.logical_or.reduce([rows for _, rows in clears]))
+    view = x[changed]
+    for j, rows in clears:
+        view[rows[changed], j] = 0.0
+    return changed, view
+
+
 def model_levels(
     model: ReadableModel,
     columns: Columns,
@@ -178,12 +202,18 @@ def model_levels(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(n,)`` the model's triage rank and ``(n, K)`` the causes that set it (escalating
     causes the model considers on :func:`escalation_view`)."""
-    view = escalation_view(model, columns, x, values)
+    if values is None:
+        values = small_batch_values(columns)
+    if values is None:  # a large batch: only the changed rows of the view are built
+        changed, changed_view = _changed_rows(model, columns, x)
+    else:
+        view = escalation_view(model, columns, x, values)
+        changed = np.flatnonzero((view != x).any(axis=1)) if view is not x else np.zeros(0, int)
+        changed_view = view[changed]
     seen = proba
-    changed = np.flatnonzero((view != x).any(axis=1)) if view is not x else np.zeros(0, int)
     if len(changed):
         seen = proba.copy()
-        seen[changed] = model.predict_proba(view[changed])
+        seen[changed] = model.predict_proba(changed_view)
     considered = seen >= model.consider_above
     considered[np.arange(len(seen)), seen.argmax(axis=1)] = True
     raised = considered & (default_ranks() > 0)[None, :]

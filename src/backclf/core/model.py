@@ -84,7 +84,10 @@ class ReadableModel:
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """``(n, K)`` calibrated probabilities, rows summing to 1."""
         z = self.logits(x) / self.temperature
-        z -= z.max(axis=1, keepdims=True, initial=-np.inf)
+        top = np.full(len(z), -np.inf)  # the row maxima, a cause at a time (max is exact)
+        for k in range(z.shape[1]):
+            np.maximum(top, z[:, k], out=top)
+        z -= top[:, None]
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
 

@@ -20,6 +20,7 @@ from backclf.contract.columns import Columns
 from backclf.contract.fields import FIELDS
 from backclf.core.conditions import (
     OR_UNKNOWN,
+    SMALL_BATCH,
     ConditionSet,
     RuleError,
     batch_size,
@@ -114,7 +115,15 @@ class RuleSet:
 
     def rank(self, fired: np.ndarray) -> np.ndarray:
         """The most urgent fired rule's rank per case (-1 where none fires)."""
-        return np.where(fired, self.ranks[None, :], -1).max(axis=1, initial=-1)
+        if len(fired) <= SMALL_BATCH:
+            return np.where(fired, self.ranks[None, :], -1).max(axis=1, initial=-1)
+        # A large batch: the rules of each rank together, least urgent first (the same
+        # integers, without an (n, rules) array of ranks reduced along its short axis).
+        by_rule = np.ascontiguousarray(fired.T)
+        out = np.full(len(fired), -1, dtype=self.ranks.dtype)
+        for rank in np.unique(self.ranks):
+            out[np.logical_or.reduce(by_rule[self.ranks == rank], axis=0)] = rank
+        return out
 
 
 @cache

@@ -137,20 +137,53 @@ def scores(
 
 
 def table_scores(tables: tuple[Table, ...], columns: Columns) -> np.ndarray:
-    """``(n,)``: :func:`scores` over compiled tables, one answer's cases at a time (the
+    """``(n,)``: :func:`scores` over compiled tables, one finding's cases at a time (the
     answers' costs added in the section's order, as :meth:`Answers.scores` adds them)."""
     n = len(next(iter(columns.values())))
     total = np.zeros((n, len(CAUSE_IDS)))
     for finding, low, high, cost in tables:
         col = columns[finding]
+        numeric = FIELDS[finding].numeric
+        given = _given(col, low, high, numeric)
+        if given is not None:  # one look-up and one sum for the finding
+            total += np.take(np.vstack([np.zeros((1, len(CAUSE_IDS))), cost]), given, axis=0)
+            continue
         for a in range(len(low)):
-            if FIELDS[finding].numeric:
-                with np.errstate(invalid="ignore"):
-                    rows = (col >= low[a]) & (col < high[a])
-            else:
-                rows = col == low[a]
-            total[rows] += cost[a]
-    return total.min(axis=1)
+            total[_holds(col, low[a], high[a], numeric)] += cost[a]
+    least = np.full(n, np.inf)  # the least over the causes, a cause at a time (exact)
+    for k in range(total.shape[1]):
+        np.minimum(least, total[:, k], out=least)
+    return least
+
+
+def _holds(col: np.ndarray, low: float, high: float, numeric: bool) -> np.ndarray:
+    if not numeric:
+        return col == low
+    with np.errstate(invalid="ignore"):
+        return (col >= low) & (col < high)
+
+
+def _given(col: np.ndarray, low: np.ndarray, high: np.ndarray, numeric: bool) -> np.ndarray | None:
+    """``(n,)``: per case, 0 (no answer) or ``a + 1`` (answer ``a`` holds); ``None`` when more
+    than one answer can hold. With at most one, adding each case's answer's costs, or a row of
+    zeros (costs are at least 0, and ``c + 0.0 == c``), gives the same floats as adding each
+    answer's costs to its cases in turn."""
+    if not numeric:
+        codes = low.astype(np.int64)
+        if len(set(codes.tolist())) < len(codes) or col.dtype != np.int8:
+            return None
+        if np.any(codes != low) or np.any((codes < -128) | (codes > 127)):
+            return None
+        table = np.zeros(256, dtype=np.intp)  # code -> answer number, by the code's byte
+        table[codes.astype(np.int8).view(np.uint8)] = np.arange(1, len(codes) + 1)
+        return np.take(table, col.view(np.uint8))
+    order = np.argsort(low, kind="stable")
+    if not np.all(high[order][:-1] <= low[order][1:]):
+        return None
+    given = np.zeros(len(col), dtype=np.intp)
+    for a in range(len(low)):
+        given[_holds(col, low[a], high[a], numeric)] = a + 1
+    return given
 
 
 @cache

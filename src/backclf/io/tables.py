@@ -166,7 +166,7 @@ def decision_table(batch: Batch, model: ReadableModel) -> pa.Table:
         "triage_overridden": pa.array(spread(decisions.overridden, False), mask=~good),
         "red_flags": _flag_lists(decisions.fired, rows, n),
         "cause": _labels(cause, CAUSE_IDS),
-        "cause_probability": pa.array(np.round(spread(proba.max(axis=1), np.nan), 4), mask=~good),
+        "cause_probability": pa.array(np.round(spread(_row_max(proba), np.nan), 4), mask=~good),
     }
     for k, cause_id in enumerate(CAUSE_IDS):
         p = np.round(spread(proba[:, k], np.nan), 4)
@@ -249,11 +249,14 @@ def _flag_lists(fired: np.ndarray, rows: np.ndarray, n: int) -> pa.Array:
     rules = rule_set()
     order = np.argsort(-rules.ranks, kind="stable")
     ids = pa.array([rules.rules[j].id for j in order])
-    full = np.zeros((n, len(order)), dtype=bool)
-    full[rows] = fired[:, order]
-    counts = full.sum(axis=1)
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    _, rule_index = np.nonzero(full)
+    if len(rows) == n:  # no bad rows
+        full = fired[:, order]
+    else:
+        full = np.zeros((n, len(order)), dtype=bool)
+        full[rows] = fired[:, order]
+    row_index, rule_index = np.nonzero(full)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(row_index, minlength=n), out=offsets[1:])
     values = pc.take(ids, pa.array(rule_index, pa.int32()))
     valid = np.zeros(n, dtype=bool)
     valid[rows] = True
@@ -264,3 +267,12 @@ def _labels(index: np.ndarray, names: tuple[str, ...]) -> pa.Array:
     valid = index >= 0
     codes = pa.array(np.where(valid, index, 0).astype(np.int8), mask=~valid)
     return pc.cast(pa.DictionaryArray.from_arrays(codes, pa.array(names)), pa.string())
+
+
+def _row_max(proba: np.ndarray) -> np.ndarray:
+    """``proba.max(axis=1)``, a cause at a time (max is exact; numpy's reduction along the
+    short axis costs ~5 ms a batch)."""
+    top = np.full(len(proba), -np.inf)
+    for k in range(proba.shape[1]):
+        np.maximum(top, proba[:, k], out=top)
+    return top
