@@ -61,9 +61,12 @@ class Service:
     def __post_init__(self) -> None:
         self.singles = Coalescer(self.decide, self.settings.coalesce)
 
-    def decide(self, cases: list[Case], readings: Readings) -> list[dict[str, Any]]:
-        """Records of checked cases whose texts are read: the one decision path."""
-        return assess_cases(cases, self.model, lookup(readings))
+    def decide(
+        self, cases: list[Case], readings: Readings, encoded: bool = False
+    ) -> list[dict[str, Any]]:
+        """Records of checked cases whose texts are read: the one decision path (``encoded``:
+        the parts records share as JSON bytes, for :func:`backclf.io.encode.to_json_bytes`)."""
+        return assess_cases(cases, self.model, lookup(readings), encoded=encoded)
 
     async def read_texts(self, cases: list[Case]) -> Readings:
         return await self.reader.read(c.text for c in cases if c.error is None and c.text)
@@ -131,7 +134,7 @@ class AssessBatch:
         await _answer(send, answer, JSON_LINES if as_lines else JSON)
 
     def _encoded(self, cases: list[Case], readings: Readings, as_lines: bool) -> bytes:
-        records = [to_json_bytes(r) for r in self.service.decide(cases, readings)]
+        records = [to_json_bytes(r) for r in self.service.decide(cases, readings, encoded=True)]
         return (
             b"".join(r + b"\n" for r in records) if as_lines else b"[" + b",".join(records) + b"]"
         )
